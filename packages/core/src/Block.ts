@@ -1,0 +1,116 @@
+/**
+ * The Frontier block, `rlp([header, transactions, uncles])`: decoded strictly, encoded back to the
+ * identical bytes, identified by its header's hash.
+ *
+ * @since 0.1.0
+ */
+import { Result } from "effect"
+import { BlockDecodeError } from "./BlockDecodeError.ts"
+import type * as Hash from "./Hash.ts"
+import * as Header from "./Header.ts"
+import * as Rlp from "./Rlp.ts"
+
+/** Fields of a Frontier transaction: nonce, gasPrice, gasLimit, to, value, data, v, r, s. */
+export const transactionFields = 9
+
+/** A block: header, transactions kept as raw RLP (they are not executed here), uncle headers. */
+export class Block {
+  /** The header, which carries the block's identity (its hash) and its links. */
+  readonly header: Header.Header
+  /** Each transaction's complete RLP item, kept as bytes. */
+  readonly transactions: ReadonlyArray<Uint8Array>
+  /** Headers of the uncles this block includes. */
+  readonly uncles: ReadonlyArray<Header.Header>
+  /** The block's RLP, exactly as received or encoded: what goes on the wire and to disk. */
+  readonly rlp: Uint8Array
+
+  constructor(header: Header.Header, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>, rlp: Uint8Array) {
+    this.header = header
+    this.transactions = transactions
+    this.uncles = uncles
+    this.rlp = rlp
+  }
+
+  /** The block's hash: its header's. */
+  get hash(): Hash.Hash {
+    return this.header.hash
+  }
+
+  /** The block's number: its header's. */
+  get number(): number {
+    return this.header.number
+  }
+}
+
+/** Builds a block from its parts, encoding its RLP. */
+export const make = (header: Header.Header, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>): Block =>
+  new Block(header, transactions, uncles, encodeParts(header.rlp, transactions, uncles))
+
+/** RLP of the uncle list (what the header's uncleHash commits to). */
+export const encodeUncles = (uncles: ReadonlyArray<Header.Header>): Uint8Array => Rlp.encodeList(uncles.map((u) => u.rlp))
+
+/** Re-encodes a block from its fields, not from its cached bytes: decoding then encoding gives the input back. */
+export const encode = (block: Block): Uint8Array =>
+  Rlp.encodeList([
+    Header.encode(block.header),
+    Rlp.encodeList(block.transactions),
+    Rlp.encodeList(block.uncles.map(Header.encode))
+  ])
+
+const encodeParts = (header: Uint8Array, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>) =>
+  Rlp.encodeList([header, Rlp.encodeList(transactions), encodeUncles(uncles)])
+
+/**
+ * Decodes the block item at `item` of `bytes` without copying: the block keeps views into the
+ * input. Never throws.
+ */
+export const decodeItem = (bytes: Uint8Array, item: Rlp.Item): Block | BlockDecodeError => {
+  if (!item.isList) return new BlockDecodeError({ field: "block", reason: "expected a list of 3 items, got a byte string" })
+  const parts = Rlp.readList(bytes, item)
+  if (parts instanceof Rlp.RlpError) return new BlockDecodeError({ field: "block", reason: parts.message })
+  if (parts.length !== 3) return new BlockDecodeError({ field: "block", reason: `expected 3 items, got ${parts.length}` })
+  const header = Header.decodeItem(bytes, parts[0]!, "header")
+  if (header instanceof BlockDecodeError) return header
+  const transactions = decodeTransactions(bytes, parts[1]!)
+  if (transactions instanceof BlockDecodeError) return transactions
+  const uncleList = parts[2]!
+  if (!uncleList.isList) return new BlockDecodeError({ field: "uncles", reason: "expected a list, got a byte string" })
+  const uncleItems = Rlp.readList(bytes, uncleList)
+  if (uncleItems instanceof Rlp.RlpError) return new BlockDecodeError({ field: "uncles", reason: uncleItems.message })
+  const uncles: Array<Header.Header> = []
+  for (let i = 0; i < uncleItems.length; i++) {
+    const uncle = Header.decodeItem(bytes, uncleItems[i]!, `uncles[${i}]`)
+    if (uncle instanceof BlockDecodeError) return uncle
+    uncles.push(uncle)
+  }
+  return new Block(header, transactions, uncles, Rlp.raw(bytes, item))
+}
+
+const decodeTransactions = (bytes: Uint8Array, list: Rlp.Item): Array<Uint8Array> | BlockDecodeError => {
+  if (!list.isList) return new BlockDecodeError({ field: "transactions", reason: "expected a list, got a byte string" })
+  const items = Rlp.readList(bytes, list)
+  if (items instanceof Rlp.RlpError) return new BlockDecodeError({ field: "transactions", reason: items.message })
+  const out: Array<Uint8Array> = []
+  for (let i = 0; i < items.length; i++) {
+    const tx = items[i]!
+    const field = `transactions[${i}]`
+    if (!tx.isList) return new BlockDecodeError({ field, reason: "expected a list, got a byte string" })
+    const txFields = Rlp.readList(bytes, tx)
+    if (txFields instanceof Rlp.RlpError) return new BlockDecodeError({ field, reason: txFields.message })
+    if (txFields.length !== transactionFields) {
+      return new BlockDecodeError({ field, reason: `expected ${transactionFields} fields, got ${txFields.length}` })
+    }
+    const deep = Rlp.validateDeep(bytes, tx)
+    if (deep) return new BlockDecodeError({ field, reason: deep.message })
+    out.push(Rlp.raw(bytes, tx))
+  }
+  return out
+}
+
+/** Decodes a block from exactly its RLP bytes (nothing before or after). */
+export const decode = (bytes: Uint8Array): Result.Result<Block, BlockDecodeError> => {
+  const item = Rlp.readSingle(bytes)
+  if (item instanceof Rlp.RlpError) return Result.fail(new BlockDecodeError({ field: "block", reason: item.message }))
+  const block = decodeItem(bytes, item)
+  return block instanceof BlockDecodeError ? Result.fail(block) : Result.succeed(block)
+}

@@ -1,0 +1,48 @@
+/**
+ * The rules that tie a block's body to its header: the uncle hash and the transactions root.
+ *
+ * @since 0.1.0
+ */
+import { createMPT } from "@ethereumjs/mpt"
+import { Effect } from "effect"
+import * as Block from "./Block.ts"
+import * as Hash from "./Hash.ts"
+import { InvalidBlock } from "./InvalidBlock.ts"
+import * as Rlp from "./Rlp.ts"
+
+/**
+ * Root of the ordered Merkle-Patricia trie of transactions (key rlp(index), value the
+ * transaction's RLP), computed with @ethereumjs/mpt. The empty list needs no trie.
+ */
+export const transactionsRoot = (transactions: ReadonlyArray<Uint8Array>): Effect.Effect<Hash.Hash> =>
+  transactions.length === 0
+    ? Effect.succeed(Hash.emptyTrieRoot)
+    : Effect.promise(async () => {
+      const trie = await createMPT()
+      for (let i = 0; i < transactions.length; i++) await trie.put(Rlp.encodeInteger(i), transactions[i]!)
+      return Hash.makeUnsafe(trie.root())
+    })
+
+/** The header's uncleHash is keccak-256 of the RLP of the uncle list. */
+export const uncleHash = (block: Block.Block): InvalidBlock | undefined => {
+  const actual = block.uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(Block.encodeUncles(block.uncles))
+  return Hash.equals(actual, block.header.uncleHash) ? undefined : new InvalidBlock({
+    rule: "uncleHash",
+    number: block.number,
+    hash: Hash.toHex(block.hash),
+    reason: `uncleHash ${Hash.toHex(block.header.uncleHash)}, but the uncles hash to ${Hash.toHex(actual)}`
+  })
+}
+
+/** Both body rules: the uncle hash, then the transactions root. */
+export const check = (block: Block.Block): Effect.Effect<void, InvalidBlock> => {
+  const uncles = uncleHash(block)
+  if (uncles) return Effect.fail(uncles)
+  return Effect.flatMap(transactionsRoot(block.transactions), (root) =>
+    Hash.equals(root, block.header.transactionsRoot) ? Effect.void : Effect.fail(new InvalidBlock({
+      rule: "transactionsRoot",
+      number: block.number,
+      hash: Hash.toHex(block.hash),
+      reason: `transactionsRoot ${Hash.toHex(block.header.transactionsRoot)}, but the transactions give ${Hash.toHex(root)}`
+    })))
+}

@@ -1,0 +1,67 @@
+/**
+ * The local chain the downloader imports into: a service, so memory, LMDB or anything else can
+ * stand behind it.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, type Effect, type Option } from "effect"
+import type * as Block from "./Block.ts"
+import type * as Hash from "./Hash.ts"
+import type { InvalidBlock } from "./InvalidBlock.ts"
+
+/** A batch insert stopped at a block: its index in the batch and the rule it broke. */
+export class InsertFailed extends Data.TaggedError("InsertFailed")<{
+  /** Index in the batch of the first block not inserted; the blocks before it were. */
+  readonly index: number
+  /** Why that block was refused. */
+  readonly error: InvalidBlock
+}> {
+  override get message() {
+    return `block at index ${this.index} of the batch refused: ${this.error.message}`
+  }
+}
+
+/** The storage behind the chain failed (disk, permissions, corruption); not the data's fault. */
+export class StoreError extends Data.TaggedError("StoreError")<{
+  /** What was being done. */
+  readonly operation: string
+  /** What went wrong, in words. */
+  readonly reason: string
+}> {
+  override get message() {
+    return `chain store: ${this.operation} failed: ${this.reason}`
+  }
+}
+
+/** The head of the canonical chain: the block with the highest total difficulty. */
+export interface Head {
+  /** The head block. */
+  readonly block: Block.Block
+  /** Its total difficulty. */
+  readonly td: bigint
+}
+
+/** What the downloader and the node need of a chain. */
+export interface Shape {
+  /** The genesis block this chain grows from. */
+  readonly genesis: Block.Block
+  /** Whether a block is stored. */
+  readonly has: (hash: Hash.Hash) => Effect.Effect<boolean, StoreError>
+  /** A stored block by hash. */
+  readonly get: (hash: Hash.Hash) => Effect.Effect<Option.Option<Block.Block>, StoreError>
+  /** The canonical block at a height. */
+  readonly getByNumber: (number: number) => Effect.Effect<Option.Option<Block.Block>, StoreError>
+  /** The total difficulty of a stored block. */
+  readonly td: (hash: Hash.Hash) => Effect.Effect<Option.Option<bigint>, StoreError>
+  /** The canonical head and its TD. */
+  readonly head: Effect.Effect<Head, StoreError>
+  /**
+   * Checks each block by the Frontier rules against its parent (stored, or earlier in the batch)
+   * and stores it; blocks already stored are skipped. Returns how many blocks were new. Fails with
+   * InsertFailed at the first bad block, after storing the ones before it.
+   */
+  readonly insert: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<number, InsertFailed | StoreError>
+}
+
+/** The chain store service. */
+export class ChainStore extends Context.Service<ChainStore, Shape>()("@ethsync/core/ChainStore") {}

@@ -1,0 +1,57 @@
+/**
+ * The downloader's public face: the service a protocol handler talks to.
+ *
+ * @since 0.1.0
+ */
+import { Context, type Duration, type Effect, type Scope, type Stream } from "effect"
+import type * as Block from "./Block.ts"
+import type * as Hash from "./Hash.ts"
+import type { PeerHandle } from "./PeerHandle.ts"
+import type { BannedHead, DuplicatePeer, NoSyncActive, SyncError, UnknownPeer } from "./SyncError.ts"
+import type { SyncEvent } from "./SyncEvent.ts"
+
+/** Progress figures, as the seed's Stats() gives them. */
+export interface Stats {
+  /** Hashes queued and not yet requested or downloaded. */
+  readonly pending: number
+  /** Blocks downloaded and waiting for import. */
+  readonly cached: number
+  /** Blocks of the current import batch not yet in the chain. */
+  readonly importing: number
+  /** Estimated time to finish: time per imported block of this batch x blocks left; zero before the first. */
+  readonly eta: Duration.Duration
+}
+
+/** The downloader. */
+export interface Shape {
+  /** Adds a peer to download from; refused when its head is banned or its id is taken. */
+  readonly registerPeer: (peer: PeerHandle) => Effect.Effect<void, BannedHead | DuplicatePeer>
+  /** Removes a peer; its reservations go back to the queue. */
+  readonly unregisterPeer: (id: string) => Effect.Effect<void, UnknownPeer>
+  /** Syncs with `peer` from its head `head`; fails with the error that ended the sync. */
+  readonly synchronise: (peer: string, head: Hash.Hash) => Effect.Effect<void, SyncError>
+  /**
+   * As `synchronise`, but never fails: a sync error that the seed's table blames on the peer drops
+   * it through the PeerDropper. Returns the error, if any, for logging.
+   */
+  readonly synchroniseOrDrop: (peer: string, head: Hash.Hash) => Effect.Effect<SyncError | undefined>
+  /** Hands in hashes a peer sent; fails with NoSyncActive when no sync runs (or it ends first). */
+  readonly deliverHashes: (peer: string, hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void, NoSyncActive>
+  /** Hands in blocks a peer sent; fails with NoSyncActive when no sync runs (or it ends first). */
+  readonly deliverBlocks: (peer: string, blocks: ReadonlyArray<Block.Block>) => Effect.Effect<void, NoSyncActive>
+  /** Stops the running sync (if any) and empties the queue; safe to call at any time, twice. */
+  readonly cancel: Effect.Effect<void>
+  /** Cancels and stops the importer for good. */
+  readonly terminate: Effect.Effect<void>
+  /** Progress figures. */
+  readonly stats: Effect.Effect<Stats>
+  /** Whether a hash is queued, or its block downloaded and waiting. */
+  readonly has: (hash: Hash.Hash) => Effect.Effect<boolean>
+  /** Whether a sync is running. */
+  readonly synchronising: Effect.Effect<boolean>
+  /** Sync events from now on; subscribe before starting the sync you want to watch. */
+  readonly subscribe: Effect.Effect<Stream.Stream<SyncEvent>, never, Scope.Scope>
+}
+
+/** The downloader service. */
+export class Downloader extends Context.Service<Downloader, Shape>()("@ethsync/core/Downloader") {}

@@ -1,0 +1,48 @@
+/**
+ * The downloader's constants, as a service with the seed's values as defaults, so that tests and
+ * benchmarks shrink them without touching globals.
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration } from "effect"
+
+/** Every tunable of the downloader. */
+export interface Config {
+  /** A hash reply that does not reach a known block must add at least this many new hashes. */
+  readonly minHashFetch: number
+  /** Hashes asked for per request. */
+  readonly maxHashFetch: number
+  /** Upper bound of a peer's capacity (blocks per request). */
+  readonly maxBlockFetch: number
+  /** A hash request not answered in this time has timed out. */
+  readonly hashTTL: Duration.Duration
+  /** A block request answered slower than this halves the peer's capacity; also a cross-check's lifetime. */
+  readonly blockSoftTTL: Duration.Duration
+  /** A block request older than this expires. */
+  readonly blockHardTTL: Duration.Duration
+  /** How often expired cross-checks are looked for. */
+  readonly crossCheckCycle: Duration.Duration
+  /** Cap of the ban list. */
+  readonly maxBannedHashes: number
+  /** Blocks handed to the chain at once. */
+  readonly maxBlockProcess: number
+  /** Blocks downloaded but not imported, in-flight requests included. */
+  readonly blockCacheLimit: number
+}
+
+/** The seed's values. */
+export const seed: Config = {
+  minHashFetch: 512,
+  maxHashFetch: 2048,
+  maxBlockFetch: 128,
+  hashTTL: Duration.seconds(5),
+  blockSoftTTL: Duration.seconds(3),
+  blockHardTTL: Duration.seconds(9),
+  crossCheckCycle: Duration.seconds(1),
+  maxBannedHashes: 4096,
+  maxBlockProcess: 256,
+  blockCacheLimit: 1024
+}
+
+/** The configuration in force; the seed's values unless provided otherwise. */
+export const DownloaderConfig = Context.Reference<Config>("@ethsync/core/DownloaderConfig", { defaultValue: () => seed })

@@ -1,0 +1,67 @@
+/**
+ * A ChainStore in memory: for tests, the demo's peers and benchmarks.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer, Option } from "effect"
+import * as BatchValidation from "./BatchValidation.ts"
+import type * as Block from "./Block.ts"
+import { ChainStore, type Head, type Shape } from "./ChainStore.ts"
+import * as Hash from "./Hash.ts"
+
+/** A stored block with its total difficulty. */
+interface Entry {
+  /** The block. */
+  readonly block: Block.Block
+  /** Its total difficulty. */
+  readonly td: bigint
+}
+
+/** Builds a store holding `genesis` (and nothing else). */
+export const make = (genesis: Block.Block): Shape => {
+  /** Every stored block by hash key, forks included. */
+  const blocks = new Map<string, Entry>([[Hash.key(genesis.hash), { block: genesis, td: genesis.header.difficulty }]])
+  /** Canonical chain: index = number. */
+  const canonical: Array<Block.Block> = [genesis]
+  /** The canonical head. */
+  let head: Entry = blocks.get(Hash.key(genesis.hash))!
+
+  const lookup = (hash: Hash.Hash) => {
+    const entry = blocks.get(Hash.key(hash))
+    return entry && { header: entry.block.header, td: entry.td }
+  }
+
+  /** Makes `entry` the head, rewriting the canonical index back to where it meets the old chain. */
+  const setHead = (entry: Entry) => {
+    head = entry
+    canonical.length = entry.block.number + 1
+    let block = entry.block
+    while (canonical[block.number] !== block) {
+      canonical[block.number] = block
+      if (block.number === 0) break
+      block = blocks.get(Hash.key(block.header.parentHash))!.block
+    }
+  }
+
+  return {
+    genesis,
+    has: (hash) => Effect.sync(() => blocks.has(Hash.key(hash))),
+    get: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block)),
+    getByNumber: (number) => Effect.sync(() => Option.fromUndefinedOr(canonical[number])),
+    td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),
+    head: Effect.sync((): Head => ({ block: head.block, td: head.td })),
+    insert: (batch) =>
+      Effect.flatMap(BatchValidation.validate(batch, lookup), ({ accepted, failure }) => {
+        let best: Entry | undefined
+        for (const entry of accepted) {
+          blocks.set(Hash.key(entry.block.hash), entry)
+          if (entry.td > (best ?? head).td) best = entry
+        }
+        if (best) setHead(best)
+        return failure ? Effect.fail(failure) : Effect.succeed(accepted.length)
+      })
+  }
+}
+
+/** The memory store as a layer, starting from `genesis`. */
+export const layer = (genesis: Block.Block): Layer.Layer<ChainStore> => Layer.sync(ChainStore, () => make(genesis))

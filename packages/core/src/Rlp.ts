@@ -1,0 +1,143 @@
+/**
+ * Strict RLP reading by offsets, and the few encoders blocks need.
+ *
+ * Reading walks item boundaries in place (no copies), so a block's header bytes can be hashed
+ * exactly as they arrived and concatenated files can be split in linear time. It accepts only
+ * canonical RLP, as go-ethereum does: a single byte below 0x80 must stand alone, a length under
+ * 56 must use the short form, a long length has no leading zero.
+ *
+ * @since 0.1.0
+ */
+import { RLP } from "@ethereumjs/rlp"
+import { Data } from "effect"
+
+/** RLP bytes that are not canonical or run past the end of the input. */
+export class RlpError extends Data.TaggedError("RlpError")<{
+  /** Byte offset in the input where the bad item starts. */
+  readonly offset: number
+  /** What is wrong, in words. */
+  readonly reason: string
+}> {
+  override get message() {
+    return `invalid RLP at byte ${this.offset}: ${this.reason}`
+  }
+}
+
+/** One item found in the input: where its payload lies and where the next item starts. */
+export interface Item {
+  /** A list or a byte string. */
+  readonly isList: boolean
+  /** Offset of the item's first byte (its prefix). */
+  readonly start: number
+  /** Offset of the payload's first byte. */
+  readonly payloadStart: number
+  /** Offset just past the payload, which is also the end of the item. */
+  readonly end: number
+}
+
+/**
+ * Reads the item whose prefix is at `offset`, checking canonical form and bounds against `limit`
+ * (the end of the enclosing list, or of the input). Returns an RlpError instead of throwing.
+ */
+export const readItem = (bytes: Uint8Array, offset: number, limit: number = bytes.length): Item | RlpError => {
+  if (offset >= limit) return new RlpError({ offset, reason: "input ends where an item should start" })
+  const prefix = bytes[offset]!
+  if (prefix < 0x80) return { isList: false, start: offset, payloadStart: offset, end: offset + 1 }
+  const isList = prefix >= 0xc0
+  const base = isList ? 0xc0 : 0x80
+  const short = prefix - base
+  let payloadStart: number
+  let length: number
+  if (short <= 55) {
+    payloadStart = offset + 1
+    length = short
+    if (!isList && length === 1) {
+      if (payloadStart >= limit) return new RlpError({ offset, reason: "input ends inside a byte string" })
+      if (bytes[payloadStart]! < 0x80) return new RlpError({ offset, reason: "a single byte below 0x80 must not have a prefix" })
+    }
+  } else {
+    const lengthOfLength = short - 55
+    payloadStart = offset + 1 + lengthOfLength
+    if (payloadStart > limit) return new RlpError({ offset, reason: "input ends inside a length" })
+    if (bytes[offset + 1] === 0) return new RlpError({ offset, reason: "a length has a leading zero byte" })
+    if (lengthOfLength > 6) return new RlpError({ offset, reason: `a length of ${lengthOfLength} bytes is beyond any input` })
+    length = 0
+    for (let i = offset + 1; i < payloadStart; i++) length = length * 256 + bytes[i]!
+    if (length < 56) return new RlpError({ offset, reason: "a length under 56 must use the short form" })
+  }
+  const end = payloadStart + length
+  if (end > limit) {
+    return new RlpError({ offset, reason: `item of ${length} bytes runs ${end - limit} bytes past the end of its container` })
+  }
+  return { isList, start: offset, payloadStart, end }
+}
+
+/** Reads the children of a list item, each checked; an RlpError if any is malformed. */
+export const readList = (bytes: Uint8Array, list: Item): Array<Item> | RlpError => {
+  const children: Array<Item> = []
+  let at = list.payloadStart
+  while (at < list.end) {
+    const child = readItem(bytes, at, list.end)
+    if (child instanceof RlpError) return child
+    children.push(child)
+    at = child.end
+  }
+  return children
+}
+
+/** Reads a whole input as exactly one item, with nothing after it. */
+export const readSingle = (bytes: Uint8Array): Item | RlpError => {
+  const item = readItem(bytes, 0)
+  if (item instanceof RlpError) return item
+  if (item.end !== bytes.length) {
+    return new RlpError({ offset: item.end, reason: `${bytes.length - item.end} bytes follow the item` })
+  }
+  return item
+}
+
+/** Checks an item and everything nested in it, without building anything. */
+export const validateDeep = (bytes: Uint8Array, item: Item): RlpError | undefined => {
+  if (!item.isList) return undefined
+  const children = readList(bytes, item)
+  if (children instanceof RlpError) return children
+  for (const child of children) {
+    const error = validateDeep(bytes, child)
+    if (error) return error
+  }
+  return undefined
+}
+
+/** The payload of a byte-string item, as a view into the input. */
+export const payload = (bytes: Uint8Array, item: Item): Uint8Array => bytes.subarray(item.payloadStart, item.end)
+
+/** The whole item (prefix and payload), as a view into the input. */
+export const raw = (bytes: Uint8Array, item: Item): Uint8Array => bytes.subarray(item.start, item.end)
+
+/** Encodes a byte string. */
+export const encodeBytes = (bytes: Uint8Array): Uint8Array => RLP.encode(bytes)
+
+/** Encodes an unsigned integer as a minimal big-endian byte string (0 is the empty string). */
+export const encodeInteger = (value: bigint | number): Uint8Array => RLP.encode(BigInt(value))
+
+/** Wraps already-encoded items in a list header. */
+export const encodeList = (items: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let length = 0
+  for (const item of items) length += item.length
+  const header = listHeader(length)
+  const out = new Uint8Array(header.length + length)
+  out.set(header, 0)
+  let at = header.length
+  for (const item of items) {
+    out.set(item, at)
+    at += item.length
+  }
+  return out
+}
+
+/** The prefix of a list whose payload is `length` bytes. */
+const listHeader = (length: number): Uint8Array => {
+  if (length <= 55) return Uint8Array.of(0xc0 + length)
+  const digits: Array<number> = []
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) digits.unshift(rest % 256)
+  return Uint8Array.of(0xf7 + digits.length, ...digits)
+}

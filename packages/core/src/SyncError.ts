@@ -1,0 +1,117 @@
+/**
+ * The downloader's errors, one per way a sync can end or a call can be refused, and the table
+ * that says which of them cost the peer its connection.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/** A sync is already running. */
+export class Busy extends Data.TaggedError("Busy")<{}> {
+  override get message() { return "busy: a sync is already running" }
+}
+/** The peer id is not registered (or was dropped). */
+export class UnknownPeer extends Data.TaggedError("UnknownPeer")<{ readonly peer: string }> {
+  override get message() { return `peer ${this.peer} is unknown or unhealthy` }
+}
+/** The peer id is already registered. */
+export class DuplicatePeer extends Data.TaggedError("DuplicatePeer")<{ readonly peer: string }> {
+  override get message() { return `peer ${this.peer} is already registered` }
+}
+/** The peer sent nothing useful (only stale hashes). */
+export class BadPeer extends Data.TaggedError("BadPeer")<{ readonly peer: string }> {
+  override get message() { return `action from bad peer ${this.peer} ignored` }
+}
+/** The peer dribbles hashes too few at a time. */
+export class StallingPeer extends Data.TaggedError("StallingPeer")<{ readonly peer: string; readonly hashes: number }> {
+  override get message() { return `peer ${this.peer} is stalling (${this.hashes} new hashes in a reply)` }
+}
+/** The head hash is on the ban list. */
+export class BannedHead extends Data.TaggedError("BannedHead")<{ readonly head: string }> {
+  override get message() { return `head hash ${this.head} is banned` }
+}
+/** Every peer left during the block phase. */
+export class NoPeers extends Data.TaggedError("NoPeers")<{}> {
+  override get message() { return "no peers to keep the download active" }
+}
+/** Blocks of an earlier sync still wait for import. */
+export class PendingQueue extends Data.TaggedError("PendingQueue")<{ readonly cached: number }> {
+  override get message() { return `${this.cached} blocks of an earlier sync still wait for import` }
+}
+/** The hash source did not answer in time and no other peer could take over. */
+export class Timeout extends Data.TaggedError("Timeout")<{ readonly peer: string }> {
+  override get message() { return `peer ${this.peer} timed out on a hash request` }
+}
+/** The hash source answered with no hashes. */
+export class EmptyHashSet extends Data.TaggedError("EmptyHashSet")<{ readonly peer: string }> {
+  override get message() { return `peer ${this.peer} sent an empty hash set` }
+}
+/** Hashes remain but no peer has a request in flight for them. */
+export class PeersUnavailable extends Data.TaggedError("PeersUnavailable")<{ readonly pending: number }> {
+  override get message() { return `no peer can deliver the ${this.pending} blocks left` }
+}
+/** The hash chain is wrong: a banned hash, or blocks outside where their numbers belong. */
+export class InvalidChain extends Data.TaggedError("InvalidChain")<{ readonly reason: string }> {
+  override get message() { return `retrieved hash chain is invalid: ${this.reason}` }
+}
+/** A random cross-check of the hash chain failed or was not answered in time. */
+export class CrossCheckFailed extends Data.TaggedError("CrossCheckFailed")<{ readonly reason: string }> {
+  override get message() { return `block cross-check failed: ${this.reason}` }
+}
+/** The sync was canceled during the hash phase. */
+export class HashFetchCanceled extends Data.TaggedError("HashFetchCanceled")<{}> {
+  override get message() { return "hash fetching canceled (requested)" }
+}
+/** The sync was canceled during the block phase. */
+export class BlockFetchCanceled extends Data.TaggedError("BlockFetchCanceled")<{}> {
+  override get message() { return "block downloading canceled (requested)" }
+}
+/** A delivery arrived while no sync runs. */
+export class NoSyncActive extends Data.TaggedError("NoSyncActive")<{}> {
+  override get message() { return "no sync active" }
+}
+/** Importing a downloaded block failed; the peer that delivered it was dropped. */
+export class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly peer: string; readonly reason: string }> {
+  override get message() { return `import failed on a block from ${this.peer}: ${this.reason}` }
+}
+
+/** Every way `synchronise` can fail. */
+export type SyncError =
+  | Busy
+  | UnknownPeer
+  | BadPeer
+  | StallingPeer
+  | BannedHead
+  | NoPeers
+  | PendingQueue
+  | Timeout
+  | EmptyHashSet
+  | PeersUnavailable
+  | InvalidChain
+  | CrossCheckFailed
+  | HashFetchCanceled
+  | BlockFetchCanceled
+  | ImportFailed
+
+/** Whether a sync that ended with `error` should cost the sync peer its connection (the seed's table). */
+export const dropsPeer = (error: SyncError): boolean => {
+  switch (error._tag) {
+    case "BadPeer":
+    case "StallingPeer":
+    case "BannedHead":
+    case "Timeout":
+    case "EmptyHashSet":
+    case "PeersUnavailable":
+    case "InvalidChain":
+    case "CrossCheckFailed":
+      return true
+    case "Busy":
+    case "UnknownPeer":
+    case "NoPeers":
+    case "PendingQueue":
+    case "HashFetchCanceled":
+    case "BlockFetchCanceled":
+    case "ImportFailed":
+      return false
+  }
+}
