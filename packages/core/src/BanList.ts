@@ -12,6 +12,8 @@ import * as Hash from "./Hash.ts"
 export interface Shape {
   /** Whether a hash is banned. */
   readonly has: (hash: Hash.Hash) => Effect.Effect<boolean>
+  /** Index of the first banned hash of `hashes`, or -1: one effect for a whole hash reply. */
+  readonly firstBanned: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<number>
   /** Bans a hash; past the cap, the oldest unpinned entries are evicted. */
   readonly add: (hash: Hash.Hash) => Effect.Effect<void>
   /** How many hashes are banned, pinned ones included. */
@@ -32,6 +34,7 @@ export const make = (pinned: ReadonlyArray<Hash.Hash>, cap: number): Shape => {
   const has = (key: string) => fixed.has(key) || learned.has(key)
   return {
     has: (hash) => Effect.sync(() => has(Hash.key(hash))),
+    firstBanned: (hashes) => Effect.sync(() => hashes.findIndex((hash) => has(Hash.key(hash)))),
     add: (hash) =>
       Effect.sync(() => {
         const key = Hash.key(hash)

@@ -40,7 +40,7 @@ export interface Outcome {
 /**
  * Checks `blocks` in order: a stored block is skipped; any other must have a known parent (stored
  * or accepted earlier in the batch) and pass the header and body rules. `lookup` reads the store
- * synchronously. Only blocks with transactions cost an effect (the trie root).
+ * synchronously. Only blocks with transactions build a trie (an empty list has a known root).
  */
 export const validate = (
   blocks: ReadonlyArray<Block.Block>,
@@ -63,12 +63,11 @@ export const validate = (
           reason: `parent ${Hash.toHex(block.header.parentHash)} is not known`
         }))
       }
-      const error = HeaderRules.check(block.header, parent.header) ?? BodyRules.uncleHash(block)
+      const error = HeaderRules.check(block.header, parent.header)
       if (error) return refuse(error)
-      if (block.transactions.length > 0) {
-        const body = yield* Effect.result(BodyRules.check(block))
-        if (Result.isFailure(body)) return refuse(body.failure)
-      }
+      // Every block's body is checked, an empty one too: its header must name the empty trie root.
+      const body = yield* Effect.result(BodyRules.check(block))
+      if (Result.isFailure(body)) return refuse(body.failure)
       const td = parent.td + block.header.difficulty
       fresh.set(Hash.key(block.hash), { header: block.header, td })
       accepted.push({ block, td })

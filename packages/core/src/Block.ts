@@ -60,14 +60,19 @@ export const encode = (block: Block): Uint8Array =>
 const encodeParts = (header: Uint8Array, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>) =>
   Rlp.encodeList([header, Rlp.encodeList(transactions), encodeUncles(uncles)])
 
+/** The names of the block list's 3 items, for errors in their RLP. */
+const partNames = ["header", "transactions", "uncles"] as const
+
 /**
  * Decodes the block item at `item` of `bytes` without copying: the block keeps views into the
  * input. Never throws.
  */
 export const decodeItem = (bytes: Uint8Array, item: Rlp.Item): Block | BlockDecodeError => {
   if (!item.isList) return new BlockDecodeError({ field: "block", reason: "expected a list of 3 items, got a byte string" })
-  const parts = Rlp.readList(bytes, item)
-  if (parts instanceof Rlp.RlpError) return new BlockDecodeError({ field: "block", reason: parts.message })
+  const parts = Rlp.readChildren(bytes, item)
+  if (!Array.isArray(parts)) {
+    return new BlockDecodeError({ field: partNames[parts.index] ?? "block", reason: parts.error.message })
+  }
   if (parts.length !== 3) return new BlockDecodeError({ field: "block", reason: `expected 3 items, got ${parts.length}` })
   const header = Header.decodeItem(bytes, parts[0]!, "header")
   if (header instanceof BlockDecodeError) return header
@@ -75,8 +80,10 @@ export const decodeItem = (bytes: Uint8Array, item: Rlp.Item): Block | BlockDeco
   if (transactions instanceof BlockDecodeError) return transactions
   const uncleList = parts[2]!
   if (!uncleList.isList) return new BlockDecodeError({ field: "uncles", reason: "expected a list, got a byte string" })
-  const uncleItems = Rlp.readList(bytes, uncleList)
-  if (uncleItems instanceof Rlp.RlpError) return new BlockDecodeError({ field: "uncles", reason: uncleItems.message })
+  const uncleItems = Rlp.readChildren(bytes, uncleList)
+  if (!Array.isArray(uncleItems)) {
+    return new BlockDecodeError({ field: `uncles[${uncleItems.index}]`, reason: uncleItems.error.message })
+  }
   const uncles: Array<Header.Header> = []
   for (let i = 0; i < uncleItems.length; i++) {
     const uncle = Header.decodeItem(bytes, uncleItems[i]!, `uncles[${i}]`)
@@ -88,8 +95,10 @@ export const decodeItem = (bytes: Uint8Array, item: Rlp.Item): Block | BlockDeco
 
 const decodeTransactions = (bytes: Uint8Array, list: Rlp.Item): Array<Uint8Array> | BlockDecodeError => {
   if (!list.isList) return new BlockDecodeError({ field: "transactions", reason: "expected a list, got a byte string" })
-  const items = Rlp.readList(bytes, list)
-  if (items instanceof Rlp.RlpError) return new BlockDecodeError({ field: "transactions", reason: items.message })
+  const items = Rlp.readChildren(bytes, list)
+  if (!Array.isArray(items)) {
+    return new BlockDecodeError({ field: `transactions[${items.index}]`, reason: items.error.message })
+  }
   const out: Array<Uint8Array> = []
   for (let i = 0; i < items.length; i++) {
     const tx = items[i]!

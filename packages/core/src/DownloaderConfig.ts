@@ -1,6 +1,8 @@
 /**
  * The downloader's constants, as a service with the seed's values as defaults, so that tests and
- * benchmarks shrink them without touching globals.
+ * benchmarks shrink them without touching globals. The seed's crossCheckCycle (a 1 s poll for
+ * expired cross-checks) and its 20 ms scheduling tick have no counterpart: the downloader wakes at
+ * each deadline and on each event instead.
  *
  * @since 0.1.0
  */
@@ -20,8 +22,6 @@ export interface Config {
   readonly blockSoftTTL: Duration.Duration
   /** A block request older than this expires. */
   readonly blockHardTTL: Duration.Duration
-  /** How often expired cross-checks are looked for. */
-  readonly crossCheckCycle: Duration.Duration
   /** Cap of the ban list. */
   readonly maxBannedHashes: number
   /** Blocks handed to the chain at once. */
@@ -38,7 +38,6 @@ export const seed: Config = {
   hashTTL: Duration.seconds(5),
   blockSoftTTL: Duration.seconds(3),
   blockHardTTL: Duration.seconds(9),
-  crossCheckCycle: Duration.seconds(1),
   maxBannedHashes: 4096,
   maxBlockProcess: 256,
   blockCacheLimit: 1024

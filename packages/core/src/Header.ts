@@ -128,8 +128,11 @@ const fieldNames = [
  */
 export const decodeItem = (bytes: Uint8Array, item: Rlp.Item, path: string): Header | BlockDecodeError => {
   if (!item.isList) return new BlockDecodeError({ field: path, reason: "expected a list of 15 fields, got a byte string" })
-  const children = Rlp.readList(bytes, item)
-  if (children instanceof Rlp.RlpError) return new BlockDecodeError({ field: path, reason: children.message })
+  const children = Rlp.readChildren(bytes, item)
+  if (!Array.isArray(children)) {
+    const name = fieldNames[children.index]
+    return new BlockDecodeError({ field: name ? `${path}.${name}` : path, reason: children.error.message })
+  }
   if (children.length !== 15) {
     return new BlockDecodeError({ field: path, reason: `expected 15 fields, got ${children.length}` })
   }

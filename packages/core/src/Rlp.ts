@@ -72,17 +72,31 @@ export const readItem = (bytes: Uint8Array, offset: number, limit: number = byte
   return { isList, start: offset, payloadStart, end }
 }
 
-/** Reads the children of a list item, each checked; an RlpError if any is malformed. */
-export const readList = (bytes: Uint8Array, list: Item): Array<Item> | RlpError => {
+/** Where reading a list's children stopped: the index of the malformed child and its error. */
+export interface ChildError {
+  /** Index of the malformed child in its list (the children before it are well-formed). */
+  readonly index: number
+  /** What is wrong with it. */
+  readonly error: RlpError
+}
+
+/** Reads the children of a list item like {@link readList}, but a failure says which child is malformed. */
+export const readChildren = (bytes: Uint8Array, list: Item): Array<Item> | ChildError => {
   const children: Array<Item> = []
   let at = list.payloadStart
   while (at < list.end) {
     const child = readItem(bytes, at, list.end)
-    if (child instanceof RlpError) return child
+    if (child instanceof RlpError) return { index: children.length, error: child }
     children.push(child)
     at = child.end
   }
   return children
+}
+
+/** Reads the children of a list item, each checked; an RlpError if any is malformed. */
+export const readList = (bytes: Uint8Array, list: Item): Array<Item> | RlpError => {
+  const children = readChildren(bytes, list)
+  return Array.isArray(children) ? children : children.error
 }
 
 /** Reads a whole input as exactly one item, with nothing after it. */

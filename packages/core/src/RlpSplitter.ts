@@ -33,9 +33,16 @@ export class Splitter {
   #needed = 0
   /** Offset in the stream of the first byte of `#parts`, for error messages. */
   #consumed = 0
+  /** The first malformed item's error: once found, every later `push` and `end` report it. */
+  #error: Rlp.RlpError | undefined = undefined
 
-  /** Adds a chunk; returns the items it completes, or the error of the first malformed one. */
+  /**
+   * Adds a chunk; returns the items it completes, or the error of the first malformed item. The
+   * items before a malformed one are always handed out first: when a chunk completes some items and
+   * then hits a malformed one, this call returns the items and the next `push` or `end` the error.
+   */
   push(chunk: Uint8Array): Array<Uint8Array> | Rlp.RlpError {
+    if (this.#error) return this.#error
     this.#parts.push(chunk)
     this.#partsLength += chunk.length
     if (this.#partsLength < this.#needed) return []
@@ -51,7 +58,9 @@ export class Splitter {
           this.#needed = needed
           break
         }
-        return new Rlp.RlpError({ offset: this.#consumed + item.offset, reason: item.reason })
+        const error = new Rlp.RlpError({ offset: this.#consumed + item.offset, reason: item.reason })
+        this.#error = error
+        return out.length === 0 ? error : out
       }
       out.push(buffer.subarray(item.start, item.end))
       at = item.end
@@ -64,6 +73,7 @@ export class Splitter {
 
   /** Ends the input: an error if an item was left unfinished. */
   end(): Rlp.RlpError | undefined {
+    if (this.#error) return this.#error
     if (this.#partsLength === 0) return undefined
     return new Rlp.RlpError({
       offset: this.#consumed,

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
+import type { StoreError } from "./ChainStore.ts"
 
 /** A sync is already running. */
 export class Busy extends Data.TaggedError("Busy")<{}> {
@@ -75,6 +76,11 @@ export class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly pe
   override get message() { return `import failed on a block from ${this.peer}: ${this.reason}` }
 }
 
+/** The downloader was terminated and syncs no more. */
+export class Terminated extends Data.TaggedError("Terminated")<{}> {
+  override get message() { return "the downloader was terminated" }
+}
+
 /** Every way `synchronise` can fail. */
 export type SyncError =
   | Busy
@@ -92,6 +98,8 @@ export type SyncError =
   | HashFetchCanceled
   | BlockFetchCanceled
   | ImportFailed
+  | Terminated
+  | StoreError
 
 /** Whether a sync that ended with `error` should cost the sync peer its connection (the seed's table). */
 export const dropsPeer = (error: SyncError): boolean => {
@@ -112,6 +120,8 @@ export const dropsPeer = (error: SyncError): boolean => {
     case "HashFetchCanceled":
     case "BlockFetchCanceled":
     case "ImportFailed":
+    case "Terminated":
+    case "StoreError":
       return false
   }
 }

@@ -1,0 +1,39 @@
+/**
+ * The ban procedure: when a hash reply runs through a banned hash, fetch one batch of blocks from
+ * the banned hash upward and ban the top of the linked run. Each failed sync against the same bad
+ * chain so bans a block further up it, until its head is banned.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect } from "effect"
+import * as Hash from "./Hash.ts"
+import type { Peer } from "./PeerSet.ts"
+import * as Sync from "./Sync.ts"
+
+/** Why a ban attempt gave up; logged, as the sync fails with InvalidChain either way. */
+export type Outcome = "banned" | "no request" | "timeout" | "empty reply" | "not the banned block"
+
+/** Requests a batch from `peer` starting at `banned`, waits up to blockHardTTL, and bans what it can. */
+export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effect<Outcome> =>
+  Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    const request = sync.queue.reserve(peer, sync.config.maxBlockFetch, start)
+    if (!request) return "no request"
+    peer.fetching(start)
+    yield* peer.handle.requestBlocks(Array.from(request.hashes.values(), (e) => e.hash))
+    const deadline = start + sync.hardTTL
+    while (true) {
+      const message = yield* Sync.next(sync, deadline)
+      if (message._tag === "Tick" && (yield* Clock.currentTimeMillis) >= deadline) return "timeout"
+      if (message._tag !== "Blocks") continue
+      if (message.blocks.length === 1 && sync.checks.delete(Hash.key(message.blocks[0]!.hash))) continue
+      if (message.peer !== peer.id) continue
+      if (message.blocks.length === 0) return "empty reply"
+      const blocks = [...message.blocks].sort((a, b) => a.number - b.number)
+      if (!Hash.equals(blocks[0]!.hash, banned)) return "not the banned block"
+      let top = 0
+      while (top + 1 < blocks.length && Hash.equals(blocks[top + 1]!.header.parentHash, blocks[top]!.hash)) top++
+      yield* sync.banList.add(blocks[top]!.hash)
+      return "banned"
+    }
+  })

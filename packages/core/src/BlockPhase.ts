@@ -1,0 +1,88 @@
+/**
+ * The block phase: hand out block requests whenever something changes (a delivery, an expiry, a
+ * new peer, freed cache space), match deliveries to requests, and finish when every block is
+ * imported. No fixed tick: the only timer is the next request expiry.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect } from "effect"
+import type * as Block from "./Block.ts"
+import * as Hash from "./Hash.ts"
+import type { Peer } from "./PeerSet.ts"
+import * as Sync from "./Sync.ts"
+import { InvalidChain, NoPeers, PeersUnavailable } from "./SyncError.ts"
+
+/** Downloads every queued hash's block and waits until all are imported. */
+export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
+  const { queue, peers } = sync
+  while (true) {
+    const now = yield* Clock.currentTimeMillis
+    if (peers.size === 0) return yield* new NoPeers()
+    for (const id of queue.expire(now, sync.hardTTL)) {
+      peers.get(id)?.demote()
+      yield* Effect.logDebug(`peer ${id}: block request expired`)
+    }
+    if (queue.pending > 0) {
+      if (!queue.throttle()) {
+        for (const peer of peers.idle()) {
+          if (queue.throttle()) break
+          const request = queue.reserve(peer, peer.capacity, now)
+          if (!request) continue
+          peer.fetching(now)
+          yield* peer.handle.requestBlocks(Array.from(request.hashes.values(), (e) => e.hash))
+        }
+        if (queue.inFlight === 0) return yield* new PeersUnavailable({ pending: queue.pending })
+      }
+    } else if (queue.inFlight === 0 && queue.cached === 0 && !sync.importing) {
+      return
+    }
+    const message = yield* Sync.next(sync, queue.nextExpiry(sync.hardTTL) ?? Infinity)
+    switch (message._tag) {
+      case "Blocks": {
+        const peer = peers.get(message.peer)
+        if (peer) yield* deliver(sync, peer, message.blocks)
+        else if (message.blocks.length === 1) sync.checks.delete(Hash.key(message.blocks[0]!.hash))
+        break
+      }
+      case "Stop":
+        return yield* message.error
+      default:
+        break
+    }
+  }
+})
+
+/** Matches a delivery to the peer's request and adjusts the peer, as the seed's table says. */
+const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks: ReadonlyArray<Block.Block>) {
+  if (blocks.length === 1 && sync.checks.delete(Hash.key(blocks[0]!.hash))) return
+  const now = yield* Clock.currentTimeMillis
+  const { config, softTTL, hardTTL } = sync
+  const idle = () => peer.setIdle(now, softTTL, hardTTL, config.maxBlockFetch)
+  const result = sync.queue.deliver(peer, blocks)
+  switch (result._tag) {
+    case "Accepted":
+      if (blocks.length === 0) {
+        peer.demote()
+        idle()
+      } else {
+        peer.promote()
+        idle()
+        yield* Sync.wakeImporter(sync)
+      }
+      return
+    case "InvalidChain":
+      return yield* new InvalidChain({ reason: `peer ${peer.id} delivered block ${result.number} outside the download window` })
+    case "NoFetchesPending":
+      peer.demote()
+      idle()
+      return
+    case "Stale":
+      peer.demote()
+      return
+    case "Partial":
+      peer.demote()
+      idle()
+      yield* Sync.wakeImporter(sync)
+      return
+  }
+})

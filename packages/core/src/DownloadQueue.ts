@@ -1,0 +1,262 @@
+/**
+ * The download scheduler: which hashes are still to fetch, which are reserved by which peer, and
+ * which blocks have arrived and wait for import. Plain synchronous state, owned by one sync: every
+ * method runs to completion between two effect steps, so no lock is needed.
+ *
+ * @since 0.1.0
+ */
+import type * as Block from "./Block.ts"
+import * as Hash from "./Hash.ts"
+import { MaxHeap } from "./MaxHeap.ts"
+
+/** What the queue needs to know of a peer. */
+export interface QueuePeer {
+  /** The peer's id. */
+  readonly id: string
+  /** Hash keys this peer failed to deliver; it is not asked for them again. */
+  readonly ignored: Set<string>
+}
+
+/** A queued hash with its priority (insertion order; later = higher = lower block number). */
+interface Entry {
+  /** The hash. */
+  readonly hash: Hash.Hash
+  /** Its priority. */
+  readonly priority: number
+}
+
+/** A block request handed to one peer. */
+export interface Request {
+  /** The peer it went to. */
+  readonly peer: QueuePeer
+  /** The requested hashes by key, still undelivered. */
+  readonly hashes: Map<string, Entry>
+  /** When it was made (Clock millis), for expiry. */
+  readonly time: number
+}
+
+/** A downloaded block waiting for import, tagged with the peer that delivered it. */
+export interface Cached {
+  /** The block. */
+  readonly block: Block.Block
+  /** Id of the peer that delivered it, dropped if the block proves bad. */
+  readonly origin: string
+}
+
+/** The outcome of a delivery, as the downloader acts on it. */
+export type Delivery =
+  /** Every block was requested and stored; `stored` counts them. */
+  | { readonly _tag: "Accepted"; readonly stored: number }
+  /** The peer had no open request. */
+  | { readonly _tag: "NoFetchesPending" }
+  /** Every block was unrequested (a late answer to an expired request, or junk). */
+  | { readonly _tag: "Stale" }
+  /** Some blocks were unrequested; the requested ones were stored. */
+  | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
+  /** A requested block's number lies outside the cache window: the hash chain is wrong. */
+  | { readonly _tag: "InvalidChain"; readonly number: number }
+
+/** The scheduler. */
+export class DownloadQueue {
+  /** Most blocks held at once, downloaded or in flight. */
+  readonly cacheLimit: number
+  /** Every queued hash not yet downloaded, pending or reserved, by key. */
+  #hashPool = new Map<string, Entry>()
+  /** Pending hashes (not reserved), highest priority first. */
+  #hashQueue = new MaxHeap<Entry>()
+  /** Priority of the next inserted hash. */
+  #counter = 0
+  /** Open block requests by peer id (one per peer). */
+  #pendPool = new Map<string, Request>()
+  /** Hashes reserved in all open requests. */
+  #reserved = 0
+  /** Downloaded blocks waiting for import: hash key -> block number. */
+  #blockPool = new Map<string, number>()
+  /** The cache window: slot i holds block number `#offset + i`. */
+  #cache: Array<Cached | undefined>
+  /** Number of the block in cache slot 0. */
+  #offset = 0
+
+  constructor(cacheLimit: number) {
+    this.cacheLimit = cacheLimit
+    this.#cache = new Array(cacheLimit)
+  }
+
+  /** Queues hashes (in arrival order, newest block first); returns those not already queued. */
+  insert(hashes: ReadonlyArray<Hash.Hash>): Array<Hash.Hash> {
+    const inserted: Array<Hash.Hash> = []
+    for (const hash of hashes) {
+      const key = Hash.key(hash)
+      if (this.#hashPool.has(key)) continue
+      const entry = { hash, priority: this.#counter++ }
+      this.#hashPool.set(key, entry)
+      this.#hashQueue.push(entry, entry.priority)
+      inserted.push(hash)
+    }
+    return inserted
+  }
+
+  /** Whether a hash is queued, or its block downloaded and waiting. */
+  has(hash: Hash.Hash): boolean {
+    const key = Hash.key(hash)
+    return this.#hashPool.has(key) || this.#blockPool.has(key)
+  }
+
+  /** Hashes waiting to be requested. */
+  get pending(): number {
+    return this.#hashQueue.size
+  }
+
+  /** Open block requests. */
+  get inFlight(): number {
+    return this.#pendPool.size
+  }
+
+  /** Downloaded blocks waiting for import. */
+  get cached(): number {
+    return this.#blockPool.size
+  }
+
+  /** Whether `peer` has an open request. */
+  isFetching(peer: string): boolean {
+    return this.#pendPool.has(peer)
+  }
+
+  /** Free cache slots: the limit minus blocks held and blocks in flight. */
+  get space(): number {
+    return this.cacheLimit - this.#blockPool.size - this.#reserved
+  }
+
+  /** Whether the cache is full: nothing more may be requested until blocks are imported. */
+  throttle(): boolean {
+    return this.space <= 0
+  }
+
+  /**
+   * Reserves up to `max` of the highest-priority pending hashes for `peer`, skipping those it
+   * failed to deliver before, within the free cache space. At most one open request per peer.
+   */
+  reserve(peer: QueuePeer, max: number, now: number): Request | undefined {
+    if (this.#hashQueue.size === 0 || this.#pendPool.has(peer.id)) return undefined
+    const space = this.space
+    const send = new Map<string, Entry>()
+    const skipped: Array<Entry> = []
+    for (let seen = 0; seen < space && send.size < max && this.#hashQueue.size > 0; seen++) {
+      const entry = this.#hashQueue.pop()
+      const key = Hash.key(entry.hash)
+      if (peer.ignored.has(key)) skipped.push(entry)
+      else send.set(key, entry)
+    }
+    for (const entry of skipped) this.#hashQueue.push(entry, entry.priority)
+    if (send.size === 0) return undefined
+    const request = { peer, hashes: send, time: now }
+    this.#pendPool.set(peer.id, request)
+    this.#reserved += send.size
+    return request
+  }
+
+  /** Returns a request's undelivered hashes to the queue and closes it. */
+  cancel(request: Request): void {
+    if (this.#pendPool.get(request.peer.id) !== request) return
+    this.#pendPool.delete(request.peer.id)
+    this.#reserved -= request.hashes.size
+    for (const entry of request.hashes.values()) this.#hashQueue.push(entry, entry.priority)
+  }
+
+  /** Closes `peer`'s open request, if any, returning its hashes to the queue. */
+  cancelPeer(peer: string): void {
+    const request = this.#pendPool.get(peer)
+    if (request) this.cancel(request)
+  }
+
+  /** Expires requests made before `now - ttl`: hashes go back; returns the peers that held them. */
+  expire(now: number, ttl: number): Array<string> {
+    const expired: Array<string> = []
+    for (const request of [...this.#pendPool.values()]) {
+      if (now - request.time >= ttl) {
+        this.cancel(request)
+        expired.push(request.peer.id)
+      }
+    }
+    return expired
+  }
+
+  /** When the oldest open request expires (Clock millis), or undefined when none is open. */
+  nextExpiry(ttl: number): number | undefined {
+    let oldest: number | undefined
+    for (const request of this.#pendPool.values()) if (oldest === undefined || request.time < oldest) oldest = request.time
+    return oldest === undefined ? undefined : oldest + ttl
+  }
+
+  /**
+   * Matches blocks to `peer`'s open request. Requested blocks go to the cache slot of their
+   * number; requested hashes not delivered return to the queue; an empty reply marks all the
+   * requested hashes as ignored for this peer.
+   */
+  deliver(peer: QueuePeer, blocks: ReadonlyArray<Block.Block>): Delivery {
+    const request = this.#pendPool.get(peer.id)
+    if (!request) return { _tag: "NoFetchesPending" }
+    this.#pendPool.delete(peer.id)
+    this.#reserved -= request.hashes.size
+    if (blocks.length === 0) for (const key of request.hashes.keys()) peer.ignored.add(key)
+    let unrequested = 0
+    let stored = 0
+    for (const block of blocks) {
+      const key = Hash.key(block.hash)
+      if (!request.hashes.has(key)) {
+        unrequested++
+        continue
+      }
+      const index = block.number - this.#offset
+      if (index < 0 || index >= this.cacheLimit) return { _tag: "InvalidChain", number: block.number }
+      this.#cache[index] = { block, origin: peer.id }
+      request.hashes.delete(key)
+      this.#hashPool.delete(key)
+      this.#blockPool.set(key, block.number)
+      stored++
+    }
+    for (const entry of request.hashes.values()) this.#hashQueue.push(entry, entry.priority)
+    if (unrequested === 0) return { _tag: "Accepted", stored }
+    return unrequested === blocks.length ? { _tag: "Stale" } : { _tag: "Partial", stored, unrequested }
+  }
+
+  /** Sets the number of the first block expected (the common ancestor's + 1). */
+  prepare(offset: number): void {
+    if (this.#offset < offset) this.#offset = offset
+  }
+
+  /** The downloaded block of a queued hash, if it arrived. */
+  getBlock(hash: Hash.Hash): Block.Block | undefined {
+    const number = this.#blockPool.get(Hash.key(hash))
+    return number === undefined ? undefined : this.#cache[number - this.#offset]?.block
+  }
+
+  /** Whether the next block to import has arrived. */
+  hasHeadBlock(): boolean {
+    return this.#cache[0] !== undefined
+  }
+
+  /** Takes the contiguous run of downloaded blocks at the front of the cache, advancing the window. */
+  takeBlocks(): Array<Cached> {
+    let n = 0
+    while (n < this.cacheLimit && this.#cache[n] !== undefined) n++
+    if (n === 0) return []
+    const taken = this.#cache.splice(0, n) as Array<Cached>
+    this.#cache.length = this.cacheLimit
+    for (const { block } of taken) this.#blockPool.delete(Hash.key(block.hash))
+    this.#offset += n
+    return taken
+  }
+
+  /** Forgets everything: hashes, requests, cached blocks, the window. */
+  reset(): void {
+    this.#hashPool.clear()
+    this.#hashQueue.clear()
+    this.#counter = 0
+    this.#pendPool.clear()
+    this.#reserved = 0
+    this.#blockPool.clear()
+    this.#cache = new Array(this.cacheLimit)
+    this.#offset = 0
+  }
+}

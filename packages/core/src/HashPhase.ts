@@ -1,0 +1,112 @@
+/**
+ * The hash phase: fetch the hash chain backwards from the sync peer's head until it meets a block
+ * we have, cross-checking a random hash of each batch, and switching peers on a timeout.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect, Option, Random } from "effect"
+import * as BanProcedure from "./BanProcedure.ts"
+import * as Hash from "./Hash.ts"
+import type { Peer } from "./PeerSet.ts"
+import * as Sync from "./Sync.ts"
+import { BadPeer, CrossCheckFailed, EmptyHashSet, InvalidChain, StallingPeer, Timeout } from "./SyncError.ts"
+
+/** Fetches hashes from `origin` starting at `head`; on success the queue holds every new hash. */
+export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, head: Hash.Hash) {
+  const { queue, checks } = sync
+  /** The peer hashes are taken from; replaced on a timeout. */
+  let active = origin
+  /** The last hash received: where the next request starts. */
+  let last: Hash.Hash | undefined
+  /** Peers already tried as the hash source. */
+  const attempted = new Set([origin.id])
+  /** When the open hash request times out. */
+  let hashDeadline = (yield* Clock.currentTimeMillis) + sync.hashTTL
+
+  queue.insert([head])
+  yield* active.handle.requestHashes(head)
+  while (true) {
+    let deadline = hashDeadline
+    for (const check of checks.values()) deadline = Math.min(deadline, check.expire)
+    const message = yield* Sync.next(sync, deadline)
+    const now = yield* Clock.currentTimeMillis
+    switch (message._tag) {
+      case "Hashes": {
+        if (message.peer !== active.id) break
+        hashDeadline = Infinity
+        if (message.hashes.length === 0) return yield* new EmptyHashSet({ peer: active.id })
+        const bannedAt = yield* sync.banList.firstBanned(message.hashes)
+        if (bannedAt >= 0) {
+          const banned = message.hashes[bannedAt]!
+          queue.insert(message.hashes.slice(0, bannedAt + 1))
+          const outcome = yield* BanProcedure.run(sync, active, banned)
+          yield* Effect.logDebug(`ban procedure against ${active.id}: ${outcome}`)
+          return yield* new InvalidChain({ reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
+        }
+        let hashes = message.hashes
+        let found = false
+        for (let i = 0; i < hashes.length; i++) {
+          last = hashes[i]!
+          if ((yield* sync.store.has(last)) || queue.getBlock(last)) {
+            hashes = hashes.slice(0, i)
+            found = true
+            break
+          }
+        }
+        const inserted = queue.insert(hashes)
+        if (inserted.length === 0 && !found) return yield* new BadPeer({ peer: active.id })
+        if (found) {
+          const ancestor = yield* sync.store.get(last!)
+          queue.prepare(Option.match(ancestor, { onNone: () => 0, onSome: (b) => b.number + 1 }))
+          return
+        }
+        if (inserted.length < sync.config.minHashFetch) {
+          return yield* new StallingPeer({ peer: active.id, hashes: inserted.length })
+        }
+        if (inserted.length >= 2) {
+          const at = yield* Random.nextIntBetween(0, inserted.length - 1, { halfOpen: true })
+          const origin = inserted[at]!
+          checks.set(Hash.key(origin), { expire: now + sync.softTTL, parent: inserted[at + 1]! })
+          yield* active.handle.requestBlocks([origin])
+        }
+        yield* active.handle.requestHashes(last!)
+        hashDeadline = now + sync.hashTTL
+        break
+      }
+      case "Blocks": {
+        if (message.peer !== active.id) break
+        if (message.blocks.length === 0 && checks.size > 0) {
+          // Cross-checks are the only block requests of this phase: the peer has no block for a hash it sent.
+          return yield* new CrossCheckFailed({ reason: `peer ${active.id} has no block for a hash of its own chain` })
+        }
+        if (message.blocks.length !== 1) break
+        const block = message.blocks[0]!
+        const check = checks.get(Hash.key(block.hash))
+        if (!check) break
+        if (!Hash.equals(block.header.parentHash, check.parent)) {
+          return yield* new CrossCheckFailed({
+            reason: `block ${Hash.toHex(block.hash)} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain says ${Hash.toHex(check.parent)}`
+          })
+        }
+        checks.delete(Hash.key(block.hash))
+        break
+      }
+      default:
+        break
+    }
+    for (const [key, check] of checks) {
+      if (now >= check.expire) {
+        return yield* new CrossCheckFailed({ reason: `no block for ${Hash.toHex(Hash.fromKey(key))} in time` })
+      }
+    }
+    if (now >= hashDeadline) {
+      const next = sync.peers.all().find((p) => !attempted.has(p.id) && queue.has(p.head))
+      if (!next || !last) return yield* new Timeout({ peer: active.id })
+      yield* Effect.logDebug(`hash fetch switched from ${active.id} to ${next.id}`)
+      active = next
+      attempted.add(next.id)
+      yield* active.handle.requestHashes(last)
+      hashDeadline = now + sync.hashTTL
+    }
+  }
+})

@@ -1,0 +1,56 @@
+/**
+ * The importer: one fiber per sync that takes the contiguous run of downloaded blocks at the front
+ * of the cache and inserts it into the chain in chunks. Being one fiber, it is single-flight by
+ * construction; woken through a latch, it never misses blocks that arrive while it works.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect, PubSub, Queue, Result } from "effect"
+import * as Sync from "./Sync.ts"
+import { ImportFailed, type SyncError } from "./SyncError.ts"
+import { SyncEvent } from "./SyncEvent.ts"
+
+/** Runs until interrupted, or until an insert fails: then it drops the block's origin peer and stops the sync. */
+export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const { queue, store } = sync
+    const chunkSize = sync.config.maxBlockProcess
+    while (true) {
+      yield* sync.importWake.await
+      yield* sync.importWake.close
+      while (true) {
+        const batch = queue.takeBlocks()
+        if (batch.length === 0) break
+        sync.importBatch = batch.length
+        sync.importDone = 0
+        sync.importStart = yield* Clock.currentTimeMillis
+        yield* Sync.wake(sync)
+        for (let at = 0; at < batch.length; at += chunkSize) {
+          if (isTerminated()) return
+          const chunk = batch.slice(at, at + chunkSize)
+          const inserted = yield* Effect.result(store.insert(chunk.map((c) => c.block)))
+          if (Result.isFailure(inserted)) {
+            const failure = inserted.failure
+            if (failure._tag === "StoreError") return yield* stop(sync, failure)
+            const origin = chunk[failure.index]!.origin
+            yield* sync.dropper.drop(origin, failure.error.message)
+            return yield* stop(sync, new ImportFailed({ peer: origin, reason: failure.error.message }))
+          }
+          sync.importDone += chunk.length
+          sync.imported += chunk.length
+          yield* PubSub.publish(sync.events, SyncEvent.Progress({
+            imported: sync.imported,
+            head: chunk[chunk.length - 1]!.block.number
+          }))
+        }
+        sync.importBatch = 0
+        sync.importDone = 0
+      }
+      sync.importing = false
+      yield* Sync.wake(sync)
+    }
+  })
+
+/** Ends the sync with `error`. */
+const stop = (sync: Sync.Sync, error: SyncError) =>
+  Effect.asVoid(Queue.offer(sync.mailbox, { _tag: "Stop", error }))
