@@ -36,6 +36,11 @@ export class Block {
     return this.header.hash
   }
 
+  /** The block's hash key (see Hash.key): its header's, cached. */
+  get key(): string {
+    return this.header.key
+  }
+
   /** The block's number: its header's. */
   get number(): number {
     return this.header.number

@@ -47,7 +47,12 @@ export const short = (hash: Hash): string => Hex.fromBytes(hash.subarray(0, 4)) 
 export const equals = (a: Hash, b: Hash): boolean => Hex.equals(a, b)
 
 /** A compact string key (one char per byte) so hashes can index `Map`s and `Set`s. */
-export const key = (hash: Hash): string => String.fromCharCode.apply(null, hash as unknown as Array<number>)
+export const key = (h: Hash): string =>
+  // 32 explicit arguments: several times faster than `apply` on V8, and keys are made per hash.
+  String.fromCharCode(
+    h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, h[8]!, h[9]!, h[10]!, h[11]!, h[12]!, h[13]!, h[14]!, h[15]!,
+    h[16]!, h[17]!, h[18]!, h[19]!, h[20]!, h[21]!, h[22]!, h[23]!, h[24]!, h[25]!, h[26]!, h[27]!, h[28]!, h[29]!, h[30]!, h[31]!
+  )
 
 /** The hash a string key was made from. */
 export const fromKey = (k: string): Hash => {

@@ -65,6 +65,8 @@ export class Header implements Fields {
   readonly rlp: Uint8Array
   /** The cached hash; computed on first use. */
   #hash: Hash.Hash | undefined
+  /** The cached hash key; computed on first use. */
+  #key: string | undefined
 
   constructor(fields: Fields, rlp: Uint8Array) {
     this.parentHash = fields.parentHash
@@ -88,6 +90,11 @@ export class Header implements Fields {
   /** Keccak-256 of the header's RLP. */
   get hash(): Hash.Hash {
     return (this.#hash ??= Hash.keccak(this.rlp))
+  }
+
+  /** The hash's map key (see Hash.key), cached: blocks are looked up by it at every step. */
+  get key(): string {
+    return (this.#key ??= Hash.key(this.hash))
   }
 }
 

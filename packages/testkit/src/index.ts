@@ -1,0 +1,1 @@
+export * as ChainGenerator from "./ChainGenerator.ts"
