@@ -98,6 +98,7 @@ export const make = Effect.gen(function*() {
         yield* PubSub.publish(events, SyncEvent.Started({ peer }))
         const fiber = yield* Effect.forkChild(phases(sync, peer, head), { startImmediately: true })
         current.fiber = fiber
+        if (sync.canceled) yield* Fiber.interrupt(fiber) // canceled while the sync was being set up
         const exit = yield* Fiber.await(fiber)
         if (Exit.isSuccess(exit)) {
           yield* PubSub.publish(events, SyncEvent.Done({ peer, imported: sync.imported }))
