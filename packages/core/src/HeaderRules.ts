@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Hash from "./Hash.ts"
-import type * as Header from "./Header.ts"
+import * as Header from "./Header.ts"
 import { InvalidBlock, type Rule } from "./InvalidBlock.ts"
 
 /** Lowest gas limit a block may have. */
@@ -54,7 +54,8 @@ export const timestamp: Check = (h, p) =>
 
 /** extraData is at most 32 bytes (also enforced by the decoder; kept for headers built in code). */
 export const extraData: Check = (h) =>
-  h.extraData.length <= 32 ? undefined : fail("extraData", h, `extraData of ${h.extraData.length} bytes exceeds 32`)
+  h.extraData.length <= Header.maxExtraData ? undefined
+    : fail("extraData", h, `extraData of ${h.extraData.length} bytes exceeds ${Header.maxExtraData}`)
 
 /** gasUsed <= gasLimit. */
 export const gasUsed: Check = (h) =>

@@ -106,7 +106,10 @@ const join = (parts: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
   return out
 }
 
-/** Splits a stream of byte chunks into a stream of complete RLP items. */
+/**
+ * Splits a stream of byte chunks into a stream of complete RLP items. Items are views into the
+ * chunks, not copies: the producer must not reuse a chunk's buffer once it is emitted.
+ */
 export const split = <E, R>(chunks: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | Rlp.RlpError, R> =>
   Stream.suspend(() => {
     const splitter = new Splitter()
