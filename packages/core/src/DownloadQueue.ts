@@ -53,7 +53,7 @@ export type Delivery =
   | { readonly _tag: "Stale" }
   /** Some blocks were unrequested; the requested ones were stored. */
   | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
-  /** A requested block's number lies outside the cache window: the hash chain is wrong. */
+  /** A requested block's number lies outside the cache window, or its slot is taken: the hash chain is wrong. */
   | { readonly _tag: "InvalidChain"; readonly number: number }
 
 /** The scheduler. */
@@ -87,7 +87,7 @@ export class DownloadQueue {
     const inserted: Array<Hash.Hash> = []
     for (const hash of hashes) {
       const key = Hash.key(hash)
-      if (this.#hashPool.has(key)) continue
+      if (this.#hashPool.has(key) || this.#blockPool.has(key)) continue
       const entry = { hash, priority: this.#counter++ }
       this.#hashPool.set(key, entry)
       this.#hashQueue.push(entry, entry.priority)
@@ -208,7 +208,10 @@ export class DownloadQueue {
         continue
       }
       const index = block.number - this.#offset
-      if (index < 0 || index >= this.cacheLimit) return { _tag: "InvalidChain", number: block.number }
+      // Outside the window, or a second block of one number: the hash chain is not a chain.
+      if (index < 0 || index >= this.cacheLimit || this.#cache[index] !== undefined) {
+        return { _tag: "InvalidChain", number: block.number }
+      }
       this.#cache[index] = { block, origin: peer.id }
       request.hashes.delete(key)
       this.#hashPool.delete(key)
