@@ -1,0 +1,163 @@
+/**
+ * The LMDB environment of a datadir: its tables, how chain records are encoded in them, and
+ * synchronous reads and writes. Chain logic lives in LmdbChainStore; this module only stores.
+ *
+ * Tables: `blocks` (block hash -> the block's RLP), `tds` (block hash -> total difficulty as
+ * decimal text), `canonical` (number -> block hash) and `meta` (`head`, `genesis` -> block hash).
+ *
+ * @since 0.1.0
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { Block, Hash, Header, Rlp, StoreError } from "@ethsync/core"
+import { Effect, Result, type Scope } from "effect"
+import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
+import { EmptyDatadir } from "./DatadirError.ts"
+
+/** The names under which the `meta` table keeps hashes. */
+type MetaKey = "head" | "genesis"
+
+/** An open datadir. */
+export interface ChainDb {
+  /** The datadir's folder, as given. */
+  readonly path: string
+  /** The environment: one transaction spans every table. */
+  readonly env: RootDatabase
+  /** Block RLP by block hash. */
+  readonly blocks: Database<Uint8Array, Uint8Array>
+  /** Total difficulty, decimal text, by block hash. */
+  readonly tds: Database<string, Uint8Array>
+  /** Canonical block hash by number. */
+  readonly canonical: Database<Uint8Array, number>
+  /** Head and genesis hashes by name. */
+  readonly meta: Database<Uint8Array, MetaKey>
+}
+
+/** What `operation` threw, as a StoreError (kept as is when it already is one). */
+export const storeError = (operation: string, error: unknown): StoreError =>
+  error instanceof StoreError
+    ? error
+    : new StoreError({ operation, reason: error instanceof Error ? error.message : String(error) })
+
+/** Runs a synchronous datadir operation, turning anything it throws into a StoreError. */
+export const attempt = <A>(operation: string, f: () => A): Effect.Effect<A, StoreError> =>
+  Effect.try({ try: f, catch: (error) => storeError(operation, error) })
+
+/** The file LMDB keeps a datadir's data in. */
+const dataFile = "data.mdb"
+
+/** Where LMDB (as lmdb-js builds it) writes its magic number in the first meta page, and the number. */
+const magic = { offset: 24, bytes: [0xde, 0xc0, 0xef, 0xbe] } as const
+
+/**
+ * Whether the data file, if there is one with content, starts like an LMDB environment: lmdb-js
+ * crashes the process (SIGSEGV) when it opens a file that does not.
+ */
+const looksLikeLmdb = (path: string): boolean => {
+  const file = Path.join(path, dataFile)
+  if (!Fs.existsSync(file) || Fs.statSync(file).size === 0) return true
+  const head = new Uint8Array(magic.offset + magic.bytes.length)
+  const fd = Fs.openSync(file, "r")
+  try {
+    Fs.readSync(fd, head, 0, head.length, 0)
+  } finally {
+    Fs.closeSync(fd)
+  }
+  return magic.bytes.every((byte, i) => head[magic.offset + i] === byte)
+}
+
+/**
+ * Opens the datadir at `path`, closing it with the scope. With `create`, a missing folder or
+ * environment is made; without, it is an EmptyDatadir (and nothing is created).
+ */
+export const open = (path: string, options: { readonly create: boolean }): Effect.Effect<ChainDb, EmptyDatadir | StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (!options.create && !(yield* attempt(`open datadir ${path}`, () => Fs.existsSync(Path.join(path, dataFile))))) {
+      return yield* new EmptyDatadir({ path })
+    }
+    return yield* Effect.acquireRelease(
+      attempt(`open datadir ${path}`, () => {
+        if (!looksLikeLmdb(path)) throw new Error(`${dataFile} is not an LMDB environment`)
+        const env = openLmdb({ path, noSubdir: false, maxDbs: 4 })
+        return {
+          path,
+          env,
+          blocks: env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" }),
+          tds: env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" }),
+          canonical: env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" }),
+          meta: env.openDB<Uint8Array, MetaKey>({ name: "meta", encoding: "binary" })
+        }
+      }),
+      (db) => Effect.ignore(Effect.tryPromise(() => db.env.close()), { log: true })
+    )
+  })
+
+/** Runs `f` in one write transaction: all of its writes land, or none (also when it throws). */
+export const transaction = <A>(db: ChainDb, f: () => A): A => db.env.transactionSync(f)
+
+/** Throws the StoreError of a stored record that does not decode. */
+const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
+  throw new StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
+}
+
+/** The stored RLP of a block, if stored. */
+const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => db.blocks.get(hash)
+
+/** A stored block, decoded. */
+export const block = (db: ChainDb, hash: Hash.Hash): Block.Block | undefined => {
+  const rlp = blockRlp(db, hash)
+  if (rlp === undefined) return undefined
+  const decoded = Block.decode(rlp)
+  return Result.isSuccess(decoded) ? decoded.success : corrupt("block", hash, decoded.failure.message)
+}
+
+/** The header of a stored block, decoded without its body. */
+export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined => {
+  const rlp = blockRlp(db, hash)
+  if (rlp === undefined) return undefined
+  const item = Rlp.readSingle(rlp)
+  const parts = item instanceof Rlp.RlpError || !item.isList ? undefined : Rlp.readList(rlp, item)
+  const first = parts === undefined || parts instanceof Rlp.RlpError ? undefined : parts[0]
+  if (first === undefined) return corrupt("header of block", hash, "not a block list")
+  const decoded = Header.decodeItem(rlp, first, "header")
+  return decoded instanceof Header.Header ? decoded : corrupt("header of block", hash, decoded.message)
+}
+
+/** The total difficulty of a stored block. */
+export const td = (db: ChainDb, hash: Hash.Hash): bigint | undefined => {
+  const text = db.tds.get(hash)
+  return text === undefined ? undefined : BigInt(text)
+}
+
+/** The canonical block hash at a height. */
+export const canonicalHash = (db: ChainDb, number: number): Hash.Hash | undefined => {
+  const hash = db.canonical.get(number)
+  return hash === undefined ? undefined : Hash.makeUnsafe(hash)
+}
+
+/** A hash kept in `meta`. */
+export const metaHash = (db: ChainDb, key: MetaKey): Hash.Hash | undefined => {
+  const hash = db.meta.get(key)
+  return hash === undefined ? undefined : Hash.makeUnsafe(hash)
+}
+
+/** Stores a block and its total difficulty (inside a transaction). */
+export const putBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: bigint): void => {
+  db.blocks.putSync(stored.hash, stored.rlp)
+  db.tds.putSync(stored.hash, totalDifficulty.toString())
+}
+
+/** Sets the canonical hash at a height (inside a transaction). */
+export const putCanonical = (db: ChainDb, number: number, hash: Hash.Hash): void => {
+  db.canonical.putSync(number, hash)
+}
+
+/** Removes the canonical hash at a height (inside a transaction). */
+export const removeCanonical = (db: ChainDb, number: number): void => {
+  db.canonical.removeSync(number)
+}
+
+/** Sets a hash kept in `meta` (inside a transaction). */
+export const putMetaHash = (db: ChainDb, key: MetaKey, hash: Hash.Hash): void => {
+  db.meta.putSync(key, hash)
+}

@@ -1,0 +1,118 @@
+/**
+ * Importing `geth export`-format files into the ChainStore: streamed, in batches of one
+ * transaction each, stopping at the first bad block with everything before it kept.
+ *
+ * @since 0.1.0
+ */
+import { ChainStore, Hash, type InvalidBlock, type StoreError } from "@ethsync/core"
+import { Data, Effect, type FileSystem, Stream } from "effect"
+import * as BlockFile from "./BlockFile.ts"
+import type * as Progress from "./Progress.ts"
+
+/** A block of the file broke a chain rule; the blocks before it were imported. */
+export class BlockRejected extends Data.TaggedError("BlockRejected")<{
+  /** The file. */
+  readonly path: string
+  /** Index of the block among the file's blocks. */
+  readonly position: number
+  /** The block, the rule and the numbers. */
+  readonly error: InvalidBlock
+}> {
+  override get message() {
+    return `${this.path}: ${this.error.message}`
+  }
+}
+
+/** The file starts with the genesis block of another chain than the datadir's. */
+export class ForeignGenesis extends Data.TaggedError("ForeignGenesis")<{
+  /** The file. */
+  readonly path: string
+  /** Hash of the file's block 0, 0x-hex. */
+  readonly found: string
+  /** Hash of the datadir's genesis, 0x-hex. */
+  readonly expected: string
+}> {
+  override get message() {
+    return `${this.path} holds chain with genesis ${this.found}, but the datadir holds genesis ${this.expected}`
+  }
+}
+
+/** Why an import stopped. */
+export type ImportError = BlockFile.BlockFileError | BlockRejected | ForeignGenesis | StoreError
+
+/** How to import. */
+export interface Options {
+  /** Blocks per transaction. */
+  readonly batchSize: number
+  /** Advanced by the bytes and blocks of each batch that lands. */
+  readonly meter?: Progress.Meter | undefined
+}
+
+/** What an import did. */
+export interface Summary {
+  /** Blocks read from the files. */
+  readonly read: number
+  /** Blocks new to the store (the others were there already). */
+  readonly imported: number
+}
+
+/**
+ * Imports the blocks of one file, in order. A leading block 0 must be the store's genesis (it is
+ * then skipped like any stored block).
+ */
+export const importFile = (path: string, options: Options): Effect.Effect<Summary, ImportError, ChainStore | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const store = yield* ChainStore
+    yield* Effect.logInfo(`importing ${path}`)
+    /** Blocks read and not yet inserted. */
+    let pending: Array<BlockFile.Positioned> = []
+    /** Bytes of the file up to the end of the last inserted block. */
+    let landed = 0
+    /** Blocks read. */
+    let read = 0
+    /** Blocks new to the store. */
+    let imported = 0
+
+    const flush = Effect.suspend(() => {
+      const batch = pending
+      pending = []
+      const last = batch.at(-1)
+      if (last === undefined) return Effect.void
+      const end = last.offset + last.block.rlp.length
+      return store.insert(batch.map((p) => p.block)).pipe(
+        Effect.catchTag("InsertFailed", (failed) =>
+          Effect.fail(new BlockRejected({ path, position: batch[failed.index]!.position, error: failed.error }))),
+        Effect.flatMap((count) => {
+          imported += count
+          const done = end - landed
+          landed = end
+          return options.meter ? options.meter.advance(done, batch.length) : Effect.void
+        })
+      )
+    })
+
+    const take = (positioned: BlockFile.Positioned): Effect.Effect<void, ImportError> => {
+      const { block, position } = positioned
+      if (position === 0 && block.number === 0 && !Hash.equals(block.hash, store.genesis.hash)) {
+        return Effect.fail(new ForeignGenesis({ path, found: Hash.toHex(block.hash), expected: Hash.toHex(store.genesis.hash) }))
+      }
+      read++
+      pending.push(positioned)
+      return pending.length >= options.batchSize ? flush : Effect.void
+    }
+
+    yield* BlockFile.stream(path).pipe(
+      Stream.runForEach(take),
+      Effect.catch((error) => Effect.andThen(flush, Effect.fail(error)))
+    )
+    yield* flush
+    return { read, imported }
+  })
+
+/** Imports files one after the other; stops at the first error. */
+export const importFiles = (
+  paths: ReadonlyArray<string>,
+  options: Options
+): Effect.Effect<Summary, ImportError, ChainStore | FileSystem.FileSystem> =>
+  Effect.reduce(paths, (): Summary => ({ read: 0, imported: 0 }), (total, path) =>
+    Effect.map(importFile(path, options), (one) => ({ read: total.read + one.read, imported: total.imported + one.imported })))

@@ -1,0 +1,30 @@
+/**
+ * The errors of a datadir that cannot serve the chain asked of it.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/** The datadir holds a chain grown from another genesis block than the one asked for. */
+export class GenesisMismatch extends Data.TaggedError("GenesisMismatch")<{
+  /** The datadir's folder. */
+  readonly path: string
+  /** The genesis hash the datadir holds, 0x-hex. */
+  readonly stored: string
+  /** The genesis hash asked for, 0x-hex. */
+  readonly wanted: string
+}> {
+  override get message() {
+    return `datadir ${this.path} holds chain with genesis ${this.stored}, not ${this.wanted}`
+  }
+}
+
+/** The datadir holds no chain yet, and no genesis was given to start one. */
+export class EmptyDatadir extends Data.TaggedError("EmptyDatadir")<{
+  /** The datadir's folder. */
+  readonly path: string
+}> {
+  override get message() {
+    return `datadir ${this.path} holds no chain (import a file into it first)`
+  }
+}

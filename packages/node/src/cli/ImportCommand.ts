@@ -1,0 +1,82 @@
+/**
+ * `ethsync import --datadir DIR FILE...`: imports `geth export`-format files into a datadir.
+ *
+ * @since 0.1.0
+ */
+import { ChainStore, Hash } from "@ethsync/core"
+import { Console, Data, Duration, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as BlockFile from "../BlockFile.ts"
+import * as ChainImport from "../ChainImport.ts"
+import * as GenesisChoice from "../GenesisChoice.ts"
+import * as LmdbChainStore from "../LmdbChainStore.ts"
+import * as Progress from "../Progress.ts"
+import * as Flags from "./Flags.ts"
+
+/** `--network` and `--genesis` were both given. */
+export class ConflictingGenesis extends Data.TaggedError("ConflictingGenesis")<{}> {
+  override get message() {
+    return "--network and --genesis both name a chain; give one of them"
+  }
+}
+
+/** The genesis the flags name, if they name one. */
+const chosenGenesis = (network: Option.Option<GenesisChoice.NetworkName>, genesis: Option.Option<string>) => {
+  if (Option.isSome(network) && Option.isSome(genesis)) return Effect.fail(new ConflictingGenesis())
+  const choice = Option.isSome(network)
+    ? GenesisChoice.GenesisChoice.Network({ name: network.value })
+    : Option.isSome(genesis)
+    ? GenesisChoice.GenesisChoice.File({ path: genesis.value })
+    : undefined
+  return choice ? GenesisChoice.load(choice) : Effect.succeed(undefined)
+}
+
+/** The `import` command. */
+export const command = Command.make("import", {
+  datadir: Flags.datadir({ mustExist: false }),
+  network: Flag.Literals("network", GenesisChoice.networkNames).pipe(
+    Flag.withDescription("Built-in chain the datadir holds; a new datadir starts from its genesis (default when the first file has no block 0: mainnet)"),
+    Flag.optional
+  ),
+  genesis: Flag.File("genesis", { mustExist: true }).pipe(
+    Flag.withDescription("Custom chain: block 0 of this RLP file is the genesis the datadir holds or starts from"),
+    Flag.optional
+  ),
+  batchSize: Flag.Int("batch-size").pipe(
+    Flag.withDescription("Blocks written per transaction (default 1024)"),
+    Flag.filter((n) => n >= 1, (n) => `a batch holds at least 1 block, not ${n}`),
+    Flag.withDefault(1024)
+  ),
+  files: Argument.File("file", { mustExist: true }).pipe(
+    Argument.withDescription("Files of concatenated RLP blocks, as `geth export` writes them; imported in order"),
+    Argument.variadic({ min: 1 })
+  )
+}, ({ datadir, network, genesis, batchSize, files }) =>
+  Effect.scoped(Effect.gen(function*() {
+    const chosen = yield* chosenGenesis(network, genesis)
+    const initialGenesis = chosen ? undefined : (yield* GenesisChoice.leadingGenesis(files[0]!)) ?? GenesisChoice.networks.mainnet.genesis
+    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis })
+    const meter = yield* Progress.make(yield* BlockFile.totalSize(files))
+    const [took, summary] = yield* Effect.timed(Effect.scoped(Effect.andThen(
+      Progress.show("importing", meter),
+      ChainImport.importFiles(files, { batchSize, meter })
+    ))).pipe(Effect.provideService(ChainStore, store))
+    const head = yield* store.head
+    const seconds = Duration.toMillis(took) / 1000
+    yield* Console.log(
+      `imported ${summary.imported} new blocks of ${summary.read} read in ${seconds.toFixed(2)} s ` +
+        `(${Math.round(summary.read / Math.max(seconds, 0.001))} blocks/s); ` +
+        `head ${head.block.number} ${Hash.toHex(head.block.hash)}`
+    )
+  }))).pipe(
+  Command.withShortDescription("Import blocks from `geth export`-format files"),
+  Command.withDescription(
+    "Import blocks from files in the `geth export` format. A leading block 0 must be the datadir's genesis " +
+      "(an empty datadir starts from it). Blocks already stored are skipped. The first invalid block stops the " +
+      "import (exit code 1) with everything before it kept."
+  ),
+  Command.withExamples([
+    { command: "ethsync import --datadir ./chain mainnet-0-8191.rlp", description: "Import mainnet blocks 0..8191" },
+    { command: "ethsync import --datadir ./dev --genesis dev.rlp dev.rlp", description: "Start a custom chain from block 0 of dev.rlp" }
+  ])
+)

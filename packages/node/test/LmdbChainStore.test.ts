@@ -1,0 +1,81 @@
+/**
+ * What the LMDB store adds to the ChainStore behaviour: a datadir that outlives the process and
+ * remembers which chain it holds.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ChainStore, Genesis, Hash } from "@ethsync/core"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as LmdbChainStore from "../src/LmdbChainStore.ts"
+import * as TempDir from "./TempDir.ts"
+import * as TestChain from "./TestChain.ts"
+
+describe("LmdbChainStore", () => {
+  const genesis = TestChain.genesis()
+  const chain = TestChain.extend(genesis, 30)
+
+  it.effect("keeps the chain when reopened, in a folder whose name has dots", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "chain.v1.data")
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis }), (store) => store.insert(chain)))
+      const store = yield* LmdbChainStore.make({ path })
+      expect(Hash.toHex(store.genesis.hash)).toBe(Hash.toHex(genesis.hash))
+      const head = yield* store.head
+      expect(Hash.toHex(head.block.hash)).toBe(Hash.toHex(chain[29]!.hash))
+      expect(head.td).toBe(TestChain.tdOf([genesis, ...chain]))
+      expect(Fs.statSync(path).isDirectory()).toBe(true)
+    }))
+
+  it.effect("works as a layer that closes the datadir with it", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      const layer = LmdbChainStore.layer({ path, genesis })
+      yield* Effect.provide(ChainStore.use((store) => store.insert(chain.slice(0, 5))), layer)
+      const number = yield* Effect.provide(ChainStore.use((store) => store.head), layer)
+      expect(number.block.number).toBe(5)
+    }))
+
+  it.effect("refuses another chain's genesis, naming both", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis }))
+      const error = yield* Effect.flip(LmdbChainStore.make({ path, genesis: Genesis.mainnet }))
+      expect(error._tag).toBe("GenesisMismatch")
+      expect(error.message).toBe(
+        `datadir ${path} holds chain with genesis ${Hash.toHex(genesis.hash)}, not ${Hash.toHex(Genesis.mainnetHash)}`
+      )
+      const kept = yield* LmdbChainStore.make({ path, initialGenesis: Genesis.mainnet })
+      expect(Hash.toHex(kept.genesis.hash)).toBe(Hash.toHex(genesis.hash))
+    }))
+
+  it.effect("without a genesis, finds no chain in an empty or missing folder and creates nothing", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      expect((yield* Effect.flip(LmdbChainStore.make({ path: dir })))._tag).toBe("EmptyDatadir")
+      expect(Fs.readdirSync(dir)).toEqual([])
+      const missing = Path.join(dir, "missing")
+      expect((yield* Effect.flip(LmdbChainStore.make({ path: missing })))._tag).toBe("EmptyDatadir")
+      expect(Fs.existsSync(missing)).toBe(false)
+    }))
+
+  it.effect("reports an unreadable datadir as a StoreError", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      Fs.writeFileSync(Path.join(dir, "data.mdb"), "not an LMDB environment, just text that is long enough".repeat(200))
+      const error = yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis }))
+      expect(error._tag).toBe("StoreError")
+    }))
+
+  it.effect("stores the same blocks whether they come in one batch or many", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const whole = yield* LmdbChainStore.make({ path: Path.join(dir, "a"), genesis })
+      const pieces = yield* LmdbChainStore.make({ path: Path.join(dir, "b"), genesis })
+      expect(yield* whole.insert(chain)).toBe(30)
+      for (let i = 0; i < 30; i += 7) yield* pieces.insert(chain.slice(i, i + 7))
+      const a = yield* whole.head
+      const b = yield* pieces.head
+      expect([a.block.number, a.td]).toEqual([b.block.number, b.td])
+    }))
+})

@@ -1,0 +1,181 @@
+/**
+ * The behaviour every ChainStore must show, as one suite run against each implementation, so the
+ * LMDB store is held to exactly what the memory store does.
+ */
+import { Block, Hash, Hex, type InsertFailed, type Rule, type Shape, type StoreError } from "@ethsync/core"
+import { ChainGenerator } from "@ethsync/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Option, type Scope } from "effect"
+import * as TestChain from "./TestChain.ts"
+
+/** Opens a store of the implementation under test, holding `genesis`. */
+export type Open = (genesis: Block.Block) => Effect.Effect<Shape, unknown, Scope.Scope>
+
+/** The canonical hashes 0..head of a store, 0x-hex. */
+const canonical = (store: Shape) =>
+  Effect.gen(function*() {
+    const head = (yield* store.head).block.number
+    const out: Array<string> = []
+    for (let n = 0; n <= head; n++) out.push(Hash.toHex(Option.getOrThrow(yield* store.getByNumber(n)).hash))
+    expect(Option.isNone(yield* store.getByNumber(head + 1))).toBe(true)
+    return out
+  })
+
+/** The failure of an insert that must fail with InsertFailed. */
+const insertFailure = (store: Shape, blocks: ReadonlyArray<Block.Block>) =>
+  Effect.flip(store.insert(blocks)) as Effect.Effect<InsertFailed | StoreError>
+
+/** Runs the suite for the store `open` makes. */
+export const suite = (name: string, open: Open) =>
+  describe(`${name} behaves as a ChainStore`, () => {
+    const genesis = TestChain.genesis()
+
+    it.effect("starts at its genesis", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const head = yield* store.head
+        expect(head.block.hash).toEqual(genesis.hash)
+        expect(head.td).toBe(genesis.header.difficulty)
+        expect(yield* store.has(genesis.hash)).toBe(true)
+        expect(Hex.fromBytes(Option.getOrThrow(yield* store.getByNumber(0)).rlp)).toBe(Hex.fromBytes(genesis.rlp))
+        expect(Option.getOrThrow(yield* store.td(genesis.hash))).toBe(genesis.header.difficulty)
+      }))
+
+    it.effect("stores a chain, serves it by hash and number, and skips what it has", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const chain = TestChain.extend(genesis, 20)
+        expect(yield* store.insert(chain)).toBe(20)
+        const head = yield* store.head
+        expect(head.block.hash).toEqual(chain[19]!.hash)
+        expect(head.td).toBe(TestChain.tdOf([genesis, ...chain]))
+        expect(Hex.fromBytes(Option.getOrThrow(yield* store.get(chain[7]!.hash)).rlp)).toBe(Hex.fromBytes(chain[7]!.rlp))
+        expect(yield* canonical(store)).toEqual([genesis, ...chain].map((b) => Hash.toHex(b.hash)))
+        expect(yield* store.insert([genesis, ...chain])).toBe(0)
+        expect((yield* store.head).block.hash).toEqual(chain[19]!.hash)
+      }))
+
+    it.effect("keeps a lighter fork off the canonical chain, and keeps the first head on a tie", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const chain = TestChain.extend(genesis, 10)
+        const lighter = TestChain.extend(chain[2]!, 5, 20n)
+        const tie = [TestChain.child(chain[8]!, 15n, { extraData: Uint8Array.of(1) })]
+        yield* store.insert(chain)
+        expect(yield* store.insert([...lighter, ...tie])).toBe(6)
+        expect(yield* store.has(lighter[4]!.hash)).toBe(true)
+        expect((yield* store.head).block.hash).toEqual(chain[9]!.hash)
+        expect(yield* canonical(store)).toEqual([genesis, ...chain].map((b) => Hash.toHex(b.hash)))
+      }))
+
+    it.effect("makes a heavier fork of the same length the head; a heavier original wins back", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const main = TestChain.extend(genesis, 6, 20n)
+        const fork = TestChain.extend(main[1]!, 4, 5n)
+        expect(TestChain.tdOf([...main.slice(0, 2), ...fork])).toBeGreaterThan(TestChain.tdOf(main))
+        yield* store.insert(main)
+        expect(yield* store.insert(fork)).toBe(4)
+        expect(yield* canonical(store)).toEqual([genesis, main[0]!, main[1]!, ...fork].map((b) => Hash.toHex(b.hash)))
+        const extension = TestChain.extend(main[5]!, 3, 20n)
+        yield* store.insert(extension)
+        expect(yield* canonical(store)).toEqual([genesis, ...main, ...extension].map((b) => Hash.toHex(b.hash)))
+      }))
+
+    it.effect("makes a heavier fork the head, shorter or longer, and getByNumber follows it", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const slow = TestChain.extend(genesis, 60, 20n)
+        const fast = TestChain.extend(slow[4]!, 54, 1n)
+        expect(TestChain.tdOf([genesis, ...slow.slice(0, 5), ...fast])).toBeGreaterThan(TestChain.tdOf([genesis, ...slow]))
+        yield* store.insert(slow)
+        yield* store.insert(fast)
+        expect((yield* store.head).block.hash).toEqual(fast[53]!.hash)
+        expect(yield* canonical(store)).toEqual([genesis, ...slow.slice(0, 5), ...fast].map((b) => Hash.toHex(b.hash)))
+        const longer = TestChain.extend(slow[59]!, 200, 1n)
+        yield* store.insert(longer)
+        expect(yield* canonical(store)).toEqual([genesis, ...slow, ...longer].map((b) => Hash.toHex(b.hash)))
+        expect(Option.getOrThrow(yield* store.td(longer[199]!.hash))).toBe(TestChain.tdOf([genesis, ...slow, ...longer]))
+      }))
+
+    /** A transaction, taken from a generated chain. */
+    const transaction = Effect.map(
+      ChainGenerator.generate(ChainGenerator.testGenesis, 8, { transactions: true }),
+      (blocks) => blocks.flatMap((b) => b.transactions)[0]!
+    )
+
+    /** Six blocks on the genesis where block `bad` is `makeBad(parent, good)` and the rest build on the one before. */
+    const withBadBlock = (bad: number, makeBad: (parent: Block.Block, good: Block.Block) => Block.Block) => {
+      const out: Array<Block.Block> = []
+      let parent = genesis
+      for (let i = 0; i < 6; i++) {
+        const good = TestChain.child(parent)
+        parent = i === bad ? makeBad(parent, good) : good
+        out.push(parent)
+      }
+      return out
+    }
+
+    const badCases: ReadonlyArray<readonly [Rule, number, (parent: Block.Block, good: Block.Block, tx: Uint8Array) => Block.Block]> = [
+      ["difficulty", 3, (_, good) => TestChain.spoil(good, { difficulty: good.header.difficulty + 1n })],
+      ["timestamp", 2, (parent, good) => TestChain.spoil(good, { timestamp: parent.header.timestamp })],
+      ["gasLimit", 4, (_, good) => TestChain.spoil(good, { gasLimit: 4999n })],
+      ["gasUsed", 1, (_, good) => TestChain.spoil(good, { gasUsed: good.header.gasLimit + 1n })],
+      ["number", 1, (_, good) => TestChain.spoil(good, { number: 7 })],
+      ["uncleHash", 0, (_, good) => TestChain.spoil(good, { uncleHash: Hash.keccak(Uint8Array.of(0xc1, 0x80)) })],
+      ["transactionsRoot", 5, (_, good, tx) => Block.make(good.header, [tx], [])],
+      ["unknownParent", 2, (_, good) => TestChain.spoil(good, { parentHash: Hash.keccak(Uint8Array.of(2)) })]
+    ]
+    for (const [rule, bad, makeBad] of badCases) {
+      it.effect(`stores a batch up to its block ${bad} that breaks ${rule}, and nothing after`, () =>
+        Effect.gen(function*() {
+          const store = yield* open(genesis)
+          const tx = yield* transaction
+          const batch = withBadBlock(bad, (parent, good) => makeBad(parent, good, tx))
+          const failure = yield* insertFailure(store, batch)
+          expect(failure._tag).toBe("InsertFailed")
+          if (failure._tag !== "InsertFailed") return
+          expect([failure.index, failure.error.rule, failure.error.hash]).toEqual([bad, rule, Hash.toHex(batch[bad]!.hash)])
+          expect(yield* Effect.forEach(batch, (b) => store.has(b.hash))).toEqual(batch.map((_, i) => i < bad))
+          const head = yield* store.head
+          expect([head.block.number, head.td]).toEqual([bad, TestChain.tdOf([genesis, ...batch.slice(0, bad)])])
+          expect(yield* canonical(store)).toEqual([genesis, ...batch.slice(0, bad)].map((b) => Hash.toHex(b.hash)))
+        }))
+    }
+
+    it.effect("stores generated blocks with transactions and uncles, byte for byte", () =>
+      Effect.gen(function*() {
+        const store = yield* open(ChainGenerator.testGenesis)
+        const blocks = yield* ChainGenerator.generate(ChainGenerator.testGenesis, 40, { uncles: true, transactions: true })
+        expect(blocks.some((b) => b.transactions.length > 0) && blocks.some((b) => b.uncles.length > 0)).toBe(true)
+        expect(yield* store.insert(blocks)).toBe(40)
+        for (const block of blocks) {
+          expect(Hex.fromBytes(Option.getOrThrow(yield* store.getByNumber(block.number)).rlp)).toBe(Hex.fromBytes(block.rlp))
+        }
+      }))
+
+    it.effect("stops at the first invalid block, keeping the blocks before it", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const good = TestChain.extend(genesis, 2)
+        const bad = TestChain.child(good[1]!, 15n, { difficulty: 1n })
+        const after = TestChain.child(bad)
+        const failure = yield* insertFailure(store, [...good, bad, after])
+        expect(failure._tag).toBe("InsertFailed")
+        if (failure._tag !== "InsertFailed") return
+        expect(failure.index).toBe(2)
+        expect(failure.error.rule).toBe("difficulty")
+        expect((yield* store.head).block.hash).toEqual(good[1]!.hash)
+        expect(yield* store.has(bad.hash)).toBe(false)
+        expect(yield* store.has(after.hash)).toBe(false)
+      }))
+
+    it.effect("refuses a block whose parent it does not know", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const orphan = TestChain.extend(genesis, 2)[1]!
+        const failure = yield* insertFailure(store, [orphan])
+        expect(failure._tag === "InsertFailed" && failure.error.rule).toBe("unknownParent")
+        expect((yield* store.head).block.hash).toEqual(genesis.hash)
+      }))
+  })
