@@ -1,0 +1,118 @@
+/**
+ * The benchmark workloads of shared/docs/benchmarks.md: W1-W4 on the real clock, W5 (and its
+ * slow-peer variant) on the test clock, I1 as a geth-format file import. Each run verifies its
+ * result and fails loudly when a block is missing.
+ *
+ * @since 0.1.0
+ */
+import { NodeServices } from "@effect/platform-node"
+import { ChainStore, Genesis, Hash } from "@ethsync/core"
+import { ChainImport, LmdbChainStore } from "@ethsync/node"
+import { Harness, SimPeer, TestChain } from "@ethsync/testkit"
+import { Data, Duration, Effect, Exit } from "effect"
+import { TestClock } from "effect/testing"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+/** A run that did not produce the whole chain: the benchmark is void. */
+export class BenchFailed extends Data.TaggedError("BenchFailed")<{ readonly reason: string }> {
+  override get message() {
+    return `benchmark failed: ${this.reason}`
+  }
+}
+
+/** A sync workload: N blocks from P peers that each answer after `delay`. */
+export interface SyncWorkload {
+  /** Blocks on top of the genesis. */
+  readonly blocks: number
+  /** Peers holding the whole chain; the sync starts against the first. */
+  readonly peers: number
+  /** Delay before each answer. */
+  readonly delay: Duration.Duration
+  /** Peers whose delay is this many times longer (the slow-peer variant); none unless given. */
+  readonly slowPeers?: number
+  /** How much slower the slow peers are. */
+  readonly slowFactor?: number
+}
+
+/** Checks that the store holds exactly the chain's blocks, numbers 0..N, canonical. */
+const verify = (harness: Harness.Harness, chain: TestChain.TestChain) =>
+  Effect.gen(function*() {
+    const head = yield* harness.store.head
+    if (head.block.number !== chain.length) {
+      return yield* new BenchFailed({ reason: `head is block ${head.block.number}, expected ${chain.length}` })
+    }
+    for (const block of chain.blocks) {
+      const stored = yield* harness.store.getByNumber(block.number)
+      if (stored._tag === "None" || !Hash.equals(stored.value.hash, block.hash)) {
+        return yield* new BenchFailed({ reason: `block ${block.number} is missing or wrong` })
+      }
+    }
+  }).pipe(Effect.orDie)
+
+/** Builds a harness with the workload's peers on the shared chain. */
+const setUp = (workload: SyncWorkload) =>
+  Effect.gen(function*() {
+    const chain = yield* TestChain.make(workload.blocks)
+    const harness = yield* Harness.make()
+    const slowFrom = workload.peers - (workload.slowPeers ?? 0)
+    for (let i = 0; i < workload.peers; i++) {
+      const latency = i >= slowFrom ? Duration.times(workload.delay, workload.slowFactor ?? 1) : workload.delay
+      yield* harness.add(SimPeer.slow(`peer${i}`, chain, latency))
+    }
+    return { chain, harness }
+  })
+
+/** Real milliseconds to sync the workload on the real clock. */
+export const runLive = (workload: SyncWorkload): Effect.Effect<number, BenchFailed> =>
+  Effect.scoped(Effect.gen(function*() {
+    const { chain, harness } = yield* setUp(workload)
+    const start = performance.now()
+    yield* Effect.mapError(harness.downloader.synchronise("peer0", chain.head.hash), (e) =>
+      new BenchFailed({ reason: e.message }))
+    const elapsed = performance.now() - start
+    yield* verify(harness, chain)
+    return elapsed
+  }))
+
+/** Virtual milliseconds to sync the workload on the test clock. */
+export const runVirtual = (workload: SyncWorkload): Effect.Effect<number, BenchFailed> =>
+  Effect.scoped(Effect.gen(function*() {
+    const { chain, harness } = yield* setUp(workload)
+    const outcome = yield* harness.runSync("peer0", chain.head.hash)
+    if (Exit.isFailure(outcome.exit)) return yield* new BenchFailed({ reason: Harness.resultTag(outcome) })
+    yield* verify(harness, chain)
+    return outcome.elapsed
+  })).pipe(Effect.provide(TestClock.layer()))
+
+/**
+ * The W5 floor of a hashes-then-blocks design: every hash request in turn, then every block round
+ * with all peers asking for the most blocks they may.
+ */
+export const floor = (workload: SyncWorkload, maxHashFetch: number, maxBlockFetch: number): number => {
+  const rtt = Duration.toMillis(workload.delay)
+  const fast = workload.peers - (workload.slowPeers ?? 0)
+  return Math.ceil(workload.blocks / maxHashFetch) * rtt + Math.ceil(workload.blocks / (fast * maxBlockFetch)) * rtt
+}
+
+/** Real milliseconds to import a geth-format file into an empty datadir, and how many blocks it brought. */
+export const runImport = (file: string): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
+    (dir) =>
+      Effect.scoped(Effect.gen(function*() {
+        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet })
+        const start = performance.now()
+        const summary = yield* ChainImport.importFiles([file], { batchSize: 1024 }).pipe(
+          Effect.provideService(ChainStore, store)
+        )
+        const ms = performance.now() - start
+        const head = yield* store.head
+        if (head.block.number !== summary.read - 1) {
+          return yield* new BenchFailed({ reason: `head is block ${head.block.number} after reading ${summary.read} blocks` })
+        }
+        return { ms, blocks: summary.imported }
+      })).pipe(Effect.mapError((e) => e._tag === "BenchFailed" ? e : new BenchFailed({ reason: e.message }))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  ).pipe(Effect.provide(NodeServices.layer))

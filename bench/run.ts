@@ -1,0 +1,99 @@
+/**
+ * `npx pnpm@12.4.2 bench [--case W3] [--quick]`: runs the workloads of shared/docs/benchmarks.md,
+ * each 3 times, and prints one JSON line per case with the median. Not part of the tests.
+ *
+ * @since 0.1.0
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { DownloaderConfig } from "@ethsync/core"
+import { Console, Duration, Effect, References } from "effect"
+import * as Workloads from "./Workloads.ts"
+
+/** Runs per case; the median is reported. */
+const runs = 3
+
+/** Every case: its name and how to measure it once, in milliseconds. */
+interface Case {
+  /** W1..W5, W5-slow, I1. */
+  readonly name: string
+  /** The workload, for the sync cases. */
+  readonly workload?: Workloads.SyncWorkload
+  /** Whether it runs on the test clock (virtual milliseconds). */
+  readonly virtual?: boolean
+}
+
+const args = process.argv.slice(2)
+const quick = args.includes("--quick")
+const only = args.includes("--case") ? args[args.indexOf("--case") + 1] : undefined
+const scale = (n: number) => quick ? Math.max(1000, Math.round(n / 20)) : n
+const file = process.env["ETHSYNC_MAINNET_RLP"]
+
+const cases: ReadonlyArray<Case> = [
+  { name: "W1", workload: { blocks: scale(10_000), peers: 1, delay: Duration.zero } },
+  { name: "W2", workload: { blocks: scale(100_000), peers: 1, delay: Duration.zero } },
+  { name: "W3", workload: { blocks: scale(100_000), peers: 8, delay: Duration.zero } },
+  { name: "W4", workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(5) } },
+  { name: "W5", virtual: true, workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50) } },
+  {
+    name: "W5-slow",
+    virtual: true,
+    workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50), slowPeers: 1, slowFactor: 10 }
+  },
+  { name: "I1" }
+]
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const round = (x: number) => Math.round(x * 10) / 10
+
+/** Measures one case and prints its line. */
+const measure = (c: Case) =>
+  Effect.gen(function*() {
+    if (c.name === "I1") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: "I1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      const results: Array<{ ms: number; blocks: number }> = []
+      for (let i = 0; i < runs; i++) results.push(yield* Workloads.runImport(file))
+      const ms = median(results.map((r) => r.ms))
+      const blocks = results[0]!.blocks
+      return yield* Console.log(JSON.stringify({
+        case: "I1", blocks, medianMs: round(ms), blocksPerSec: Math.round(blocks / ms * 1000), runs: results.map((r) => round(r.ms))
+      }))
+    }
+    const workload = c.workload!
+    const times: Array<number> = []
+    for (let i = 0; i < runs; i++) {
+      times.push(yield* (c.virtual ? Workloads.runVirtual(workload) : Workloads.runLive(workload)))
+    }
+    const ms = median(times)
+    const line: Record<string, unknown> = {
+      case: c.name,
+      blocks: workload.blocks,
+      peers: workload.peers,
+      medianMs: round(ms),
+      blocksPerSec: Math.round(workload.blocks / ms * 1000),
+      runs: times.map(round)
+    }
+    if (c.virtual) {
+      const seed = DownloaderConfig.seed
+      const floor = Workloads.floor(workload, seed.maxHashFetch, seed.maxBlockFetch)
+      line["virtualMs"] = ms
+      line["floorMs"] = floor
+      if (c.name === "W5-slow") {
+        const bound = floor + Duration.toMillis(workload.delay) * (workload.slowFactor ?? 1)
+        line["boundMs"] = bound
+        line["withinBound"] = ms <= bound
+      } else {
+        line["efficiency"] = Math.round(floor / ms * 1000) / 1000
+      }
+    }
+    yield* Console.log(JSON.stringify(line))
+  })
+
+const selected = cases.filter((c) => only === undefined || c.name === only)
+if (selected.length === 0) {
+  console.error(`no case named ${only}; cases: ${cases.map((c) => c.name).join(", ")}`)
+  process.exit(2)
+}
+// Logs stay out of stdout's JSON lines: only warnings and errors are shown.
+NodeRuntime.runMain(Effect.forEach(selected, measure, { discard: true }).pipe(
+  Effect.provideService(References.MinimumLogLevel, "Warn")
+))
