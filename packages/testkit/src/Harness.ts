@@ -1,0 +1,204 @@
+/**
+ * A downloader on the test clock with a memory chain, a ban list, a recording peer dropper and a
+ * simulated network: tests add peers, start syncs and step virtual time until they end. After
+ * every sync, however it ended, the harness checks that nothing leaked (no queued hash, no cached
+ * block, no sync still marked running) and dies if something did.
+ *
+ * @since 0.1.0
+ */
+import {
+  BanList,
+  type Block,
+  ChainStore,
+  Downloader,
+  DownloaderConfig,
+  DownloaderLive,
+  Hash,
+  MemoryChainStore,
+  PeerDropper,
+  type SyncError
+} from "@ethsync/core"
+import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, Random, type Scope } from "effect"
+import { TestClock } from "effect/testing"
+import { testGenesis } from "./ChainGenerator.ts"
+import type * as ScriptedPeer from "./ScriptedPeer.ts"
+import * as SimNetwork from "./SimNetwork.ts"
+import type * as SimPeer from "./SimPeer.ts"
+
+/** How to build a harness. */
+export interface Options {
+  /** Overrides of the seed's constants. */
+  readonly config?: Partial<DownloaderConfig.Config>
+  /** Hard-coded bans, never evicted. */
+  readonly pinned?: ReadonlyArray<Hash.Hash>
+  /** Wraps the memory chain store (to hold the importer back, say). */
+  readonly wrapStore?: (store: ChainStore["Service"]) => ChainStore["Service"]
+}
+
+/** A peer the downloader dropped, and why. */
+export interface Drop {
+  /** The peer. */
+  readonly peer: string
+  /** The reason given. */
+  readonly reason: string
+}
+
+/** How a sync ended. */
+export interface Outcome {
+  /** Its exit: success, or the sync error. */
+  readonly exit: Exit.Exit<void, SyncError.SyncError>
+  /** Peers dropped from its start to its end (the wrapper's drop included). */
+  readonly dropped: ReadonlyArray<string>
+  /** Virtual milliseconds from start to end. */
+  readonly elapsed: number
+}
+
+/** A sync started by the harness. */
+export interface Started {
+  /** Steps the test clock until the sync ends (dies past `within`), checks for leaks, and reports; run it once. */
+  readonly outcome: Effect.Effect<Outcome>
+}
+
+/** How to start a sync. */
+export interface SyncOptions {
+  /** Go through `synchroniseOrDrop`, the wrapper that drops the peer as the seed's table says. */
+  readonly orDrop?: boolean
+  /** Longest virtual time the sync may take; 10 minutes unless given. */
+  readonly within?: Duration.Input
+}
+
+/** A downloader with its world. */
+export interface Harness {
+  /** The downloader under test. */
+  readonly downloader: Downloader.Shape
+  /** The chain store it imports into (wrapped, if asked). */
+  readonly store: ChainStore["Service"]
+  /** Its ban list. */
+  readonly banList: BanList.Shape
+  /** The configuration in force. */
+  readonly config: DownloaderConfig.Config
+  /** The simulated network. */
+  readonly network: SimNetwork.SimNetwork
+  /** Every drop so far, in order. */
+  readonly drops: ReadonlyArray<Drop>
+  /** Registers a simulated peer (dies if the downloader refuses it). */
+  readonly add: (spec: SimPeer.Spec) => Effect.Effect<SimPeer.SimPeer>
+  /** Registers a scripted peer advertising `head` (dies if the downloader refuses it). */
+  readonly addScripted: (id: string, head: Hash.Hash) => Effect.Effect<ScriptedPeer.ScriptedPeer>
+  /** Starts a sync with `peer` from `head` on a fiber of the caller. */
+  readonly start: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<Started>
+  /** Starts a sync and steps the clock until it ends. */
+  readonly runSync: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<Outcome>
+  /** Whether the store holds every one of `blocks`. */
+  readonly holdsAll: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<boolean>
+}
+
+/** How a sync ended, in one word: "Success", the sync error's tag, or "Died: " and the cause of a defect. */
+export const resultTag = ({ exit }: Outcome): string =>
+  Exit.isSuccess(exit) ? "Success" : Option.match(Cause.findErrorOption(exit.cause), {
+    onNone: () => `Died: ${Cause.pretty(exit.cause)}`,
+    onSome: (error) => error._tag
+  })
+
+/** Seed of the downloader's Random in every sync (its cross-check picks), so that runs repeat exactly. */
+const randomSeed = "ethsync"
+
+/** Virtual time per clock step while waiting for a sync. */
+const step = Duration.millis(10)
+
+/** Builds a harness; its peers' answers in flight are interrupted when the scope closes. */
+export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const config: DownloaderConfig.Config = { ...DownloaderConfig.seed, ...options.config }
+    /** Every drop so far. */
+    const drops: Array<Drop> = []
+    /** The downloader, once built: the dropper unregisters dropped peers from it, as a transport would. */
+    let built: Downloader.Shape | undefined
+    const dropper = PeerDropper.of({
+      drop: (peer, reason) =>
+        Effect.suspend(() => {
+          drops.push({ peer, reason })
+          return built ? Effect.ignore(built.unregisterPeer(peer)) : Effect.void
+        })
+    })
+    const memory = MemoryChainStore.make(testGenesis)
+    const store = options.wrapStore ? options.wrapStore(memory) : memory
+    const context = yield* Layer.build(DownloaderLive.layer.pipe(
+      Layer.provideMerge(Layer.mergeAll(
+        Layer.succeed(ChainStore, store),
+        BanList.layer(options.pinned ?? []),
+        Layer.succeed(PeerDropper, dropper)
+      ))
+    )).pipe(Effect.provideService(DownloaderConfig.DownloaderConfig, config))
+    const downloader = Context.get(context, Downloader.Downloader)
+    const banList = Context.get(context, BanList.BanList)
+    built = downloader
+    const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
+    /** Syncs started and not yet reported. */
+    let active = 0
+
+    /** Dies, naming what leaked, if the downloader holds anything of a finished sync. */
+    const checkLeaks = (head: Hash.Hash) =>
+      Effect.gen(function*() {
+        const problems: Array<string> = []
+        const stats = yield* downloader.stats
+        if (stats.pending !== 0) problems.push(`${stats.pending} hashes pending`)
+        if (stats.cached !== 0) problems.push(`${stats.cached} blocks cached`)
+        if (stats.importing !== 0) problems.push(`${stats.importing} blocks importing`)
+        if (yield* downloader.synchronising) problems.push("still synchronising")
+        const hashes = [head, ...network.takeSent().flat()]
+        for (const hash of hashes) {
+          if (yield* downloader.has(hash)) {
+            problems.push(`hash ${Hash.toHex(hash)} still known to the queue`)
+            break
+          }
+        }
+        if (problems.length > 0) return yield* Effect.die(new Error(`leak after sync: ${problems.join("; ")}`))
+      })
+
+    const start = (peer: string, head: Hash.Hash, syncOptions: SyncOptions = {}) =>
+      Effect.gen(function*() {
+        const sync: Effect.Effect<void, SyncError.SyncError> = syncOptions.orDrop
+          ? Effect.flatMap(downloader.synchroniseOrDrop(peer, head), (error) => error ? Effect.fail(error) : Effect.void)
+          : downloader.synchronise(peer, head)
+        const within = Duration.toMillis(syncOptions.within ?? Duration.minutes(10))
+        const dropsBefore = drops.length
+        const begin = yield* Clock.currentTimeMillis
+        active++
+        const fiber = yield* Effect.forkChild(
+          Effect.zip(Effect.exit(Random.withSeed(sync, randomSeed)), Clock.currentTimeMillis),
+          { startImmediately: true }
+        )
+        const outcome = Effect.gen(function*() {
+          while (fiber.pollUnsafe() === undefined) {
+            if ((yield* Clock.currentTimeMillis) - begin > within) {
+              return yield* Effect.die(new Error(`sync with ${peer} still running after ${within} ms of virtual time`))
+            }
+            yield* TestClock.adjust(step)
+          }
+          const [exit, end] = yield* Fiber.join(fiber)
+          active--
+          if (active === 0) yield* checkLeaks(head)
+          return { exit, dropped: drops.slice(dropsBefore).map((d) => d.peer), elapsed: end - begin }
+        })
+        return { outcome }
+      })
+
+    return {
+      downloader,
+      store,
+      banList,
+      config,
+      network,
+      drops,
+      add: (spec) => Effect.orDie(network.add(spec)),
+      addScripted: (id, head) => Effect.orDie(network.addScripted(id, head)),
+      start,
+      runSync: (peer, head, syncOptions) => Effect.flatMap(start(peer, head, syncOptions), (s) => s.outcome),
+      holdsAll: (blocks) =>
+        Effect.gen(function*() {
+          for (const block of blocks) if (!(yield* store.has(block.hash))) return false
+          return true
+        }).pipe(Effect.orDie)
+    }
+  })

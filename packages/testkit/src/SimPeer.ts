@@ -1,0 +1,146 @@
+/**
+ * A simulated remote peer: it answers hash requests from its own hash list and block requests from
+ * its own blocks, after a virtual delay, through the downloader's deliver functions, as the seed's
+ * test peers do. Honest, slow and every attack of the seed's scenarios are specs of this one peer.
+ *
+ * @since 0.1.0
+ */
+import { type Block, type Downloader, Hash, type PeerHandle, type SyncError } from "@ethsync/core"
+import { Duration, Effect, FiberSet } from "effect"
+import type * as HashList from "./HashList.ts"
+import type { TestChain } from "./TestChain.ts"
+
+/** Where a peer's blocks come from: blocks by hash key (a Map is one). */
+export interface BlockSource {
+  /** The block with this hash key, if the peer has it. */
+  readonly get: (key: string) => Block.Block | undefined
+}
+
+/** How a simulated peer behaves. */
+export interface Spec {
+  /** Peer id. */
+  readonly id: string
+  /** Its hash chain, newest first. */
+  readonly hashes: HashList.HashList
+  /** Its blocks. */
+  readonly blocks: BlockSource
+  /** Virtual delay before each answer; 1 ms unless given. */
+  readonly latency?: Duration.Input
+  /** Most hashes per reply; the downloader's maxHashFetch unless given. */
+  readonly maxHashes?: number
+  /** Blocks added, unrequested, to every block reply. */
+  readonly extraBlocks?: ReadonlyArray<Block.Block>
+}
+
+/** What a peer was asked and what it answered, for assertions. */
+export interface Counters {
+  /** Hash requests received. */
+  hashRequests: number
+  /** Block requests received. */
+  blockRequests: number
+  /** Hashes asked for in block requests. */
+  blocksAsked: number
+  /** Blocks sent in replies (extra ones included). */
+  blocksSent: number
+  /** Replies the downloader refused with NoSyncActive (the sync had ended). */
+  refused: number
+}
+
+/** A simulated peer as registered with a downloader. */
+export interface SimPeer {
+  /** Its spec. */
+  readonly spec: Spec
+  /** The handle the downloader calls. */
+  readonly handle: PeerHandle
+  /** Its counters. */
+  readonly counters: Counters
+}
+
+/** What a peer needs of its network to answer. */
+export interface Wire {
+  /** The downloader answers go to. */
+  readonly downloader: Downloader.Shape
+  /** Where answer fibers run; closing its scope interrupts answers still in flight. */
+  readonly fibers: FiberSet.FiberSet
+  /** Hashes per reply when the spec does not say. */
+  readonly maxHashFetch: number
+  /** Told of every hash delivered, so the harness can check none stays queued after a sync. */
+  readonly sent: (hashes: ReadonlyArray<Hash.Hash>) => void
+}
+
+/** Most blocks in one reply: the eth/60 limit. */
+const maxBlocksPerReply = 128
+
+/** An honest peer holding all of `chain`. */
+export const honest = (id: string, chain: TestChain): Spec => ({ id, hashes: chain.hashes, blocks: chain.blockMap })
+
+/** An honest peer whose every answer takes `latency` of virtual time. */
+export const slow = (id: string, chain: TestChain, latency: Duration.Input): Spec => ({ ...honest(id, chain), latency })
+
+/** `spec`, adding `block` unrequested to every block reply. */
+export const withUnrequested = (spec: Spec, block: Block.Block): Spec => ({
+  ...spec,
+  extraBlocks: [...(spec.extraBlocks ?? []), block]
+})
+
+/** Up to `limit` hashes that follow `from` in `list`; none when `from` is not in it. */
+const hashesAfter = (list: HashList.HashList, from: Hash.Hash, limit: number): Array<Hash.Hash> => {
+  const start = list.indexOf(from)
+  const out: Array<Hash.Hash> = []
+  if (start < 0) return out
+  for (let i = start + 1; i < list.length && out.length < limit; i++) out.push(list.at(i))
+  return out
+}
+
+/** The blocks `blocks` has for `hashes`, in request order, unknown ones skipped, at most `limit`. */
+const blocksFor = (blocks: BlockSource, hashes: ReadonlyArray<Hash.Hash>, limit: number): Array<Block.Block> => {
+  const out: Array<Block.Block> = []
+  for (const hash of hashes) {
+    if (out.length >= limit) break
+    const block = blocks.get(Hash.key(hash))
+    if (block) out.push(block)
+  }
+  return out
+}
+
+/** Builds the peer of `spec` on `wire` (not yet registered). */
+export const make = (spec: Spec, wire: Wire): SimPeer => {
+  /** What this peer was asked and answered. */
+  const counters: Counters = { hashRequests: 0, blockRequests: 0, blocksAsked: 0, blocksSent: 0, refused: 0 }
+  const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
+  const maxHashes = spec.maxHashes ?? wire.maxHashFetch
+  /** Sends `answer` after the peer's latency, on a fiber of the wire. */
+  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive>) =>
+    Effect.asVoid(FiberSet.run(
+      wire.fibers,
+      Effect.sleep(latency).pipe(
+        Effect.andThen(answer),
+        Effect.catch(() => Effect.sync(() => void counters.refused++))
+      )
+    ))
+  const handle: PeerHandle = {
+    id: spec.id,
+    head: spec.hashes.at(0),
+    requestHashes: (from) =>
+      Effect.suspend(() => {
+        counters.hashRequests++
+        const hashes = hashesAfter(spec.hashes, from, maxHashes)
+        return later(Effect.suspend(() => {
+          wire.sent(hashes)
+          return wire.downloader.deliverHashes(spec.id, hashes)
+        }))
+      }),
+    requestBlocks: (hashes) =>
+      Effect.suspend(() => {
+        counters.blockRequests++
+        counters.blocksAsked += hashes.length
+        const blocks = blocksFor(spec.blocks, hashes, maxBlocksPerReply)
+        if (spec.extraBlocks) blocks.push(...spec.extraBlocks)
+        return later(Effect.suspend(() => {
+          counters.blocksSent += blocks.length
+          return wire.downloader.deliverBlocks(spec.id, blocks)
+        }))
+      })
+  }
+  return { spec, handle, counters }
+}
