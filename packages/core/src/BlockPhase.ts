@@ -17,6 +17,7 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
   const { queue, peers } = sync
   while (true) {
     const now = yield* Clock.currentTimeMillis
+    if (sync.importError) return yield* sync.importError
     if (peers.size === 0) return yield* new NoPeers()
     for (const id of queue.expire(now, sync.hardTTL)) {
       peers.get(id)?.demote()
@@ -37,18 +38,10 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
       return
     }
     const message = yield* Sync.next(sync, queue.nextExpiry(sync.hardTTL) ?? Infinity)
-    switch (message._tag) {
-      case "Blocks": {
-        const peer = peers.get(message.peer)
-        if (peer) yield* deliver(sync, peer, message.blocks)
-        else if (message.blocks.length === 1) sync.checks.delete(Hash.key(message.blocks[0]!.hash))
-        break
-      }
-      case "Stop":
-        return yield* message.error
-      default:
-        break
-    }
+    if (message._tag !== "Blocks") continue
+    const peer = peers.get(message.peer)
+    if (peer) yield* deliver(sync, peer, message.blocks)
+    else if (message.blocks.length === 1) sync.checks.delete(Hash.key(message.blocks[0]!.hash))
   }
 })
 

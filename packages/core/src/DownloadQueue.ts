@@ -49,7 +49,7 @@ export type Delivery =
   | { readonly _tag: "Accepted"; readonly stored: number }
   /** The peer had no open request. */
   | { readonly _tag: "NoFetchesPending" }
-  /** Every block was unrequested (a late answer to an expired request, or junk). */
+  /** Every block was unrequested (a late answer to an expired request, or junk); the open request stays open. */
   | { readonly _tag: "Stale" }
   /** Some blocks were unrequested; the requested ones were stored. */
   | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
@@ -196,13 +196,15 @@ export class DownloadQueue {
   deliver(peer: QueuePeer, blocks: ReadonlyArray<Block.Block>): Delivery {
     const request = this.#pendPool.get(peer.id)
     if (!request) return { _tag: "NoFetchesPending" }
+    // Nothing requested in a non-empty reply: the real answer may still come, so the request stays open.
+    if (blocks.length > 0 && !blocks.some((block) => request.hashes.has(block.key))) return { _tag: "Stale" }
     this.#pendPool.delete(peer.id)
     this.#reserved -= request.hashes.size
     if (blocks.length === 0) for (const key of request.hashes.keys()) peer.ignored.add(key)
     let unrequested = 0
     let stored = 0
     for (const block of blocks) {
-      const key = Hash.key(block.hash)
+      const key = block.key
       if (!request.hashes.has(key)) {
         unrequested++
         continue
@@ -219,8 +221,7 @@ export class DownloadQueue {
       stored++
     }
     for (const entry of request.hashes.values()) this.#hashQueue.push(entry, entry.priority)
-    if (unrequested === 0) return { _tag: "Accepted", stored }
-    return unrequested === blocks.length ? { _tag: "Stale" } : { _tag: "Partial", stored, unrequested }
+    return unrequested === 0 ? { _tag: "Accepted", stored } : { _tag: "Partial", stored, unrequested }
   }
 
   /** Sets the number of the first block expected (the common ancestor's + 1). */

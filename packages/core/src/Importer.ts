@@ -5,12 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, PubSub, Queue, Result } from "effect"
+import { Clock, Effect, PubSub, Result } from "effect"
 import * as Sync from "./Sync.ts"
 import { ImportFailed, type SyncError } from "./SyncError.ts"
 import { SyncEvent } from "./SyncEvent.ts"
 
-/** Runs until interrupted, or until an insert fails: then it drops the block's origin peer and stops the sync. */
+/** Runs until interrupted, or until an insert fails: then it records the error, drops the block's origin peer and wakes the sync to end it. */
 export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { queue, store } = sync
@@ -33,8 +33,10 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
             const failure = inserted.failure
             if (failure._tag === "StoreError") return yield* stop(sync, failure)
             const origin = chunk[failure.index]!.origin
+            // The error is recorded before the drop, so the sync reports it rather than the lost peer.
+            sync.importError = new ImportFailed({ peer: origin, reason: failure.error.message })
             yield* sync.dropper.drop(origin, failure.error.message)
-            return yield* stop(sync, new ImportFailed({ peer: origin, reason: failure.error.message }))
+            return yield* Sync.wake(sync)
           }
           sync.importDone += chunk.length
           sync.imported += chunk.length
@@ -53,4 +55,7 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
 
 /** Ends the sync with `error`. */
 const stop = (sync: Sync.Sync, error: SyncError) =>
-  Effect.asVoid(Queue.offer(sync.mailbox, { _tag: "Stop", error }))
+  Effect.suspend(() => {
+    sync.importError = error
+    return Sync.wake(sync)
+  })

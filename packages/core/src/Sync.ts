@@ -16,7 +16,7 @@ import type { PeerSet } from "./PeerSet.ts"
 import type { SyncError } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"
 
-/** What wakes a sync: a delivery, a change, a deadline, or the importer's failure. */
+/** What wakes a sync: a delivery, a change, or a deadline. */
 export type Message =
   /** Hashes from a peer. */
   | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
@@ -26,8 +26,6 @@ export type Message =
   | { readonly _tag: "Wake" }
   /** A deadline passed. */
   | { readonly _tag: "Tick" }
-  /** The importer stopped on an error that ends the sync. */
-  | { readonly _tag: "Stop"; readonly error: SyncError }
 
 /** A pending cross-check: the block of a random hash must arrive in time with this parent. */
 export interface CrossCheck {
@@ -82,6 +80,8 @@ export interface Sync {
   imported: number
   /** Set by cancel, so the interruption is reported as a cancel. */
   canceled: boolean
+  /** Set by the importer when an insert fails: the error the sync ends with. */
+  importError: SyncError | undefined
 }
 
 /** Builds the state of a new sync. */
@@ -105,7 +105,8 @@ export const make = (
       importDone: 0,
       importStart: 0,
       imported: 0,
-      canceled: false
+      canceled: false,
+      importError: undefined
     }
   })
 

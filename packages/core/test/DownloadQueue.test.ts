@@ -327,16 +327,19 @@ describe("DownloadQueue.deliver", () => {
     expect(a.ignored.size).toBe(0)
   })
 
-  it("reports a reply of only unrequested blocks as Stale, and returns the requested hashes", () => {
+  it("reports a reply of only unrequested blocks as Stale and keeps the request open for the real answer", () => {
     const queue = queued(6, 16)
     const a = peer("a")
     mustReserve(queue, a, 2) // 1, 2
     expect(queue.deliver(a, [blk(5), blk(6)])).toEqual({ _tag: "Stale" })
     expect(queue.cached).toBe(0)
-    expect(queue.pending).toBe(6)
-    expect(queue.inFlight).toBe(0)
+    expect(queue.pending).toBe(4)
+    expect(queue.inFlight).toBe(1)
     expect(queue.getBlock(blk(5).hash)).toBeUndefined()
     expect(a.ignored.size).toBe(0)
+    // The real answer, arriving later, is still matched to the request.
+    expect(queue.deliver(a, [blk(1), blk(2)])).toEqual({ _tag: "Accepted", stored: 2 })
+    expect(queue.inFlight).toBe(0)
   })
 
   it("reports a reply with some unrequested blocks as Partial and stores the requested ones", () => {
@@ -808,6 +811,11 @@ const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfr
           expect(result).toEqual({ _tag: "NoFetchesPending" })
           break
         }
+        if (reply.length === 0 && junk.length > 0) {
+          // Only unrequested blocks: the request stays open, nothing moves.
+          expect(result).toEqual({ _tag: "Stale" })
+          break
+        }
         requests.delete(q.id)
         const outside = reply.find((b) => b.number < offset || b.number >= offset + cacheLimit)
         if (outside !== undefined) {
@@ -819,12 +827,9 @@ const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfr
         for (const b of reply) where.set(b.key, "cached")
         for (const k of mine) if (where.get(k) !== "cached") where.set(k, "pending")
         if (reply.length === 0 && junk.length === 0) for (const k of mine) expect(q.ignored.has(k)).toBe(true)
-        const expected: Delivery =
-          junk.length === 0
-            ? { _tag: "Accepted", stored: reply.length }
-            : reply.length === 0
-              ? { _tag: "Stale" }
-              : { _tag: "Partial", stored: reply.length, unrequested: 1 }
+        const expected: Delivery = junk.length === 0
+          ? { _tag: "Accepted", stored: reply.length }
+          : { _tag: "Partial", stored: reply.length, unrequested: 1 }
         expect(result).toEqual(expected)
         break
       }
