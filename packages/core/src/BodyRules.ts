@@ -34,15 +34,32 @@ export const uncleHash = (block: Block.Block): InvalidBlock | undefined => {
   })
 }
 
+/** The transactions root named in the header is `root`. */
+const rootMatches = (block: Block.Block, root: Hash.Hash): InvalidBlock | undefined =>
+  Hash.equals(root, block.header.transactionsRoot) ? undefined : new InvalidBlock({
+    rule: "transactionsRoot",
+    number: block.number,
+    hash: Hash.toHex(block.hash),
+    reason: `transactionsRoot ${Hash.toHex(block.header.transactionsRoot)}, but the transactions give ${Hash.toHex(root)}`
+  })
+
+/**
+ * The body rules that need no trie, checked at once: the uncle hash, and for a block without
+ * transactions the empty-trie root. Blocks with transactions still need {@link checkTransactions}.
+ */
+export const checkWithoutTrie = (block: Block.Block): InvalidBlock | undefined =>
+  uncleHash(block) ?? (block.transactions.length === 0 ? rootMatches(block, Hash.emptyTrieRoot) : undefined)
+
+/** The transactions root of a block with transactions, from its trie. */
+export const checkTransactions = (block: Block.Block): Effect.Effect<void, InvalidBlock> =>
+  Effect.flatMap(transactionsRoot(block.transactions), (root) => {
+    const error = rootMatches(block, root)
+    return error ? Effect.fail(error) : Effect.void
+  })
+
 /** Both body rules: the uncle hash, then the transactions root. */
 export const check = (block: Block.Block): Effect.Effect<void, InvalidBlock> => {
-  const uncles = uncleHash(block)
-  if (uncles) return Effect.fail(uncles)
-  return Effect.flatMap(transactionsRoot(block.transactions), (root) =>
-    Hash.equals(root, block.header.transactionsRoot) ? Effect.void : Effect.fail(new InvalidBlock({
-      rule: "transactionsRoot",
-      number: block.number,
-      hash: Hash.toHex(block.hash),
-      reason: `transactionsRoot ${Hash.toHex(block.header.transactionsRoot)}, but the transactions give ${Hash.toHex(root)}`
-    })))
+  const error = checkWithoutTrie(block)
+  if (error) return Effect.fail(error)
+  return block.transactions.length === 0 ? Effect.void : checkTransactions(block)
 }

@@ -47,6 +47,8 @@ export interface Shape {
   readonly genesis: Block.Block
   /** Whether a block is stored. */
   readonly has: (hash: Hash.Hash) => Effect.Effect<boolean, StoreError>
+  /** Index of the first of `hashes` that is stored, or -1: one call for a whole hash reply. */
+  readonly firstKnown: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<number, StoreError>
   /** A stored block by hash. */
   readonly get: (hash: Hash.Hash) => Effect.Effect<Option.Option<Block.Block>, StoreError>
   /** The canonical block at a height. */

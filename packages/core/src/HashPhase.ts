@@ -43,16 +43,19 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
           yield* Effect.logDebug(`ban procedure against ${active.id}: ${outcome}`)
           return yield* new InvalidChain({ reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
         }
-        let hashes = message.hashes
-        let found = false
-        for (let i = 0; i < hashes.length; i++) {
-          last = hashes[i]!
-          if ((yield* sync.store.has(last)) || queue.getBlock(last)) {
-            hashes = hashes.slice(0, i)
-            found = true
+        // The common ancestor: the first hash whose block the chain has, or the queue has downloaded.
+        const stored = yield* sync.store.firstKnown(message.hashes)
+        const end = queue.cached === 0 ? 0 : stored < 0 ? message.hashes.length : stored
+        let ancestor = stored
+        for (let i = 0; i < end; i++) {
+          if (queue.getBlock(message.hashes[i]!)) {
+            ancestor = i
             break
           }
         }
+        const found = ancestor >= 0
+        const hashes = found ? message.hashes.slice(0, ancestor) : message.hashes
+        last = message.hashes[found ? ancestor : message.hashes.length - 1]!
         const inserted = queue.insert(hashes)
         if (inserted.length === 0 && !found) return yield* new BadPeer({ peer: active.id })
         if (found) {

@@ -46,6 +46,7 @@ export const make = (genesis: Block.Block): Shape => {
   return {
     genesis,
     has: (hash) => Effect.sync(() => blocks.has(Hash.key(hash))),
+    firstKnown: (hashes) => Effect.sync(() => hashes.findIndex((hash) => blocks.has(Hash.key(hash)))),
     get: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block)),
     getByNumber: (number) => Effect.sync(() => Option.fromUndefinedOr(canonical[number])),
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),
@@ -54,7 +55,7 @@ export const make = (genesis: Block.Block): Shape => {
       Effect.flatMap(BatchValidation.validate(batch, lookup), ({ accepted, failure }) => {
         let best: Entry | undefined
         for (const entry of accepted) {
-          blocks.set(Hash.key(entry.block.hash), entry)
+          blocks.set(entry.block.key, entry)
           if (entry.td > (best ?? head).td) best = entry
         }
         if (best) setHead(best)

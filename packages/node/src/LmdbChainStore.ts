@@ -122,6 +122,8 @@ export const make = (options: Options): Effect.Effect<Shape, GenesisMismatch | E
     return ChainStore.of({
       genesis,
       has: (hash) => ChainDb.attempt("look a block up", () => ChainDb.td(db, hash) !== undefined),
+      firstKnown: (hashes) =>
+        ChainDb.attempt("look blocks up", () => hashes.findIndex((hash) => ChainDb.td(db, hash) !== undefined)),
       get: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.block(db, hash))),
       getByNumber: (number) =>
         ChainDb.attempt(`read canonical block ${number}`, () => {
