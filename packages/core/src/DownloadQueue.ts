@@ -17,12 +17,16 @@ export interface QueuePeer {
   readonly ignored: Set<string>
 }
 
-/** A queued hash with its priority (insertion order; later = higher = lower block number). */
+/** A queued hash: its priority (insertion order; later = higher = lower block number) and state. */
 interface Entry {
   /** The hash. */
   readonly hash: Hash.Hash
+  /** Its map key. */
+  readonly key: string
   /** Its priority. */
   readonly priority: number
+  /** The number of its downloaded block, -1 until it arrives. */
+  number: number
 }
 
 /** A block request handed to one peer. */
@@ -60,18 +64,20 @@ export type Delivery =
 export class DownloadQueue {
   /** Most blocks held at once, downloaded or in flight. */
   readonly cacheLimit: number
-  /** Every queued hash not yet downloaded, pending or reserved, by key. */
-  #hashPool = new Map<string, Entry>()
-  /** Pending hashes (not reserved), highest priority first. */
-  #hashQueue = new MaxHeap<Entry>()
+  /** Every hash queued and not yet taken for import (pending, reserved or downloaded), by key. */
+  #entries = new Map<string, Entry>()
+  /** Pending hashes never handed out, in insertion order, so the highest priority is last. */
+  #fresh: Array<Entry> = []
+  /** Pending hashes given back by requests (undelivered, expired, canceled), highest priority first. */
+  #returned = new MaxHeap<Entry>()
   /** Priority of the next inserted hash. */
   #counter = 0
   /** Open block requests by peer id (one per peer). */
   #pendPool = new Map<string, Request>()
   /** Hashes reserved in all open requests. */
   #reserved = 0
-  /** Downloaded blocks waiting for import: hash key -> block number. */
-  #blockPool = new Map<string, number>()
+  /** Downloaded blocks waiting for import. */
+  #cached = 0
   /** The cache window: slot i holds block number `#offset + i`. */
   #cache: Array<Cached | undefined>
   /** Number of the block in cache slot 0. */
@@ -87,10 +93,10 @@ export class DownloadQueue {
     const inserted: Array<Hash.Hash> = []
     for (const hash of hashes) {
       const key = Hash.key(hash)
-      if (this.#hashPool.has(key) || this.#blockPool.has(key)) continue
-      const entry = { hash, priority: this.#counter++ }
-      this.#hashPool.set(key, entry)
-      this.#hashQueue.push(entry, entry.priority)
+      if (this.#entries.has(key)) continue
+      const entry: Entry = { hash, key, priority: this.#counter++, number: -1 }
+      this.#entries.set(key, entry)
+      this.#fresh.push(entry)
       inserted.push(hash)
     }
     return inserted
@@ -98,13 +104,12 @@ export class DownloadQueue {
 
   /** Whether a hash is queued, or its block downloaded and waiting. */
   has(hash: Hash.Hash): boolean {
-    const key = Hash.key(hash)
-    return this.#hashPool.has(key) || this.#blockPool.has(key)
+    return this.#entries.has(Hash.key(hash))
   }
 
   /** Hashes waiting to be requested. */
   get pending(): number {
-    return this.#hashQueue.size
+    return this.#fresh.length + this.#returned.size
   }
 
   /** Open block requests. */
@@ -114,7 +119,7 @@ export class DownloadQueue {
 
   /** Downloaded blocks waiting for import. */
   get cached(): number {
-    return this.#blockPool.size
+    return this.#cached
   }
 
   /** Whether `peer` has an open request. */
@@ -124,7 +129,7 @@ export class DownloadQueue {
 
   /** Free cache slots: the limit minus blocks held and blocks in flight. */
   get space(): number {
-    return this.cacheLimit - this.#blockPool.size - this.#reserved
+    return this.cacheLimit - this.#cached - this.#reserved
   }
 
   /** Whether the cache is full: nothing more may be requested until blocks are imported. */
@@ -132,22 +137,34 @@ export class DownloadQueue {
     return this.space <= 0
   }
 
+  /** Removes and returns the pending entry of highest priority; call only when one is pending. */
+  #popHighest(): Entry {
+    const fresh = this.#fresh
+    const returned = this.#returned.peekPriority()
+    if (returned === undefined || (fresh.length > 0 && fresh[fresh.length - 1]!.priority > returned)) return fresh.pop()!
+    return this.#returned.pop()
+  }
+
+  /** Makes an entry pending again, at its own priority. */
+  #giveBack(entry: Entry): void {
+    this.#returned.push(entry, entry.priority)
+  }
+
   /**
    * Reserves up to `max` of the highest-priority pending hashes for `peer`, skipping those it
    * failed to deliver before, within the free cache space. At most one open request per peer.
    */
   reserve(peer: QueuePeer, max: number, now: number): Request | undefined {
-    if (this.#hashQueue.size === 0 || this.#pendPool.has(peer.id)) return undefined
+    if (this.pending === 0 || this.#pendPool.has(peer.id)) return undefined
     const space = this.space
     const send = new Map<string, Entry>()
     const skipped: Array<Entry> = []
-    for (let seen = 0; seen < space && send.size < max && this.#hashQueue.size > 0; seen++) {
-      const entry = this.#hashQueue.pop()
-      const key = Hash.key(entry.hash)
-      if (peer.ignored.has(key)) skipped.push(entry)
-      else send.set(key, entry)
+    for (let seen = 0; seen < space && send.size < max && this.pending > 0; seen++) {
+      const entry = this.#popHighest()
+      if (peer.ignored.has(entry.key)) skipped.push(entry)
+      else send.set(entry.key, entry)
     }
-    for (const entry of skipped) this.#hashQueue.push(entry, entry.priority)
+    for (const entry of skipped) this.#giveBack(entry)
     if (send.size === 0) return undefined
     const request = { peer, hashes: send, time: now }
     this.#pendPool.set(peer.id, request)
@@ -160,7 +177,7 @@ export class DownloadQueue {
     if (this.#pendPool.get(request.peer.id) !== request) return
     this.#pendPool.delete(request.peer.id)
     this.#reserved -= request.hashes.size
-    for (const entry of request.hashes.values()) this.#hashQueue.push(entry, entry.priority)
+    for (const entry of request.hashes.values()) this.#giveBack(entry)
   }
 
   /** Closes `peer`'s open request, if any, returning its hashes to the queue. */
@@ -204,8 +221,8 @@ export class DownloadQueue {
     let unrequested = 0
     let stored = 0
     for (const block of blocks) {
-      const key = block.key
-      if (!request.hashes.has(key)) {
+      const entry = request.hashes.get(block.key)
+      if (!entry || entry.number >= 0) {
         unrequested++
         continue
       }
@@ -215,12 +232,11 @@ export class DownloadQueue {
         return { _tag: "InvalidChain", number: block.number }
       }
       this.#cache[index] = { block, origin: peer.id }
-      request.hashes.delete(key)
-      this.#hashPool.delete(key)
-      this.#blockPool.set(key, block.number)
+      entry.number = block.number
+      this.#cached++
       stored++
     }
-    for (const entry of request.hashes.values()) this.#hashQueue.push(entry, entry.priority)
+    for (const entry of request.hashes.values()) if (entry.number < 0) this.#giveBack(entry)
     return unrequested === 0 ? { _tag: "Accepted", stored } : { _tag: "Partial", stored, unrequested }
   }
 
@@ -231,8 +247,8 @@ export class DownloadQueue {
 
   /** The downloaded block of a queued hash, if it arrived. */
   getBlock(hash: Hash.Hash): Block.Block | undefined {
-    const number = this.#blockPool.get(Hash.key(hash))
-    return number === undefined ? undefined : this.#cache[number - this.#offset]?.block
+    const entry = this.#entries.get(Hash.key(hash))
+    return entry && entry.number >= 0 ? this.#cache[entry.number - this.#offset]?.block : undefined
   }
 
   /** Whether the next block to import has arrived. */
@@ -247,19 +263,21 @@ export class DownloadQueue {
     if (n === 0) return []
     const taken = this.#cache.splice(0, n) as Array<Cached>
     this.#cache.length = this.cacheLimit
-    for (const { block } of taken) this.#blockPool.delete(Hash.key(block.hash))
+    for (const { block } of taken) this.#entries.delete(block.key)
+    this.#cached -= n
     this.#offset += n
     return taken
   }
 
   /** Forgets everything: hashes, requests, cached blocks, the window. */
   reset(): void {
-    this.#hashPool.clear()
-    this.#hashQueue.clear()
+    this.#entries.clear()
+    this.#fresh = []
+    this.#returned.clear()
     this.#counter = 0
     this.#pendPool.clear()
     this.#reserved = 0
-    this.#blockPool.clear()
+    this.#cached = 0
     this.#cache = new Array(this.cacheLimit)
     this.#offset = 0
   }

@@ -24,7 +24,9 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
         sync.importBatch = batch.length
         sync.importDone = 0
         sync.importStart = yield* Clock.currentTimeMillis
+        // The cache has room again: let the sync hand out requests before this batch is inserted.
         yield* Sync.wake(sync)
+        yield* Effect.yieldNow
         for (let at = 0; at < batch.length; at += chunkSize) {
           if (isTerminated()) return
           const chunk = batch.slice(at, at + chunkSize)
