@@ -25,13 +25,14 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
     }
     if (queue.pending > 0) {
       if (!queue.throttle()) {
-        for (const peer of peers.idle()) {
-          if (queue.throttle()) break
-          const request = queue.reserve(peer, peer.capacity, now)
-          if (!request) continue
-          peer.fetching(now)
-          yield* peer.handle.requestBlocks(Array.from(request.hashes.values(), (e) => e.hash))
-        }
+        // Slow peers would hold the front of the cache window while fast ones wait: they are asked
+        // only when nobody else has a request out.
+        const best = peers.bestRoundTrip()
+        const slow = (peer: Peer) =>
+          best !== undefined && peer.roundTrip !== undefined && peer.roundTrip > best * sync.config.slowPeerFactor
+        const idle = peers.idle()
+        yield* dispatch(sync, idle.filter((peer) => !slow(peer)), now)
+        if (queue.inFlight === 0) yield* dispatch(sync, idle.filter(slow), now)
         if (queue.inFlight === 0) return yield* new PeersUnavailable({ pending: queue.pending })
       }
     } else if (queue.inFlight === 0 && queue.cached === 0 && !sync.importing) {
@@ -45,13 +46,23 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
   }
 })
 
+/** Hands each of `peers` in turn a request of up to its capacity, while the cache has room. */
+const dispatch = Effect.fnUntraced(function*(sync: Sync.Sync, peers: ReadonlyArray<Peer>, now: number) {
+  for (const peer of peers) {
+    if (sync.queue.throttle()) return
+    const request = sync.queue.reserve(peer, peer.capacity, now)
+    if (!request) continue
+    peer.fetching(now)
+    yield* peer.handle.requestBlocks(Array.from(request.hashes.values(), (e) => e.hash))
+  }
+})
+
 /** Matches a delivery to the peer's request and adjusts the peer, as the seed's table says. */
 const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks: ReadonlyArray<Block.Block>) {
   if (blocks.length === 1 && sync.checks.delete(Hash.key(blocks[0]!.hash))) return
   const now = yield* Clock.currentTimeMillis
-  const { config, softTTL, hardTTL } = sync
-  const idle = () => peer.setIdle(now, softTTL, hardTTL, config.maxBlockFetch)
   const result = sync.queue.deliver(peer, blocks)
+  const idle = () => peer.setIdle(now, "stored" in result ? result.stored : 0, sync.tuning)
   switch (result._tag) {
     case "Accepted":
       if (blocks.length === 0) {

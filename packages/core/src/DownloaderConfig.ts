@@ -18,10 +18,14 @@ export interface Config {
   readonly maxBlockFetch: number
   /** A hash request not answered in this time has timed out. */
   readonly hashTTL: Duration.Duration
-  /** A block request answered slower than this halves the peer's capacity; also a cross-check's lifetime. */
+  /** A cross-check's lifetime. */
   readonly blockSoftTTL: Duration.Duration
-  /** A block request older than this expires. */
+  /** A block request older than this expires; a reply slower than this leaves the peer capacity 1. */
   readonly blockHardTTL: Duration.Duration
+  /** How long a block request should take: a peer is asked for its throughput times this. */
+  readonly targetRoundTrip: Duration.Duration
+  /** A peer whose round trip is this many times the best peer's is asked only when no one else can. */
+  readonly slowPeerFactor: number
   /** Cap of the ban list. */
   readonly maxBannedHashes: number
   /** Blocks handed to the chain at once. */
@@ -30,7 +34,7 @@ export interface Config {
   readonly blockCacheLimit: number
 }
 
-/** The seed's values. */
+/** The seed's values, and for what the seed lacks (targetRoundTrip, slowPeerFactor) ethsync's defaults. */
 export const seed: Config = {
   minHashFetch: 512,
   maxHashFetch: 2048,
@@ -38,6 +42,8 @@ export const seed: Config = {
   hashTTL: Duration.seconds(5),
   blockSoftTTL: Duration.seconds(3),
   blockHardTTL: Duration.seconds(9),
+  targetRoundTrip: Duration.seconds(1),
+  slowPeerFactor: 4,
   maxBannedHashes: 4096,
   maxBlockProcess: 256,
   blockCacheLimit: 1024

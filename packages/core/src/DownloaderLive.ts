@@ -51,7 +51,7 @@ export const make = Effect.gen(function*() {
   /** The scheduler, reset at the start and end of every sync. */
   const queue = new DownloadQueue(config.blockCacheLimit)
   /** Registered peers; they outlive syncs. */
-  const peers = new PeerSet()
+  const peers = new PeerSet(config.maxBlockFetch)
   /** The sync in progress, if any. */
   let running: Running | undefined
   /** Set by terminate: no sync runs again and the importer stops. */

@@ -1,6 +1,7 @@
 /**
  * The peers a sync may download from, each with an idle flag, a capacity (blocks per request)
- * and a reputation. Plain synchronous state owned by the downloader.
+ * sized from its measured throughput, and a reputation. Plain synchronous state owned by the
+ * downloader.
  *
  * @since 0.1.0
  */
@@ -8,23 +9,41 @@ import type * as Hash from "./Hash.ts"
 import type { PeerHandle } from "./PeerHandle.ts"
 import { DuplicatePeer, UnknownPeer } from "./SyncError.ts"
 
+/** What the capacity estimate needs to know: the configuration, in milliseconds. */
+export interface Tuning {
+  /** Upper bound of the capacity (blocks per request). */
+  readonly maxBlockFetch: number
+  /** A request slower than this leaves the peer with capacity 1. */
+  readonly hardTTL: number
+  /** How long a request should take: the capacity is the throughput times this. */
+  readonly targetRoundTrip: number
+}
+
+/** Weight of the newest measurement in the smoothed throughput and round trip. */
+const smoothing = 0.3
+
 /** One peer's download state. */
 export class Peer {
   /** The transport's handle: identity and the two requests. */
   readonly handle: PeerHandle
   /** Whether the peer may be given a block request. */
   idle = true
-  /** Blocks per request, within 1..maxBlockFetch. */
-  capacity = 1
+  /** Blocks per request, within 1..maxBlockFetch; the most until the peer has been measured. */
+  capacity: number
   /** Promoted by good deliveries, halved by bad ones; the best are served first. */
   reputation = 0
   /** Hash keys this peer failed to deliver; it is not asked for them again this sync. */
   readonly ignored = new Set<string>()
-  /** When the current block request was sent (Clock millis), to adapt the capacity. */
+  /** When the current block request was sent (Clock millis), to measure it. */
   started = 0
+  /** Smoothed blocks per second of its replies; undefined until one arrived. */
+  throughput: number | undefined
+  /** Smoothed milliseconds its replies took; undefined until one arrived. */
+  roundTrip: number | undefined
 
-  constructor(handle: PeerHandle) {
+  constructor(handle: PeerHandle, maxBlockFetch: number) {
     this.handle = handle
+    this.capacity = maxBlockFetch
   }
 
   /** The peer's id. */
@@ -44,14 +63,17 @@ export class Peer {
   }
 
   /**
-   * Makes the peer idle again and adapts its capacity to how long its request took: within
-   * `softTTL` doubles it, slower halves it, slower than `hardTTL` resets it to 1; landing on 1
-   * also demotes the peer.
+   * Makes the peer idle again after a reply of `delivered` blocks, and sizes its next request from
+   * its measured speed: smoothed throughput times the target round trip, within 1..maxBlockFetch.
+   * A reply slower than hardTTL leaves capacity 1; landing on 1 also demotes the peer.
    */
-  setIdle(now: number, softTTL: number, hardTTL: number, maxCapacity: number): void {
-    const elapsed = now - this.started
-    const next = elapsed > hardTTL ? 1 : elapsed > softTTL ? Math.floor(this.capacity / 2) : this.capacity * 2
-    this.capacity = Math.max(1, Math.min(maxCapacity, next))
+  setIdle(now: number, delivered: number, tuning: Tuning): void {
+    const elapsed = Math.max(1, now - this.started)
+    const rate = (delivered * 1000) / elapsed
+    this.throughput = this.throughput === undefined ? rate : this.throughput + smoothing * (rate - this.throughput)
+    this.roundTrip = this.roundTrip === undefined ? elapsed : this.roundTrip + smoothing * (elapsed - this.roundTrip)
+    const estimate = Math.floor((this.throughput * tuning.targetRoundTrip) / 1000)
+    this.capacity = elapsed > tuning.hardTTL ? 1 : Math.max(1, Math.min(tuning.maxBlockFetch, estimate))
     if (this.capacity === 1) this.demote()
     this.idle = true
   }
@@ -66,23 +88,28 @@ export class Peer {
     this.reputation = Math.floor(this.reputation / 2)
   }
 
-  /** Back to a new peer's state for a new sync: idle, capacity 1, nothing ignored. */
+  /** Ready for a new sync: idle, nothing ignored; what was measured of its speed is kept. */
   reset(): void {
     this.idle = true
-    this.capacity = 1
     this.ignored.clear()
   }
 }
 
 /** The registered peers. */
 export class PeerSet {
+  /** Capacity of a peer not yet measured. */
+  readonly maxBlockFetch: number
   /** Peers by id, in registration order. */
   #peers = new Map<string, Peer>()
+
+  constructor(maxBlockFetch: number) {
+    this.maxBlockFetch = maxBlockFetch
+  }
 
   /** Adds a peer; a DuplicatePeer error if its id is taken. */
   register(handle: PeerHandle): Peer | DuplicatePeer {
     if (this.#peers.has(handle.id)) return new DuplicatePeer({ peer: handle.id })
-    const peer = new Peer(handle)
+    const peer = new Peer(handle, this.maxBlockFetch)
     this.#peers.set(handle.id, peer)
     return peer
   }
@@ -113,6 +140,15 @@ export class PeerSet {
   /** Idle peers, best reputation first (ties in registration order). */
   idle(): Array<Peer> {
     return this.all().filter((p) => p.idle).sort((a, b) => b.reputation - a.reputation)
+  }
+
+  /** The shortest smoothed round trip among the peers, or undefined when none was measured. */
+  bestRoundTrip(): number | undefined {
+    let best: number | undefined
+    for (const peer of this.#peers.values()) {
+      if (peer.roundTrip !== undefined && (best === undefined || peer.roundTrip < best)) best = peer.roundTrip
+    }
+    return best
   }
 
   /** Resets every peer for a new sync. */

@@ -12,7 +12,7 @@ import type * as DownloadQueue from "./DownloadQueue.ts"
 import type { Config } from "./DownloaderConfig.ts"
 import type * as Hash from "./Hash.ts"
 import type { PeerDropper } from "./PeerDropper.ts"
-import type { PeerSet } from "./PeerSet.ts"
+import type { PeerSet, Tuning } from "./PeerSet.ts"
 import type { SyncError } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"
 
@@ -48,6 +48,8 @@ export interface Sync {
   readonly softTTL: number
   /** blockHardTTL in millis. */
   readonly hardTTL: number
+  /** What sizes a peer's requests, in millis. */
+  readonly tuning: Tuning
   /** The downloader's scheduler (reset for this sync). */
   readonly queue: DownloadQueue.DownloadQueue
   /** The downloader's peers. */
@@ -96,6 +98,11 @@ export const make = (
       hashTTL: Duration.toMillis(config.hashTTL),
       softTTL: Duration.toMillis(config.blockSoftTTL),
       hardTTL: Duration.toMillis(config.blockHardTTL),
+      tuning: {
+        maxBlockFetch: config.maxBlockFetch,
+        hardTTL: Duration.toMillis(config.blockHardTTL),
+        targetRoundTrip: Duration.toMillis(config.targetRoundTrip)
+      },
       mailbox: yield* Queue.bounded<Message>(64),
       checks: new Map(),
       importWake: yield* Latch.make(false),

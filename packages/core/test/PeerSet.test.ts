@@ -4,7 +4,7 @@ import fc from "fast-check"
 import { DownloadQueue } from "../src/DownloadQueue.ts"
 import * as Hash from "../src/Hash.ts"
 import type { PeerHandle } from "../src/PeerHandle.ts"
-import { Peer, PeerSet } from "../src/PeerSet.ts"
+import { Peer, PeerSet, type Tuning } from "../src/PeerSet.ts"
 import { DuplicatePeer, UnknownPeer } from "../src/SyncError.ts"
 
 /** A transport handle whose requests go nowhere; `head` is a distinct hash per id. */
@@ -22,14 +22,16 @@ const add = (set: PeerSet, id: string): Peer => {
   return peer
 }
 
-/** The seed's timings, shrunk: soft 3 ms, hard 9 ms, capacity at most 128. */
-const soft = 3
-const hard = 9
+/** Capacity bound and timings: hardTTL 9 s, requests sized to take 1 s. */
 const maxCap = 128
+const tuning: Tuning = { maxBlockFetch: maxCap, hardTTL: 9000, targetRoundTrip: 1000 }
+
+/** A new PeerSet with the test's capacity bound. */
+const newSet = () => new PeerSet(maxCap)
 
 /** A peer with the given capacity and reputation, busy since t = 100. */
 const busy = (capacity: number, reputation = 0): Peer => {
-  const peer = new Peer(handle("p"))
+  const peer = new Peer(handle("p"), maxCap)
   peer.capacity = capacity
   peer.reputation = reputation
   peer.fetching(100)
@@ -40,8 +42,8 @@ const ids = (peers: ReadonlyArray<Peer>): Array<string> => peers.map((p) => p.id
 
 // register/unregister: a peer id is in the set at most once, and only known ids can leave.
 describe("PeerSet.register / unregister", () => {
-  it("registers a new peer idle, with capacity 1, reputation 0 and nothing ignored", () => {
-    const set = new PeerSet()
+  it("registers a new peer idle, unmeasured with the most capacity, reputation 0 and nothing ignored", () => {
+    const set = newSet()
     const h = handle("a")
     const peer = set.register(h)
     expect(peer).toBeInstanceOf(Peer)
@@ -50,7 +52,9 @@ describe("PeerSet.register / unregister", () => {
     expect(Hash.toHex(peer.head)).toBe(Hash.toHex(h.head))
     expect(peer.handle).toBe(h)
     expect(peer.idle).toBe(true)
-    expect(peer.capacity).toBe(1)
+    expect(peer.capacity).toBe(maxCap)
+    expect(peer.throughput).toBeUndefined()
+    expect(peer.roundTrip).toBeUndefined()
     expect(peer.reputation).toBe(0)
     expect(peer.ignored.size).toBe(0)
     expect(set.get("a")).toBe(peer)
@@ -58,7 +62,7 @@ describe("PeerSet.register / unregister", () => {
   })
 
   it("refuses a duplicate id with DuplicatePeer and keeps the first peer's state", () => {
-    const set = new PeerSet()
+    const set = newSet()
     const first = add(set, "a")
     first.reputation = 5
     const again = set.register(handle("a"))
@@ -70,7 +74,7 @@ describe("PeerSet.register / unregister", () => {
   })
 
   it("unregisters a known peer, returning it", () => {
-    const set = new PeerSet()
+    const set = newSet()
     const a = add(set, "a")
     add(set, "b")
     expect(set.unregister("a")).toBe(a)
@@ -80,7 +84,7 @@ describe("PeerSet.register / unregister", () => {
   })
 
   it("refuses an unknown id with UnknownPeer, also one already unregistered", () => {
-    const set = new PeerSet()
+    const set = newSet()
     add(set, "a")
     const unknown = set.unregister("x")
     expect(unknown).toBeInstanceOf(UnknownPeer)
@@ -91,7 +95,7 @@ describe("PeerSet.register / unregister", () => {
   })
 
   it("lets an id register again after it left, as a new peer", () => {
-    const set = new PeerSet()
+    const set = newSet()
     const old = add(set, "a")
     old.reputation = 7
     old.capacity = 16
@@ -99,114 +103,88 @@ describe("PeerSet.register / unregister", () => {
     const fresh = add(set, "a")
     expect(fresh).not.toBe(old)
     expect(fresh.reputation).toBe(0)
-    expect(fresh.capacity).toBe(1)
+    expect(fresh.capacity).toBe(maxCap)
   })
 
   it("lists all peers in registration order", () => {
-    const set = new PeerSet()
+    const set = newSet()
     for (const id of ["c", "a", "b"]) add(set, id)
     expect(ids(set.all())).toEqual(["c", "a", "b"])
   })
 })
 
-// setIdle: the capacity follows the peer's speed (double / halve / reset), stays in 1..max, and
-// a peer pushed down to 1 loses reputation.
+// setIdle: the capacity is the smoothed throughput times the target round trip, within 1..max;
+// a reply slower than hardTTL leaves 1, and a peer pushed down to 1 loses reputation.
 describe("Peer.setIdle", () => {
   it("fetching marks the peer busy and remembers when", () => {
-    const peer = new Peer(handle("p"))
+    const peer = new Peer(handle("p"), maxCap)
     peer.fetching(42)
     expect(peer.idle).toBe(false)
     expect(peer.started).toBe(42)
   })
 
-  it("doubles the capacity when the request took at most softTTL", () => {
-    const fast = busy(4)
-    fast.setIdle(100 + soft, soft, hard, maxCap)
-    expect(fast.capacity).toBe(8)
-    expect(fast.idle).toBe(true)
-    const instant = busy(1)
-    instant.setIdle(100, soft, hard, maxCap)
-    expect(instant.capacity).toBe(2)
+  it("sizes the next request from the first reply's throughput", () => {
+    const peer = busy(maxCap)
+    peer.setIdle(1100, 10, tuning) // 10 blocks in 1 s: 10 blocks/s, times a 1 s target
+    expect(peer.throughput).toBe(10)
+    expect(peer.roundTrip).toBe(1000)
+    expect(peer.capacity).toBe(10)
+    expect(peer.idle).toBe(true)
   })
 
-  it("halves the capacity (integer) when slower than softTTL, up to and including hardTTL", () => {
-    const slow = busy(8)
-    slow.setIdle(100 + soft + 1, soft, hard, maxCap)
-    expect(slow.capacity).toBe(4)
-    const odd = busy(7)
-    odd.setIdle(100 + hard, soft, hard, maxCap)
-    expect(odd.capacity).toBe(3)
-    expect(odd.idle).toBe(true)
-  })
-
-  it("resets the capacity to 1 when slower than hardTTL", () => {
-    const late = busy(64)
-    late.setIdle(100 + hard + 1, soft, hard, maxCap)
-    expect(late.capacity).toBe(1)
-    expect(late.idle).toBe(true)
+  it("smooths throughput and round trip over replies", () => {
+    const peer = busy(maxCap)
+    peer.setIdle(1100, 10, tuning)
+    peer.fetching(2000)
+    peer.setIdle(2500, 15, tuning) // 30 blocks/s in 500 ms: 10 + 0.3 x 20 = 16; 1000 + 0.3 x -500 = 850
+    expect(peer.throughput).toBeCloseTo(16)
+    expect(peer.roundTrip).toBeCloseTo(850)
+    expect(peer.capacity).toBe(16)
   })
 
   it("never goes above maxBlockFetch", () => {
-    const top = busy(maxCap)
-    top.setIdle(101, soft, hard, maxCap)
-    expect(top.capacity).toBe(maxCap)
-    const near = busy(100)
-    near.setIdle(101, soft, hard, maxCap)
-    expect(near.capacity).toBe(maxCap)
+    const peer = busy(maxCap)
+    peer.setIdle(150, 128, tuning) // 2,560 blocks/s
+    expect(peer.capacity).toBe(maxCap)
   })
 
-  it("never goes below 1 (halving 1 stays 1)", () => {
-    const one = busy(1)
-    one.setIdle(100 + soft + 1, soft, hard, maxCap)
-    expect(one.capacity).toBe(1)
+  it("leaves capacity 1 and demotes a peer slower than hardTTL, whatever it delivered", () => {
+    const late = busy(64, 9)
+    late.setIdle(100 + tuning.hardTTL + 1, 128, tuning)
+    expect(late.capacity).toBe(1)
+    expect(late.reputation).toBe(4)
   })
 
-  it("demotes a peer whose capacity lands on 1, by halving, by reset, or by the clamp", () => {
-    const halvedTo1 = busy(3, 8)
-    halvedTo1.setIdle(100 + soft + 1, soft, hard, maxCap)
-    expect(halvedTo1.capacity).toBe(1)
-    expect(halvedTo1.reputation).toBe(4)
-
-    const reset = busy(32, 9)
-    reset.setIdle(100 + hard + 1, soft, hard, maxCap)
-    expect(reset.reputation).toBe(4)
-
-    const stuck = busy(1, 6)
-    stuck.setIdle(100 + soft + 1, soft, hard, maxCap)
-    expect(stuck.reputation).toBe(3)
-
-    const capped = busy(1, 10)
-    capped.setIdle(100, soft, hard, 1) // maxBlockFetch 1: doubling is clamped back to 1
-    expect(capped.capacity).toBe(1)
-    expect(capped.reputation).toBe(5)
+  it("lets an empty reply pull the estimate down to 1, demoting the peer", () => {
+    const peer = busy(maxCap, 6)
+    peer.setIdle(1100, 0, tuning)
+    expect(peer.throughput).toBe(0)
+    expect(peer.capacity).toBe(1)
+    expect(peer.reputation).toBe(3)
   })
 
   it("does not demote a peer whose capacity stays above 1", () => {
-    const up = busy(1, 6)
-    up.setIdle(100, soft, hard, maxCap)
-    expect(up.capacity).toBe(2)
-    expect(up.reputation).toBe(6)
-    const down = busy(4, 6)
-    down.setIdle(100 + soft + 1, soft, hard, maxCap)
-    expect(down.capacity).toBe(2)
-    expect(down.reputation).toBe(6)
+    const peer = busy(maxCap, 6)
+    peer.setIdle(200, 50, tuning)
+    expect(peer.capacity).toBe(maxCap)
+    expect(peer.reputation).toBe(6)
   })
 
-  it("keeps the capacity within 1..max for any history (property)", () => {
+  it("keeps the capacity within 1..max and equal to the estimate for any history (property)", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 256 }),
-        fc.array(fc.integer({ min: 0, max: 4 * hard }), { maxLength: 40 }),
-        (max, durations) => {
-          const peer = new Peer(handle("p"))
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 12_000 }), fc.integer({ min: 0, max: 256 })), { maxLength: 40 }),
+        (max, replies) => {
+          const peer = new Peer(handle("p"), max)
+          const t: Tuning = { ...tuning, maxBlockFetch: max }
           let now = 0
-          for (const d of durations) {
-            const before = peer.capacity
+          for (const [duration, delivered] of replies) {
             peer.fetching(now)
-            now += d
-            peer.setIdle(now, soft, hard, max)
-            const expected = d > hard ? 1 : d > soft ? Math.max(1, Math.floor(before / 2)) : Math.min(max, before * 2)
-            expect(peer.capacity).toBe(expected)
+            now += duration
+            peer.setIdle(now, delivered, t)
+            const estimate = Math.max(1, Math.min(max, Math.floor(peer.throughput! * t.targetRoundTrip / 1000)))
+            expect(peer.capacity).toBe(Math.max(1, duration) > t.hardTTL ? 1 : estimate)
             expect(peer.capacity).toBeGreaterThanOrEqual(1)
             expect(peer.capacity).toBeLessThanOrEqual(max)
           }
@@ -217,10 +195,25 @@ describe("Peer.setIdle", () => {
   })
 })
 
+// bestRoundTrip: the yardstick slow peers are measured against.
+describe("PeerSet.bestRoundTrip", () => {
+  it("is undefined until a peer was measured, then the shortest smoothed round trip", () => {
+    const set = newSet()
+    const a = add(set, "a")
+    const b = add(set, "b")
+    expect(set.bestRoundTrip()).toBeUndefined()
+    a.fetching(0)
+    a.setIdle(500, 10, tuning)
+    b.fetching(0)
+    b.setIdle(50, 10, tuning)
+    expect(set.bestRoundTrip()).toBe(50)
+  })
+})
+
 // Reputation: good deliveries add one, bad ones halve it, so one failure outweighs many successes.
 describe("Peer.promote / demote", () => {
   it("promote adds 1", () => {
-    const peer = new Peer(handle("p"))
+    const peer = new Peer(handle("p"), maxCap)
     peer.promote()
     peer.promote()
     peer.promote()
@@ -228,7 +221,7 @@ describe("Peer.promote / demote", () => {
   })
 
   it("demote halves, rounding down, and stops at 0", () => {
-    const peer = new Peer(handle("p"))
+    const peer = new Peer(handle("p"), maxCap)
     peer.reputation = 11
     peer.demote()
     expect(peer.reputation).toBe(5)
@@ -254,26 +247,26 @@ describe("Peer.promote / demote", () => {
 // idle(): who is served next: only idle peers, best reputation first, ties by registration order.
 describe("PeerSet.idle", () => {
   it("lists only idle peers", () => {
-    const set = new PeerSet()
+    const set = newSet()
     const a = add(set, "a")
     add(set, "b")
     const c = add(set, "c")
     a.fetching(0)
     c.fetching(0)
     expect(ids(set.idle())).toEqual(["b"])
-    c.setIdle(1, soft, hard, maxCap)
+    c.setIdle(1, 1, tuning)
     expect(ids(set.idle())).toEqual(["b", "c"])
   })
 
   it("orders best reputation first", () => {
-    const set = new PeerSet()
+    const set = newSet()
     const reps: ReadonlyArray<readonly [string, number]> = [["a", 1], ["b", 5], ["c", 0], ["d", 3]]
     for (const [id, r] of reps) add(set, id).reputation = r
     expect(ids(set.idle())).toEqual(["b", "d", "a", "c"])
   })
 
   it("breaks ties in registration order", () => {
-    const set = new PeerSet()
+    const set = newSet()
     // Ids in neither alphabetical order, so only registration order explains the result.
     const reps: ReadonlyArray<readonly [string, number]> = [["m", 2], ["b", 7], ["z", 2], ["x", 7], ["a", 2], ["u", 0]]
     for (const [id, r] of reps) add(set, id).reputation = r
@@ -281,7 +274,7 @@ describe("PeerSet.idle", () => {
   })
 
   it("is empty with no peers or none idle", () => {
-    const set = new PeerSet()
+    const set = newSet()
     expect(set.idle()).toEqual([])
     add(set, "a").fetching(0)
     expect(set.idle()).toEqual([])
@@ -292,7 +285,7 @@ describe("PeerSet.idle", () => {
       fc.property(
         fc.array(fc.record({ reputation: fc.integer({ min: 0, max: 4 }), idle: fc.boolean() }), { maxLength: 30 }),
         (specs) => {
-          const set = new PeerSet()
+          const set = newSet()
           specs.forEach((spec, i) => {
             const peer = add(set, `p${i}`)
             peer.reputation = spec.reputation
@@ -308,26 +301,28 @@ describe("PeerSet.idle", () => {
   })
 })
 
-// reset(): a new sync starts every peer fresh (idle, capacity 1, nothing ignored) but remembers
-// who has been good.
+// reset(): a new sync starts every peer fresh (idle, nothing ignored) but remembers who has been
+// good and how fast each peer is.
 describe("PeerSet.reset", () => {
-  it("makes every peer idle with capacity 1 and clears ignored, keeping reputation", () => {
-    const set = new PeerSet()
+  it("makes every peer idle and clears ignored, keeping reputation and the speed measured", () => {
+    const set = newSet()
     const a = add(set, "a")
     const b = add(set, "b")
-    a.capacity = 64
+    a.fetching(0)
+    a.setIdle(1000, 20, tuning)
     a.reputation = 9
     a.fetching(10)
     a.ignored.add("k1")
-    b.capacity = 2
     b.reputation = 3
     b.ignored.add("k2")
     set.reset()
     for (const p of [a, b]) {
       expect(p.idle).toBe(true)
-      expect(p.capacity).toBe(1)
       expect(p.ignored.size).toBe(0)
     }
+    expect(a.capacity).toBe(20)
+    expect(a.throughput).toBe(20)
+    expect(b.capacity).toBe(maxCap)
     expect(a.reputation).toBe(9)
     expect(b.reputation).toBe(3)
     expect(ids(set.idle())).toEqual(["a", "b"])
@@ -335,7 +330,7 @@ describe("PeerSet.reset", () => {
   })
 
   it("lets the queue ask a peer again for the hashes it once failed to deliver", () => {
-    const set = new PeerSet()
+    const set = newSet()
     const a = add(set, "a")
     const queue = new DownloadQueue(8)
     const hash = Hash.keccak(Uint8Array.of(1))

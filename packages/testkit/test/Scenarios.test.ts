@@ -363,10 +363,11 @@ describe("seed scenarios", () => {
           const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
           yield* p.next
           yield* p.sendHashes(below(chain))
-          for (let i = 0; i < chain.length; i++) {
-            expect((yield* p.next)._tag).toBe("Blocks")
-            yield* p.sendBlocks([])
-          }
+          // One request covers the small chain (an unmeasured peer is asked for the most blocks);
+          // its empty reply leaves nobody able to deliver them.
+          expect(chain.length).toBeLessThanOrEqual(h.config.maxBlockFetch)
+          expect((yield* p.next)._tag).toBe("Blocks")
+          yield* p.sendBlocks([])
           return yield* sync.outcome
         })],
       ["InvalidChain", true, (h, chain) =>
