@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Stream } from "effect"
+import * as Bytes from "./Bytes.ts"
 import * as Rlp from "./Rlp.ts"
 
 /** The bytes of each top-level item of `bytes`, as views; stops at the first malformed item. */
@@ -46,7 +47,7 @@ export class Splitter {
     this.#parts.push(chunk)
     this.#partsLength += chunk.length
     if (this.#partsLength < this.#needed) return []
-    const buffer = this.#parts.length === 1 ? chunk : join(this.#parts, this.#partsLength)
+    const buffer = this.#parts.length === 1 ? chunk : Bytes.concat(this.#parts)
     const out: Array<Uint8Array> = []
     let at = 0
     this.#needed = 0
@@ -94,16 +95,6 @@ const bytesNeeded = (buffer: Uint8Array, at: number): number => {
   if (at + 1 + lengthOfLength > buffer.length) return 1 + lengthOfLength
   const item = Rlp.readItem(buffer, at, Number.MAX_SAFE_INTEGER)
   return item instanceof Rlp.RlpError ? 0 : item.end - at
-}
-
-const join = (parts: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
 
 /**

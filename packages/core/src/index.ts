@@ -6,6 +6,7 @@
 export * as Block from "./Block.ts"
 export * from "./BlockDecodeError.ts"
 export * as BodyRules from "./BodyRules.ts"
+export * as Bytes from "./Bytes.ts"
 export * as Genesis from "./Genesis.ts"
 export * as Hash from "./Hash.ts"
 export * as Header from "./Header.ts"

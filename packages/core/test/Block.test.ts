@@ -4,6 +4,7 @@ import { Result } from "effect"
 import fc from "fast-check"
 import * as Block from "../src/Block.ts"
 import { BlockDecodeError } from "../src/BlockDecodeError.ts"
+import * as Bytes from "../src/Bytes.ts"
 import * as Genesis from "../src/Genesis.ts"
 import * as Hash from "../src/Hash.ts"
 import * as Header from "../src/Header.ts"
@@ -30,16 +31,9 @@ const encodedFields = (f: Header.Fields): Array<Uint8Array> => [
   RLP.encode(f.nonce)
 ]
 
-const concat = (...parts: ReadonlyArray<Uint8Array | ReadonlyArray<number>>): Uint8Array => {
-  const arrays = parts.map((p) => Uint8Array.from(p))
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0))
-  let at = 0
-  for (const a of arrays) {
-    out.set(a, at)
-    at += a.length
-  }
-  return out
-}
+/** Bytes and byte values, one after the other. */
+const concat = (...parts: ReadonlyArray<Uint8Array | ReadonlyArray<number>>): Uint8Array =>
+  Bytes.concat(parts.map((p) => Uint8Array.from(p)))
 
 /** Wraps raw items in a canonical list prefix (they are not re-encoded, so they may be malformed). */
 const list = (...items: ReadonlyArray<Uint8Array>): Uint8Array => {

@@ -2,21 +2,14 @@ import { RLP } from "@ethereumjs/rlp"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
+import * as Bytes from "../src/Bytes.ts"
 import * as Genesis from "../src/Genesis.ts"
 import * as Rlp from "../src/Rlp.ts"
 import * as RlpSplitter from "../src/RlpSplitter.ts"
 import * as Arb from "./support/arbitraries.ts"
 import { chain, childBlock, hex, transaction } from "./support/chain.ts"
 
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+const concat = Bytes.concat
 
 /** Everything `items` yields, and the error it returns (undefined when the input ends cleanly). */
 const itemsOf = (bytes: Uint8Array): { items: Array<string>; error: Rlp.RlpError | undefined } => {

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Block, type BlockDecodeError, Rlp, RlpSplitter } from "@ethsync/core"
+import { Block, type BlockDecodeError, Bytes, Rlp, RlpSplitter } from "@ethsync/core"
 import { Data, Effect, FileSystem, type PlatformError, Result, Stream } from "effect"
 import * as FileFailure from "./FileFailure.ts"
 
@@ -134,7 +134,7 @@ export const stream = (
       Effect.gen(function*() {
         const size = Number((yield* fs.stat(path)).size)
         const prefix = Stream.runCollect(fs.stream(path, { offset: error.offset, bytesToRead: longestPrefix }))
-        return yield* wellFormedPrefix(join(yield* prefix))
+        return yield* wellFormedPrefix(Bytes.concat(yield* prefix))
           ? new TruncatedFile({ path, position, offset: error.offset, present: size - error.offset })
           : new MalformedFile({ path, position, offset: error.offset, reason: error.reason })
       }).pipe(Effect.catchTag("PlatformError", (e) => Effect.fail(unreadable(path)(e))))
@@ -158,13 +158,3 @@ export const totalSize = (paths: ReadonlyArray<string>): Effect.Effect<number, F
 export const first = (path: string): Effect.Effect<Positioned | undefined, BlockFileError, FileSystem.FileSystem> =>
   stream(path, { chunkSize: 64 * 1024 }).pipe(Stream.take(1), Stream.runCollect, Effect.map((blocks) => blocks[0]))
 
-/** Joins byte chunks into one array. */
-const join = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(pieces.reduce((n, piece) => n + piece.length, 0))
-  let at = 0
-  for (const piece of pieces) {
-    out.set(piece, at)
-    at += piece.length
-  }
-  return out
-}
