@@ -28,3 +28,15 @@ export class EmptyDatadir extends Data.TaggedError("EmptyDatadir")<{
     return `datadir ${this.path} holds no chain (import a file into it first)`
   }
 }
+
+/** The datadir already holds blocks above its genesis, and a fresh one was asked for. */
+export class DatadirNotFresh extends Data.TaggedError("DatadirNotFresh")<{
+  /** The datadir's folder. */
+  readonly path: string
+  /** The number of the chain's head in it. */
+  readonly head: number
+}> {
+  override get message() {
+    return `datadir ${this.path} already holds a chain up to block ${this.head}; give a new or empty folder`
+  }
+}

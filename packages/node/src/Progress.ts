@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Ref, Schedule, type Scope, Stdio, Stream, Terminal } from "effect"
+import { Clock, Console, Duration, Effect, Ref, Schedule, type Scope, Stdio, Stream, Terminal } from "effect"
 
 /** How far a job has got. */
 export interface Sample {
@@ -15,6 +15,8 @@ export interface Sample {
   readonly total: number
   /** Blocks handled so far, for the speed. */
   readonly blocks: number
+  /** Seconds left, when the job knows better than its average speed so far tells. */
+  readonly eta?: number | undefined
 }
 
 /** A job's progress: advanced by the job, read by the display. */
@@ -56,7 +58,7 @@ const clock = (seconds: number): string => {
 export const figures = (sample: Sample, elapsed: number) => {
   const fraction = sample.total > 0 ? Math.min(1, sample.done / sample.total) : 1
   const seconds = Math.max(elapsed, 1) / 1000
-  const eta = sample.done > 0 ? (sample.total - sample.done) / (sample.done / seconds) : undefined
+  const eta = sample.eta ?? (sample.done > 0 ? (sample.total - sample.done) / (sample.done / seconds) : undefined)
   return { fraction, rate: sample.blocks / seconds, eta }
 }
 
@@ -74,11 +76,28 @@ export const line = (label: string, sample: Sample, elapsed: number, width?: num
   return `${label} [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${figuresText}`
 }
 
+/** A meter being shown. */
+export interface Display {
+  /**
+   * Runs `effect` so that what it writes to stderr through the Console (log lines) lands on lines
+   * of its own above the live line instead of running into it; unchanged without a live line.
+   */
+  readonly above: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+/** `console`, its stderr output starting with `blank` (which wipes the live line and returns to its start). */
+const wiping = (console: Console.Console, blank: string): Console.Console =>
+  Object.assign(Object.create(console), {
+    error: (...args: ReadonlyArray<unknown>) =>
+      typeof args[0] === "string" ? console.error(blank + args[0], ...args.slice(1)) : console.error(blank, ...args)
+  })
+
 /**
  * Shows `meter` for as long as the scope is open. On a terminal the line is redrawn in place and
  * left, final, when the scope closes; elsewhere an info log line is written every few seconds.
+ * Run the job through the returned display's `above` to keep its log lines off the live line.
  */
-export const show = (label: string, meter: Meter): Effect.Effect<void, never, Scope.Scope | Stdio.Stdio | Terminal.Terminal> =>
+export const show = (label: string, meter: Meter): Effect.Effect<Display, never, Scope.Scope | Stdio.Stdio | Terminal.Terminal> =>
   Effect.gen(function*() {
     const stdio = yield* Stdio.Stdio
     const start = yield* Clock.currentTimeMillis
@@ -86,7 +105,8 @@ export const show = (label: string, meter: Meter): Effect.Effect<void, never, Sc
     if (!(yield* stdio.stderrIsTerminal)) {
       const log = Effect.flatMap(Effect.all([meter.sample, elapsed]), ([sample, ms]) => Effect.logInfo(line(label, sample, ms)))
       yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(logEvery), log)))
-      return
+      const plain: Display = { above: (effect) => effect }
+      return plain
     }
     const columns = yield* (yield* Terminal.Terminal).columns
     const width = (columns > 0 ? columns : defaultColumns) - 1
@@ -95,4 +115,7 @@ export const show = (label: string, meter: Meter): Effect.Effect<void, never, Sc
       write(`\r${line(label, sample, ms, width).slice(0, width).padEnd(width)}`))
     yield* Effect.addFinalizer(() => Effect.andThen(draw, write("\n")))
     yield* Effect.forkScoped(Effect.repeat(draw, Schedule.spaced(redrawEvery)))
+    const console = wiping(yield* Console.Console, `\r${" ".repeat(width)}\r`)
+    const live: Display = { above: (effect) => Effect.provideService(effect, Console.Console, console) }
+    return live
   })

@@ -3,8 +3,8 @@
  * elsewhere, with the share done, blocks/s and an ETA.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Logger, Sink, Stdio, Terminal } from "effect"
-import { TestClock } from "effect/testing"
+import { Console, Effect, Layer, Logger, Sink, Stdio, Terminal } from "effect"
+import { TestClock, TestConsole } from "effect/testing"
 import * as Progress from "../src/Progress.ts"
 
 /** Stdio and Terminal whose stderr is captured in `written`. */
@@ -32,7 +32,21 @@ describe("Progress", () => {
     expect(wide).toBe("importing [######................]  25%  4,000 blocks  2,000 blocks/s  ETA 0:06")
     expect(Progress.line("importing", sample, 2000, 60)).toBe("importing  25%  4,000 blocks  2,000 blocks/s  ETA 0:06")
     expect(Progress.line("importing", { done: 0, total: 10, blocks: 0 }, 0)).toMatch(/ETA -:--$/)
+    expect(Progress.line("syncing", { done: 250, total: 1000, blocks: 250, eta: 90 }, 1000)).toMatch(/ETA 1:30$/)
   })
+
+  it.effect("puts what the job writes to stderr through the Console on lines of its own above the live line", () =>
+    Effect.gen(function*() {
+      const shown = (isTerminal: boolean) =>
+        Effect.scoped(Effect.gen(function*() {
+          const display = yield* Progress.show("syncing", yield* Progress.make(100))
+          yield* display.above(Effect.andThen(Console.error("peer dropped"), Console.log("stdout untouched")))
+        })).pipe(Effect.provide(terminal(isTerminal, [])))
+      yield* shown(true)
+      yield* shown(false)
+      expect(yield* TestConsole.errorLines).toEqual([`\r${" ".repeat(79)}\rpeer dropped`, "peer dropped"])
+      expect(yield* TestConsole.logLines).toEqual(["stdout untouched", "stdout untouched"])
+    }))
 
   it.effect("redraws one line in place on a terminal and ends it when the job is done", () =>
     Effect.gen(function*() {

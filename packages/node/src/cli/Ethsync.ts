@@ -6,6 +6,7 @@
  */
 import { Effect, Stdio } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as DemoCommand from "./DemoCommand.ts"
 import * as ExportCommand from "./ExportCommand.ts"
 import * as Failure from "./Failure.ts"
 import * as ImportCommand from "./ImportCommand.ts"
@@ -24,8 +25,10 @@ export const command = Command.make("ethsync").pipe(
       Flag.withDefault("pretty")
     )
   }),
-  Command.withDescription("Keep an Ethereum-style chain on disk: import and export geth-format files, show its status"),
-  Command.withSubcommands([ImportCommand.command, ExportCommand.command, StatusCommand.command]),
+  Command.withDescription(
+    "Keep an Ethereum-style chain on disk: watch a sync against malicious peers (demo), import and export geth-format files, show its status"
+  ),
+  Command.withSubcommands([DemoCommand.command, ImportCommand.command, ExportCommand.command, StatusCommand.command]),
   Command.provide((input) => Logging.layer(input.logFormat))
 )
 

@@ -1,0 +1,94 @@
+/**
+ * `ethsync demo`: a sync from honest and malicious simulated peers on the real clock into an LMDB
+ * datadir, its summary, the temporary datadir's removal, and its one-line errors.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Hash } from "@ethsync/core"
+import { TestChain } from "@ethsync/testkit"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as CliRunner from "./CliRunner.ts"
+import * as TempDir from "./TempDir.ts"
+
+/** Log lines go to stderr; only warnings and errors are wanted here. */
+const quiet = ["--log-level", "warn"]
+
+/** What the summary says about each attacker's drop, by attack. */
+const reasons: Record<string, RegExp> = {
+  "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for a hash of its own chain$/,
+  "missing-block": /^no peer can deliver the \d+ blocks left$/,
+  "unknown-parent": /^block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/,
+  "swapped-chunks": /^retrieved hash chain is invalid: .* outside the download window$/,
+  "every-second-hash": /^block cross-check failed: block 0x[0-9a-f]{64} names parent 0x[0-9a-f]{64}, the hash chain says/,
+  "genesis-parents": /^block cross-check failed: block 0x[0-9a-f]{64} names parent 0x[0-9a-f]{64}, the hash chain says/
+}
+
+/** The summary's drop lines as peer -> reason. */
+const dropsOf = (stdout: ReadonlyArray<string>): Map<string, string> =>
+  new Map(stdout.flatMap((line) => {
+    const match = /^ {4}(\S+) +(.+)$/.exec(line)
+    return match ? [[match[1]!, match[2]!] as const] : []
+  }))
+
+/** The folder the summary's datadir line names. */
+const datadirOf = (stdout: ReadonlyArray<string>): string | undefined =>
+  stdout.map((line) => /^ {2}datadir +(\S+) \(/.exec(line)?.[1]).find((path) => path !== undefined)
+
+/** Expects a failed run: exit code 2 and exactly one line on stderr, matching `pattern`. */
+const expectUsageError = (outcome: CliRunner.Outcome, pattern: RegExp) => {
+  expect(outcome.stderr).toHaveLength(1)
+  expect(outcome.stderr[0]).toMatch(pattern)
+  expect(outcome.code).toBe(2)
+}
+
+describe("ethsync demo", () => {
+  it.live("syncs every block past one attacker of each attack, drops each for its attack and no honest peer", () =>
+    Effect.gen(function*() {
+      const blocks = 5000
+      const datadir = Path.join(yield* TempDir.make, "datadir")
+      const outcome = yield* CliRunner.run([
+        "demo", ...quiet, "--blocks", `${blocks}`, "--peers", "3", "--attackers", "6", "--datadir", datadir
+      ])
+      expect(outcome.stderr).toEqual([])
+      expect(outcome.code).toBe(0)
+      expect(outcome.stdout[0]).toBe("synced 5,000 blocks from 3 honest peers with 6 attackers among them")
+      expect(outcome.stdout[1]).toMatch(/^ {2}imported {2}5,000 blocks in [\d.]+ s \([\d,]+ blocks\/s\)$/)
+      expect(outcome.stdout).toContain("  dropped   6 of 6 attackers, no honest peer")
+      const drops = dropsOf(outcome.stdout)
+      expect([...drops.keys()].sort()).toEqual(Object.keys(reasons).map((attack) => `attacker-${attack}`).sort())
+      for (const [attack, reason] of Object.entries(reasons)) expect(drops.get(`attacker-${attack}`)).toMatch(reason)
+      expect(datadirOf(outcome.stdout)).toBe(datadir)
+
+      const chain = yield* TestChain.make(blocks)
+      const status = yield* CliRunner.run(["status", "--datadir", datadir, "--json"])
+      expect(JSON.parse(status.stdout[0]!)).toMatchObject({ number: blocks, hash: Hash.toHex(chain.head.hash) })
+
+      expectUsageError(
+        yield* CliRunner.run(["demo", ...quiet, "--blocks", `${blocks}`, "--datadir", datadir]),
+        /^ethsync: datadir .* already holds a chain up to block 5000; give a new or empty folder$/
+      )
+    }))
+
+  it.live("without --datadir syncs into a temporary datadir and removes it", () =>
+    Effect.gen(function*() {
+      const outcome = yield* CliRunner.run(["demo", ...quiet, "--blocks", "300", "--peers", "1", "--attackers", "2"])
+      expect(outcome.code).toBe(0)
+      expect(outcome.stdout).toContain("  dropped   2 of 2 attackers, no honest peer")
+      const datadir = datadirOf(outcome.stdout)
+      expect(datadir).toMatch(/ethsync-demo-/)
+      expect(outcome.stdout.at(-1)).toMatch(/\(temporary, removed\)$/)
+      expect(Fs.existsSync(datadir!)).toBe(false)
+    }))
+
+  it.live("gives one line and exit code 2 for a bad flag, and explains itself with --help", () =>
+    Effect.gen(function*() {
+      expectUsageError(yield* CliRunner.run(["demo", "--blocks", "0"]), /^ethsync demo: Invalid value for flag --blocks: "0"\. Expected: at least 1 block, not 0 /)
+      expectUsageError(yield* CliRunner.run(["demo", "--peers", "0"]), /Expected: at least 1 honest peer, not 0/)
+      expectUsageError(yield* CliRunner.run(["demo", "--attackers", "-1"]), /Expected: 0 or more attackers, not -1/)
+      expectUsageError(yield* CliRunner.run(["demo", "--blocks", "many"]), /^ethsync demo: .*many.* \(see 'ethsync demo --help'\)$/)
+      const help = (yield* CliRunner.run(["demo", "--help"])).stdout.join("\n")
+      expect(help).toMatch(/--blocks[\s\S]*--peers[\s\S]*--attackers[\s\S]*--datadir/)
+      expect(help).toMatch(/made-up-chain/)
+    }))
+})

@@ -1,0 +1,48 @@
+/**
+ * The sync loop on the real clock with a memory chain: it meets the peers in the order of the
+ * total difficulty they advertise, and fails with NoPeerLeft once every peer is dropped.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { BanList, ChainStore, type Downloader, DownloaderConfig, DownloaderLive, MemoryChainStore, PeerDropper } from "@ethsync/core"
+import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
+import { Effect, References } from "effect"
+import * as DemoPeers from "../src/DemoPeers.ts"
+import * as PeerPool from "../src/PeerPool.ts"
+import * as SyncLoop from "../src/SyncLoop.ts"
+
+describe("SyncLoop", () => {
+  it.live("drops each attacker in the order of its claim, then fails with NoPeerLeft when no peer is left", () =>
+    Effect.gen(function*() {
+      const chain = yield* TestChain.make(2000)
+      const store = MemoryChainStore.make(ChainGenerator.testGenesis)
+      const config = DownloaderConfig.seed
+      const pool = yield* PeerPool.make((peer) => Effect.ignore(downloader.unregisterPeer(peer)))
+      const downloader: Downloader.Shape = yield* DownloaderLive.make.pipe(
+        Effect.provideService(ChainStore, store),
+        Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
+        Effect.provideService(PeerDropper, pool.dropper)
+      )
+      const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
+      for (const peer of DemoPeers.make(chain, { honest: 0, attackers: 3 }, config.blockCacheLimit)) {
+        const { handle } = yield* Effect.orDie(network.add(peer.spec))
+        yield* pool.connect({ id: handle.id, head: handle.head, td: peer.td })
+      }
+      const seen: Array<string> = []
+      const error = yield* Effect.flip(SyncLoop.run({
+        downloader,
+        store,
+        pool,
+        goal: { number: chain.length, hash: chain.head.hash },
+        onAttempt: (attempt) => Effect.sync(() => void seen.push(attempt.peer))
+      }))
+      const order = ["attacker-made-up-chain", "attacker-unknown-parent", "attacker-missing-block"]
+      expect(seen).toEqual(order)
+      expect((yield* pool.drops).map((drop) => drop.peer)).toEqual(order)
+      expect(yield* pool.connected).toEqual([])
+      // The missing-block attacker's chain is real below its missing block: that much was imported.
+      const head = (yield* Effect.orDie(store.head)).block.number
+      expect(head).toBeGreaterThan(0)
+      expect(error).toMatchObject({ _tag: "NoPeerLeft", head, goal: chain.length })
+      expect(error.message).toBe(`no peer left to sync from: the chain's head is block ${head}, short of block ${chain.length}`)
+    }).pipe(Effect.provideService(References.MinimumLogLevel, "Warn")))
+})
