@@ -35,8 +35,10 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
         if (queue.inFlight === 0) yield* dispatch(sync, idle.filter(slow), now)
         if (queue.inFlight === 0) return yield* new PeersUnavailable({ pending: queue.pending })
       }
-    } else if (queue.inFlight === 0 && queue.cached === 0 && !sync.importing) {
-      return
+    } else if (queue.inFlight === 0 && !sync.importing) {
+      if (queue.cached === 0) return
+      // Everything arrived, yet blocks wait behind a gap: the hash chain skipped a block.
+      return yield* new InvalidChain({ reason: `${queue.cached} downloaded blocks do not follow the chain: the hash chain has a gap` })
     }
     const message = yield* Sync.next(sync, queue.nextExpiry(sync.hardTTL) ?? Infinity)
     if (message._tag !== "Blocks") continue
@@ -75,7 +77,9 @@ const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks:
       }
       return
     case "InvalidChain":
-      return yield* new InvalidChain({ reason: `peer ${peer.id} delivered block ${result.number} outside the download window` })
+      return yield* new InvalidChain({
+        reason: `block ${result.number} (delivered by ${peer.id}) has no place in the download window: the hash chain is out of order`
+      })
     case "NoFetchesPending":
       peer.demote()
       idle()
