@@ -19,7 +19,7 @@ const reasons: Record<string, RegExp> = {
   "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for a hash of its own chain$/,
   "missing-block": /^no peer can deliver the \d+ blocks left$/,
   "unknown-parent": /^block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/,
-  "swapped-chunks": /^retrieved hash chain is invalid: .* outside the download window$/,
+  "swapped-chunks": /^retrieved hash chain is invalid: block \d+ \(delivered by [a-z0-9-]+\) has no place in the download window: the hash chain is out of order$/,
   "every-second-hash": /^block cross-check failed: block 0x[0-9a-f]{64} names parent 0x[0-9a-f]{64}, the hash chain says/,
   "genesis-parents": /^block cross-check failed: block 0x[0-9a-f]{64} names parent 0x[0-9a-f]{64}, the hash chain says/
 }
