@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, PubSub, Queue, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Metric, PubSub, Queue, Stream } from "effect"
 import { BanList } from "./BanList.ts"
 import * as BlockPhase from "./BlockPhase.ts"
 import { ChainStore } from "./ChainStore.ts"
@@ -18,6 +18,7 @@ import * as Importer from "./Importer.ts"
 import { PeerDropper } from "./PeerDropper.ts"
 import { PeerSet } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
+import * as SyncMetrics from "./SyncMetrics.ts"
 import {
   BannedHead,
   BlockFetchCanceled,
@@ -111,7 +112,7 @@ export const make = Effect.gen(function*() {
       }).pipe(Effect.ensuring(Effect.suspend(() => {
         running = undefined
         queue.reset()
-        return Effect.asVoid(Queue.shutdown(sync.mailbox))
+        return Effect.andThen(Queue.shutdown(sync.mailbox), Metric.update(SyncMetrics.syncsEnded, 1))
       })))
     })
 
@@ -148,7 +149,7 @@ export const make = Effect.gen(function*() {
         Effect.as(undefined),
         Effect.catch((error: SyncError) =>
           dropsPeer(error)
-            ? Effect.as(dropper.drop(peer, error.message), error)
+            ? Effect.as(Effect.andThen(dropper.drop(peer, error.message), Metric.update(SyncMetrics.peersDropped, 1)), error)
             : Effect.succeed(error))
       ),
     deliverHashes: (peer, hashes) => deliver({ _tag: "Hashes", peer, hashes }),

@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, PubSub, Result } from "effect"
+import { Clock, Effect, Metric, PubSub, Result } from "effect"
 import * as Sync from "./Sync.ts"
+import * as SyncMetrics from "./SyncMetrics.ts"
 import { ImportFailed, type SyncError } from "./SyncError.ts"
 import { SyncEvent } from "./SyncEvent.ts"
 
@@ -38,10 +39,12 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
             // The error is recorded before the drop, so the sync reports it rather than the lost peer.
             sync.importError = new ImportFailed({ peer: origin, reason: failure.error.message })
             yield* sync.dropper.drop(origin, failure.error.message)
+            yield* Metric.update(SyncMetrics.peersDropped, 1)
             return yield* Sync.wake(sync)
           }
           sync.importDone += chunk.length
           sync.imported += chunk.length
+          yield* Metric.update(SyncMetrics.blocksImported, chunk.length)
           yield* PubSub.publish(sync.events, SyncEvent.Progress({
             imported: sync.imported,
             head: chunk[chunk.length - 1]!.block.number

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { SyncMetrics } from "@ethsync/core"
+import { Effect, Metric } from "effect"
 import { Attacks, Harness, SimPeer, TestChain } from "../src/index.ts"
 
 const { resultTag } = Harness
@@ -10,6 +11,8 @@ describe("attacks beyond the seed", () => {
   it.effect("a hash chain with a gap just above the common ancestor ends with InvalidChain instead of hanging", () =>
     Effect.gen(function*() {
       const h = yield* Harness.make()
+      const count = (counter: typeof SyncMetrics.blocksImported) => Effect.map(Metric.value(counter), (s) => s.count)
+      const before = { imported: yield* count(SyncMetrics.blocksImported), dropped: yield* count(SyncMetrics.peersDropped) }
       const short = yield* TestChain.make(1)
       const chain = yield* TestChain.make(3)
       yield* h.add(SimPeer.honest("short", short))
@@ -22,5 +25,8 @@ describe("attacks beyond the seed", () => {
       yield* h.add(SimPeer.honest("valid", chain))
       expect(resultTag(yield* h.runSync("valid", chain.head.hash))).toBe("Success")
       expect(yield* h.holdsAll(chain.blocks)).toBe(true)
+      // The metrics saw it too: 1 + 2 blocks imported, one peer dropped.
+      expect((yield* count(SyncMetrics.blocksImported)) - before.imported).toBe(3)
+      expect((yield* count(SyncMetrics.peersDropped)) - before.dropped).toBe(1)
     }))
 })
