@@ -20,12 +20,13 @@ export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effe
     const request = sync.queue.reserve(peer, sync.config.maxBlockFetch, start)
     if (!request) return "no request"
     peer.fetching(start)
-    yield* peer.handle.requestBlocks(Array.from(request.hashes.values(), (e) => e.hash))
+    yield* Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash), false)
     const deadline = start + sync.hardTTL
     while (true) {
       const message = yield* Sync.next(sync, deadline)
       if (message._tag === "Tick" && (yield* Clock.currentTimeMillis) >= deadline) return "timeout"
       if (message._tag !== "Blocks") continue
+      Sync.answered(sync, message)
       if (message.blocks.length === 1 && sync.checks.delete(Hash.key(message.blocks[0]!.hash))) continue
       if (message.peer !== peer.id) continue
       if (message.blocks.length === 0) return "empty reply"

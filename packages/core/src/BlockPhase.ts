@@ -42,6 +42,7 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
     }
     const message = yield* Sync.next(sync, queue.nextExpiry(sync.hardTTL) ?? Infinity)
     if (message._tag !== "Blocks") continue
+    Sync.answered(sync, message)
     const peer = peers.get(message.peer)
     if (peer) yield* deliver(sync, peer, message.blocks)
     else if (message.blocks.length === 1) sync.checks.delete(Hash.key(message.blocks[0]!.hash))
@@ -55,7 +56,7 @@ const dispatch = Effect.fnUntraced(function*(sync: Sync.Sync, peers: ReadonlyArr
     const request = sync.queue.reserve(peer, peer.capacity, now)
     if (!request) continue
     peer.fetching(now)
-    yield* peer.handle.requestBlocks(Array.from(request.hashes.values(), (e) => e.hash))
+    yield* Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash), false)
   }
 })
 
@@ -81,7 +82,9 @@ const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks:
         reason: `block ${result.number} (delivered by ${peer.id}) has no place in the download window: the hash chain is out of order`
       })
     case "NoFetchesPending":
+      // A late answer to an expired request is measured (it was slow); one to no request at all is not.
       peer.demote()
+      if (peer.idle) return
       idle()
       return
     case "Stale":

@@ -107,6 +107,11 @@ export class DownloadQueue {
     return this.#entries.has(Hash.key(hash))
   }
 
+  /** Hashes whose blocks have not arrived: waiting to be requested, or requested. */
+  get queued(): number {
+    return this.#entries.size - this.#cached
+  }
+
   /** Hashes waiting to be requested. */
   get pending(): number {
     return this.#fresh.length + this.#returned.size

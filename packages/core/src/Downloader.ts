@@ -12,7 +12,7 @@ import type { SyncEvent } from "./SyncEvent.ts"
 
 /** Progress figures, as the seed's Stats() gives them. */
 export interface Stats {
-  /** Hashes queued and not yet requested or downloaded. */
+  /** Hashes queued whose blocks have not arrived (waiting to be requested, or requested). */
   readonly pending: number
   /** Blocks downloaded and waiting for import. */
   readonly cached: number

@@ -59,6 +59,8 @@ export const make = Effect.gen(function*() {
   let terminated = false
   /** Whether the one-time "sync started" notice was logged. */
   let notified = false
+  /** Syncs started so far: the next sync's id. */
+  let started = 0
 
   /** Stops the running sync, if any; its finalizers empty the queue. */
   const cancel = Effect.suspend(() => {
@@ -74,7 +76,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const origin = peers.get(peer)
       if (!origin) return yield* new UnknownPeer({ peer })
-      yield* Effect.forkScoped(Importer.run(sync, () => terminated))
+      yield* Effect.forkScoped(Importer.run(sync))
       yield* HashPhase.run(sync, origin, head)
       sync.phase = "blocks"
       yield* BlockPhase.run(sync)
@@ -84,7 +86,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       if (terminated) return yield* new Terminated()
       if (running) return yield* new Busy()
-      const sync = yield* Sync.make(config, { queue, peers, store, banList, dropper, events })
+      const sync = yield* Sync.make(config, { id: ++started, queue, peers, store, banList, dropper, events })
       if (running) return yield* new Busy()
       const current: Running = { sync, fiber: undefined }
       running = current
@@ -112,6 +114,7 @@ export const make = Effect.gen(function*() {
       }).pipe(Effect.ensuring(Effect.suspend(() => {
         running = undefined
         queue.reset()
+        peers.reset()
         return Effect.andThen(Queue.shutdown(sync.mailbox), Metric.update(SyncMetrics.syncsEnded, 1))
       })))
     })
@@ -149,7 +152,7 @@ export const make = Effect.gen(function*() {
         Effect.as(undefined),
         Effect.catch((error: SyncError) =>
           dropsPeer(error)
-            ? Effect.as(Effect.andThen(dropper.drop(peer, error.message), Metric.update(SyncMetrics.peersDropped, 1)), error)
+            ? Effect.as(Effect.andThen(dropper.drop(culprit(error, peer), error.message), Metric.update(SyncMetrics.peersDropped, 1)), error)
             : Effect.succeed(error))
       ),
     deliverHashes: (peer, hashes) => deliver({ _tag: "Hashes", peer, hashes }),
@@ -163,9 +166,9 @@ export const make = Effect.gen(function*() {
       const sync = running?.sync
       const importing = sync ? sync.importBatch - sync.importDone : 0
       const done = sync?.importDone ?? 0
-      const left = queue.pending + queue.cached + importing
+      const left = queue.queued + queue.cached + importing
       return {
-        pending: queue.pending,
+        pending: queue.queued,
         cached: queue.cached,
         importing,
         eta: done > 0 ? Duration.millis(((now - sync!.importStart) / done) * left) : Duration.zero
@@ -176,6 +179,9 @@ export const make = Effect.gen(function*() {
     subscribe: Effect.map(PubSub.subscribe(events), Stream.fromSubscription)
   })
 })
+
+/** The peer a dropping error blames: the one it names (the hash source may have changed), else the sync peer. */
+const culprit = (error: SyncError, syncPeer: string): string => "peer" in error ? error.peer : syncPeer
 
 /** The sync error an ended sync reports: its failure, or a cancel error for the phase it was in. */
 const failureOf = (cause: Cause.Cause<SyncError>, sync: Sync.Sync): SyncError | undefined => {

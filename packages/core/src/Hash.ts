@@ -40,9 +40,6 @@ export const keccak = (bytes: Uint8Array): Hash => keccak_256(bytes) as Hash
 /** `0x`-prefixed lowercase hex. */
 export const toHex = (hash: Hash): string => Hex.fromBytes(hash)
 
-/** A short form for logs: the first four bytes. */
-export const short = (hash: Hash): string => Hex.fromBytes(hash.subarray(0, 4)) + "…"
-
 /** Byte-wise equality. */
 export const equals = (a: Hash, b: Hash): boolean => Hex.equals(a, b)
 

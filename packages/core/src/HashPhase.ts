@@ -32,9 +32,11 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
     const now = yield* Clock.currentTimeMillis
     switch (message._tag) {
       case "Hashes": {
-        if (message.peer !== active.id) break
+        // Only the answer to the open request counts: other peers' and unasked replies are skipped.
+        if (message.peer !== active.id || hashDeadline === Infinity) break
         hashDeadline = Infinity
         if (message.hashes.length === 0) return yield* new EmptyHashSet({ peer: active.id })
+        if (message.hashes.length > sync.config.maxHashFetch) return yield* new BadPeer({ peer: active.id })
         const bannedAt = yield* sync.banList.firstBanned(message.hashes)
         if (bannedAt >= 0) {
           const banned = message.hashes[bannedAt]!
@@ -43,16 +45,8 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
           yield* Effect.logDebug(`ban procedure against ${active.id}: ${outcome}`)
           return yield* new InvalidChain({ reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
         }
-        // The common ancestor: the first hash whose block the chain has, or the queue has downloaded.
-        const stored = yield* sync.store.firstKnown(message.hashes)
-        const end = queue.cached === 0 ? 0 : stored < 0 ? message.hashes.length : stored
-        let ancestor = stored
-        for (let i = 0; i < end; i++) {
-          if (queue.getBlock(message.hashes[i]!)) {
-            ancestor = i
-            break
-          }
-        }
+        // The common ancestor: the first hash whose block the chain has.
+        const ancestor = yield* sync.store.firstKnown(message.hashes)
         const found = ancestor >= 0
         const hashes = found ? message.hashes.slice(0, ancestor) : message.hashes
         last = message.hashes[found ? ancestor : message.hashes.length - 1]!
@@ -69,29 +63,31 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
         if (inserted.length >= 2) {
           const at = yield* Random.nextIntBetween(0, inserted.length - 1, { halfOpen: true })
           const origin = inserted[at]!
-          checks.set(Hash.key(origin), { expire: now + sync.softTTL, parent: inserted[at + 1]! })
-          yield* active.handle.requestBlocks([origin])
+          checks.set(Hash.key(origin), { peer: active.id, expire: now + sync.softTTL, parent: inserted[at + 1]! })
+          yield* Sync.requestBlocks(sync, active, [origin], true)
         }
         yield* active.handle.requestHashes(last!)
         hashDeadline = now + sync.hashTTL
         break
       }
       case "Blocks": {
-        if (message.peer !== active.id) break
-        if (message.blocks.length === 0 && checks.size > 0) {
-          // Cross-checks are the only block requests of this phase: the peer has no block for a hash it sent.
-          return yield* new CrossCheckFailed({ reason: `peer ${active.id} has no block for a hash of its own chain` })
+        // Only answers to this sync's cross-checks matter here; late replies to anything else are skipped.
+        const asked = Sync.answered(sync, message)
+        if (!asked?.check || asked.sync !== sync.id) break
+        if (message.blocks.length === 0) {
+          return yield* new CrossCheckFailed({ peer: message.peer, reason: `peer ${message.peer} has no block for a hash of its own chain` })
         }
         if (message.blocks.length !== 1) break
         const block = message.blocks[0]!
-        const check = checks.get(Hash.key(block.hash))
+        const check = checks.get(block.key)
         if (!check) break
         if (!Hash.equals(block.header.parentHash, check.parent)) {
           return yield* new CrossCheckFailed({
+            peer: check.peer,
             reason: `block ${Hash.toHex(block.hash)} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain says ${Hash.toHex(check.parent)}`
           })
         }
-        checks.delete(Hash.key(block.hash))
+        checks.delete(block.key)
         break
       }
       default:
@@ -99,7 +95,7 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
     }
     for (const [key, check] of checks) {
       if (now >= check.expire) {
-        return yield* new CrossCheckFailed({ reason: `no block for ${Hash.toHex(Hash.fromKey(key))} in time` })
+        return yield* new CrossCheckFailed({ peer: check.peer, reason: `no block for ${Hash.toHex(Hash.fromKey(key))} in time` })
       }
     }
     if (now >= hashDeadline) {

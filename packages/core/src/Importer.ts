@@ -5,14 +5,19 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Metric, PubSub, Result } from "effect"
+import { Cause, Clock, Effect, Metric, PubSub, Result } from "effect"
+import { StoreError } from "./ChainStore.ts"
 import * as Sync from "./Sync.ts"
 import * as SyncMetrics from "./SyncMetrics.ts"
 import { ImportFailed, type SyncError } from "./SyncError.ts"
 import { SyncEvent } from "./SyncEvent.ts"
 
-/** Runs until interrupted, or until an insert fails: then it records the error, drops the block's origin peer and wakes the sync to end it. */
-export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect<void> =>
+/**
+ * Runs until interrupted, or until an insert fails: then it records the error, drops the block's
+ * origin peer and wakes the sync to end it. A defect (a bug, a broken store) ends the sync too, as a
+ * StoreError, rather than leaving it waiting for imports that will never come.
+ */
+export const run = (sync: Sync.Sync): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { queue, store } = sync
     const chunkSize = sync.config.maxBlockProcess
@@ -29,7 +34,6 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
         yield* Sync.wake(sync)
         yield* Effect.yieldNow
         for (let at = 0; at < batch.length; at += chunkSize) {
-          if (isTerminated()) return
           const chunk = batch.slice(at, at + chunkSize)
           const inserted = yield* Effect.result(store.insert(chunk.map((c) => c.block)))
           if (Result.isFailure(inserted)) {
@@ -43,8 +47,8 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
             return yield* Sync.wake(sync)
           }
           sync.importDone += chunk.length
-          sync.imported += chunk.length
-          yield* Metric.update(SyncMetrics.blocksImported, chunk.length)
+          sync.imported += inserted.success
+          yield* Metric.update(SyncMetrics.blocksImported, inserted.success)
           yield* PubSub.publish(sync.events, SyncEvent.Progress({
             imported: sync.imported,
             head: chunk[chunk.length - 1]!.block.number
@@ -56,7 +60,11 @@ export const run = (sync: Sync.Sync, isTerminated: () => boolean): Effect.Effect
       sync.importing = false
       yield* Sync.wake(sync)
     }
-  })
+  }).pipe(Effect.catchCause((cause) =>
+    Cause.hasInterruptsOnly(cause)
+      ? Effect.failCause(cause)
+      : stop(sync, new StoreError({ operation: "import blocks", reason: Cause.pretty(cause) }))
+  ))
 
 /** Ends the sync with `error`. */
 const stop = (sync: Sync.Sync, error: SyncError) =>

@@ -19,6 +19,17 @@ export interface Tuning {
   readonly targetRoundTrip: number
 }
 
+/** A block request sent and not yet answered: which sync sent it, and whether it was a cross-check. */
+export interface Asked {
+  /** Id of the sync that sent it. */
+  readonly sync: number
+  /** Whether it asked for one block to cross-check the hash chain. */
+  readonly check: boolean
+}
+
+/** Most unanswered block requests remembered per peer; older ones are forgotten. */
+const maxUnanswered = 64
+
 /** Weight of the newest measurement in the smoothed throughput and round trip. */
 const smoothing = 0.3
 
@@ -38,8 +49,10 @@ export class Peer {
   started = 0
   /** Smoothed blocks per second of its replies; undefined until one arrived. */
   throughput: number | undefined
-  /** Smoothed milliseconds its replies took; undefined until one arrived. */
+  /** Smoothed milliseconds its replies with blocks took; undefined until one arrived. */
   roundTrip: number | undefined
+  /** Block requests not yet answered, oldest first: a peer answers in request order, so the next reply is for the first. */
+  readonly unanswered: Array<Asked> = []
 
   constructor(handle: PeerHandle, maxBlockFetch: number) {
     this.handle = handle
@@ -71,11 +84,25 @@ export class Peer {
     const elapsed = Math.max(1, now - this.started)
     const rate = (delivered * 1000) / elapsed
     this.throughput = this.throughput === undefined ? rate : this.throughput + smoothing * (rate - this.throughput)
-    this.roundTrip = this.roundTrip === undefined ? elapsed : this.roundTrip + smoothing * (elapsed - this.roundTrip)
+    // Only replies that brought blocks say how long serving takes: an empty one is quick to send.
+    if (delivered > 0) {
+      this.roundTrip = this.roundTrip === undefined ? elapsed : this.roundTrip + smoothing * (elapsed - this.roundTrip)
+    }
     const estimate = Math.floor((this.throughput * tuning.targetRoundTrip) / 1000)
     this.capacity = elapsed > tuning.hardTTL ? 1 : Math.max(1, Math.min(tuning.maxBlockFetch, estimate))
     if (this.capacity === 1) this.demote()
     this.idle = true
+  }
+
+  /** Records a block request sent to the peer. */
+  asked(request: Asked): void {
+    this.unanswered.push(request)
+    if (this.unanswered.length > maxUnanswered) this.unanswered.shift()
+  }
+
+  /** The request a block reply from the peer answers (the oldest unanswered), if any. */
+  answered(): Asked | undefined {
+    return this.unanswered.shift()
   }
 
   /** A good delivery: reputation + 1. */
@@ -142,7 +169,7 @@ export class PeerSet {
     return this.all().filter((p) => p.idle).sort((a, b) => b.reputation - a.reputation)
   }
 
-  /** The shortest smoothed round trip among the peers, or undefined when none was measured. */
+  /** The shortest smoothed round trip among the peers that delivered blocks, or undefined when none did. */
   bestRoundTrip(): number | undefined {
     let best: number | undefined
     for (const peer of this.#peers.values()) {

@@ -12,7 +12,7 @@ import type * as DownloadQueue from "./DownloadQueue.ts"
 import type { Config } from "./DownloaderConfig.ts"
 import type * as Hash from "./Hash.ts"
 import type { PeerDropper } from "./PeerDropper.ts"
-import type { PeerSet, Tuning } from "./PeerSet.ts"
+import type { Asked, Peer, PeerSet, Tuning } from "./PeerSet.ts"
 import type { SyncError } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"
 
@@ -29,6 +29,8 @@ export type Message =
 
 /** A pending cross-check: the block of a random hash must arrive in time with this parent. */
 export interface CrossCheck {
+  /** The peer asked for the block, which answers for the check. */
+  readonly peer: string
   /** Deadline (Clock millis). */
   readonly expire: number
   /** The hash its block must name as parent: the next hash of the batch. */
@@ -40,6 +42,8 @@ export type Phase = "hashes" | "blocks"
 
 /** Everything a running sync works with. */
 export interface Sync {
+  /** Tells this sync's requests from earlier syncs' in the peers' unanswered lists. */
+  readonly id: number
   /** The configuration in force. */
   readonly config: Config
   /** hashTTL in millis. */
@@ -89,7 +93,7 @@ export interface Sync {
 /** Builds the state of a new sync. */
 export const make = (
   config: Config,
-  services: Pick<Sync, "queue" | "peers" | "store" | "banList" | "dropper" | "events">
+  services: Pick<Sync, "id" | "queue" | "peers" | "store" | "banList" | "dropper" | "events">
 ): Effect.Effect<Sync> =>
   Effect.gen(function*() {
     return {
@@ -129,6 +133,17 @@ export const next = (sync: Sync, deadline: number): Effect.Effect<Message> =>
         ))
 
 const tick: Message = { _tag: "Tick" }
+
+/** Sends `peer` a block request, recording what it is for: the reply is matched to it by order. */
+export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check: boolean): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    peer.asked({ sync: sync.id, check })
+    return peer.handle.requestBlocks(hashes)
+  })
+
+/** The request a block reply answers, by the order of its sender's requests (undefined for an unknown peer). */
+export const answered = (sync: Sync, message: { readonly peer: string }): Asked | undefined =>
+  sync.peers.get(message.peer)?.answered()
 
 /** Asks the sync to look again (cache space freed, a peer joined). */
 export const wake = (sync: Sync): Effect.Effect<void> => Effect.asVoid(Queue.offer(sync.mailbox, { _tag: "Wake" }))

@@ -56,7 +56,7 @@ export class InvalidChain extends Data.TaggedError("InvalidChain")<{ readonly re
   override get message() { return `retrieved hash chain is invalid: ${this.reason}` }
 }
 /** A random cross-check of the hash chain failed or was not answered in time. */
-export class CrossCheckFailed extends Data.TaggedError("CrossCheckFailed")<{ readonly reason: string }> {
+export class CrossCheckFailed extends Data.TaggedError("CrossCheckFailed")<{ readonly peer: string; readonly reason: string }> {
   override get message() { return `block cross-check failed: ${this.reason}` }
 }
 /** The sync was canceled during the hash phase. */
