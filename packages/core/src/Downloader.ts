@@ -31,8 +31,9 @@ export interface Shape {
   /** Syncs with `peer` from its head `head`; fails with the error that ended the sync. */
   readonly synchronise: (peer: string, head: Hash.Hash) => Effect.Effect<void, SyncError>
   /**
-   * As `synchronise`, but never fails: a sync error that the seed's table blames on the peer drops
-   * it through the PeerDropper. Returns the error, if any, for logging.
+   * As `synchronise`, but never fails: a sync error that the seed's table blames on a peer drops,
+   * through the PeerDropper, the peer the error names (the hash source may have changed during the
+   * sync), else `peer`. Returns the error, if any, for logging.
    */
   readonly synchroniseOrDrop: (peer: string, head: Hash.Hash) => Effect.Effect<SyncError | undefined>
   /** Hands in hashes a peer sent; fails with NoSyncActive when no sync runs (or it ends first). */

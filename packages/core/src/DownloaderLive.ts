@@ -16,7 +16,7 @@ import * as Hash from "./Hash.ts"
 import * as HashPhase from "./HashPhase.ts"
 import * as Importer from "./Importer.ts"
 import { PeerDropper } from "./PeerDropper.ts"
-import { PeerSet } from "./PeerSet.ts"
+import { type Peer, PeerSet } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
 import * as SyncMetrics from "./SyncMetrics.ts"
 import {
@@ -72,10 +72,8 @@ export const make = Effect.gen(function*() {
   })
 
   /** The phases of one sync, with the importer forked beside them. */
-  const phases = (sync: Sync.Sync, peer: string, head: Hash.Hash) =>
+  const phases = (sync: Sync.Sync, origin: Peer, head: Hash.Hash) =>
     Effect.gen(function*() {
-      const origin = peers.get(peer)
-      if (!origin) return yield* new UnknownPeer({ peer })
       yield* Effect.forkScoped(Importer.run(sync))
       yield* HashPhase.run(sync, origin, head)
       sync.phase = "blocks"
@@ -98,8 +96,10 @@ export const make = Effect.gen(function*() {
         }
         queue.reset()
         peers.reset()
+        const origin = peers.get(peer)
+        if (!origin) return yield* new UnknownPeer({ peer })
         yield* PubSub.publish(events, SyncEvent.Started({ peer }))
-        const fiber = yield* Effect.forkChild(phases(sync, peer, head), { startImmediately: true })
+        const fiber = yield* Effect.forkChild(phases(sync, origin, head), { startImmediately: true })
         current.fiber = fiber
         if (sync.canceled) yield* Fiber.interrupt(fiber) // canceled while the sync was being set up
         const exit = yield* Fiber.await(fiber)

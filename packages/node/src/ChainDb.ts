@@ -12,7 +12,7 @@ import * as Path from "node:path"
 import { Block, Hash, Header, Rlp, StoreError } from "@ethsync/core"
 import { Effect, Result, type Scope } from "effect"
 import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
-import { EmptyDatadir } from "./DatadirError.ts"
+import { DatadirUnreadable, EmptyDatadir } from "./DatadirError.ts"
 
 /** The names under which the `meta` table keeps hashes. */
 type MetaKey = "head" | "genesis"
@@ -21,6 +21,8 @@ type MetaKey = "head" | "genesis"
 export interface ChainDb {
   /** The datadir's folder, as given. */
   readonly path: string
+  /** Whether it was opened to read only: a transaction then throws. */
+  readonly readOnly: boolean
   /** The environment: one transaction spans every table. */
   readonly env: RootDatabase
   /** Block RLP by block hash. */
@@ -49,38 +51,78 @@ const dataFile = "data.mdb"
 /** Where LMDB (as lmdb-js builds it) writes its magic number in the first meta page, and the number. */
 const magic = { offset: 24, bytes: [0xde, 0xc0, 0xef, 0xbe] } as const
 
-/**
- * Whether the data file, if there is one with content, starts like an LMDB environment: lmdb-js
- * crashes the process (SIGSEGV) when it opens a file that does not.
- */
-const looksLikeLmdb = (path: string): boolean => {
-  const file = Path.join(path, dataFile)
-  if (!Fs.existsSync(file) || Fs.statSync(file).size === 0) return true
-  const head = new Uint8Array(magic.offset + magic.bytes.length)
-  const fd = Fs.openSync(file, "r")
-  try {
-    Fs.readSync(fd, head, 0, head.length, 0)
-  } finally {
-    Fs.closeSync(fd)
-  }
-  return magic.bytes.every((byte, i) => head[magic.offset + i] === byte)
+/** Words for the system error codes that mean the user may not read the datadir. */
+const words: Partial<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied"
 }
 
+/** A failed look at the datadir's files, as a DatadirUnreadable giving the reason without the path. */
+const unreadable = (path: string) => (error: unknown): DatadirUnreadable => {
+  const code = error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined
+  const reason = (code === undefined ? undefined : words[code]) ?? (error instanceof Error ? error.message : String(error))
+  return new DatadirUnreadable({ path, reason })
+}
+
+/** The size of the datadir's data file, undefined when there is none. */
+const dataFileSize = (path: string): Effect.Effect<number | undefined, DatadirUnreadable> =>
+  Effect.try({
+    try: () => Fs.statSync(Path.join(path, dataFile), { throwIfNoEntry: false })?.size,
+    catch: unreadable(path)
+  })
+
 /**
- * Opens the datadir at `path`, closing it with the scope. With `create`, a missing folder or
- * environment is made; without, it is an EmptyDatadir (and nothing is created).
+ * Checks that a data file with content starts like an LMDB environment: lmdb-js crashes the
+ * process (SIGSEGV) when it opens a file that does not.
  */
-export const open = (path: string, options: { readonly create: boolean }): Effect.Effect<ChainDb, EmptyDatadir | StoreError, Scope.Scope> =>
+const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | StoreError> =>
+  Effect.flatMap(
+    Effect.try({
+      try: () => {
+        const head = new Uint8Array(magic.offset + magic.bytes.length)
+        const fd = Fs.openSync(Path.join(path, dataFile), "r")
+        try {
+          Fs.readSync(fd, head, 0, head.length, 0)
+        } finally {
+          Fs.closeSync(fd)
+        }
+        return head
+      },
+      catch: unreadable(path)
+    }),
+    (head) =>
+      magic.bytes.every((byte, i) => head[magic.offset + i] === byte)
+        ? Effect.void
+        : Effect.fail(new StoreError({ operation: `open datadir ${path}`, reason: `${dataFile} is not an LMDB environment` }))
+  )
+
+/**
+ * How a datadir is opened. `read`: only reads, so it never waits on a writer and works on a
+ * datadir the user may only read. `write`: reads and writes a datadir that exists. `create`: as
+ * `write`, making a missing folder or environment.
+ */
+export type Access = "read" | "write" | "create"
+
+/**
+ * Opens the datadir at `path`, closing it with the scope. Without an environment (no data file,
+ * or an empty one), it is an EmptyDatadir and nothing is created, unless `access` is `create`;
+ * files the system will not let be read make it DatadirUnreadable.
+ */
+export const open = (
+  path: string,
+  access: Access
+): Effect.Effect<ChainDb, EmptyDatadir | DatadirUnreadable | StoreError, Scope.Scope> =>
   Effect.gen(function*() {
-    if (!options.create && !(yield* attempt(`open datadir ${path}`, () => Fs.existsSync(Path.join(path, dataFile))))) {
-      return yield* new EmptyDatadir({ path })
-    }
+    const size = (yield* dataFileSize(path)) ?? 0
+    if (size === 0 && access !== "create") return yield* new EmptyDatadir({ path })
+    if (size > 0) yield* checkLmdb(path)
+    const readOnly = access === "read"
     return yield* Effect.acquireRelease(
-      attempt(`open datadir ${path}`, () => {
-        if (!looksLikeLmdb(path)) throw new Error(`${dataFile} is not an LMDB environment`)
-        const env = openLmdb({ path, noSubdir: false, maxDbs: 4 })
+      attempt(`open datadir ${path}`, (): ChainDb => {
+        const env = openLmdb({ path, noSubdir: false, maxDbs: 4, readOnly })
         return {
           path,
+          readOnly,
           env,
           blocks: env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" }),
           tds: env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" }),
@@ -92,16 +134,22 @@ export const open = (path: string, options: { readonly create: boolean }): Effec
     )
   })
 
-/** Runs `f` in one write transaction: all of its writes land, or none (also when it throws). */
-export const transaction = <A>(db: ChainDb, f: () => A): A => db.env.transactionSync(f)
+/**
+ * Runs `f` in one write transaction: all of its writes land, or none (also when it throws).
+ * Throws a StoreError on a datadir opened to read.
+ */
+export const transaction = <A>(db: ChainDb, f: () => A): A => {
+  if (db.readOnly) throw new StoreError({ operation: `write to datadir ${db.path}`, reason: "it is open for reading only" })
+  return db.env.transactionSync(f)
+}
 
 /** Throws the StoreError of a stored record that does not decode. */
 const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
   throw new StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
 }
 
-/** The stored RLP of a block, if stored. */
-const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => db.blocks.get(hash)
+/** The stored RLP of a block, if stored: the bytes as they were written, not decoded. */
+export const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => db.blocks.get(hash)
 
 /** A stored block, decoded. */
 export const block = (db: ChainDb, hash: Hash.Hash): Block.Block | undefined => {
@@ -141,10 +189,17 @@ export const metaHash = (db: ChainDb, key: MetaKey): Hash.Hash | undefined => {
   return hash === undefined ? undefined : Hash.makeUnsafe(hash)
 }
 
-/** Stores a block and its total difficulty (inside a transaction). */
-export const putBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: bigint): void => {
+/**
+ * Stores a block and its total difficulty unless the block is stored already (inside a
+ * transaction); returns whether it was new. LMDB finds out as it writes (MDB_NOOVERWRITE), so
+ * no read is spent on it: lmdb-js's `putSync` returns whether it stored, as its README says,
+ * though its type declarations say void.
+ */
+export const putNewBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: bigint): boolean => {
+  const fresh: unknown = db.tds.putSync(stored.hash, totalDifficulty.toString(), { noOverwrite: true })
+  if (fresh !== true) return false
   db.blocks.putSync(stored.hash, stored.rlp)
-  db.tds.putSync(stored.hash, totalDifficulty.toString())
+  return true
 }
 
 /** Sets the canonical hash at a height (inside a transaction). */

@@ -1,12 +1,14 @@
 /**
  * Exporting the canonical chain, or a range of it, in the `geth export` format: each block's
- * stored RLP, one after the other. Exporting what was imported gives the identical bytes.
+ * stored RLP, one after the other, copied without being decoded. Exporting what was imported
+ * gives the identical bytes.
  *
  * @since 0.1.0
  */
-import { ChainStore, StoreError } from "@ethsync/core"
+import { StoreError } from "@ethsync/core"
 import { Data, Effect, FileSystem, Option, type PlatformError } from "effect"
 import * as FileFailure from "./FileFailure.ts"
+import type * as LmdbChainStore from "./LmdbChainStore.ts"
 import type * as Progress from "./Progress.ts"
 
 /** The range asked for is not a part of the canonical chain. */
@@ -39,6 +41,9 @@ export class FileUnwritable extends Data.TaggedError("FileUnwritable")<{
 /** Why an export stopped. */
 export type ExportError = RangeOutsideChain | FileUnwritable | StoreError
 
+/** What an export reads: the canonical head and each canonical block's stored bytes. */
+export type Source = Pick<LmdbChainStore.Store, "head" | "canonicalRlp">
+
 /** Which blocks to export and how to report. */
 export interface Options {
   /** First block number. */
@@ -68,11 +73,14 @@ export const range = (options: Options, head: number): { readonly first: number;
 /** Bytes gathered before each write to the file. */
 const writeSize = 1024 * 1024
 
-/** Writes canonical blocks `first..last` to the file at `path`, replacing it. */
-export const exportChain = (path: string, options: Options): Effect.Effect<Summary, ExportError, ChainStore | FileSystem.FileSystem> =>
+/** Writes canonical blocks `first..last` of `source` to the file at `path`, replacing it. */
+export const exportChain = (
+  source: Source,
+  path: string,
+  options: Options
+): Effect.Effect<Summary, ExportError, FileSystem.FileSystem> =>
   Effect.scoped(Effect.gen(function*() {
-    const store = yield* ChainStore
-    const head = (yield* store.head).block.number
+    const head = (yield* source.head).block.number
     const { first, last } = range(options, head)
     if (first < 0 || first > last || last > head) return yield* new RangeOutsideChain({ first, last, head })
     const unwritable = (error: PlatformError.PlatformError) => new FileUnwritable({ path, reason: FileFailure.describe(error) })
@@ -100,12 +108,12 @@ export const exportChain = (path: string, options: Options): Effect.Effect<Summa
       )
     })
     for (let number = first; number <= last; number++) {
-      const block = yield* store.getByNumber(number)
-      if (Option.isNone(block)) {
+      const rlp = yield* source.canonicalRlp(number)
+      if (Option.isNone(rlp)) {
         return yield* new StoreError({ operation: `export block ${number}`, reason: "the canonical index has no block at that height" })
       }
-      pieces.push(block.value.rlp)
-      size += block.value.rlp.length
+      pieces.push(rlp.value)
+      size += rlp.value.length
       if (size >= writeSize) yield* flush
     }
     yield* flush

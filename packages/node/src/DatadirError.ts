@@ -29,6 +29,18 @@ export class EmptyDatadir extends Data.TaggedError("EmptyDatadir")<{
   }
 }
 
+/** The system will not let the datadir's files be read. */
+export class DatadirUnreadable extends Data.TaggedError("DatadirUnreadable")<{
+  /** The datadir's folder. */
+  readonly path: string
+  /** What the system said, in a few words. */
+  readonly reason: string
+}> {
+  override get message() {
+    return `cannot read datadir ${this.path}: ${this.reason}`
+  }
+}
+
 /** The datadir already holds blocks above its genesis, and a fresh one was asked for. */
 export class DatadirNotFresh extends Data.TaggedError("DatadirNotFresh")<{
   /** The datadir's folder. */

@@ -8,17 +8,15 @@
 import {
   BanList,
   ChainStore,
-  type Downloader,
   DownloaderConfig,
   DownloaderLive,
   type Head,
   PeerDropper,
-  type StoreError,
   SyncEvent
 } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Fiber, FileSystem, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
-import { DatadirNotFresh, type EmptyDatadir, type GenesisMismatch } from "./DatadirError.ts"
+import { DatadirNotFresh } from "./DatadirError.ts"
 import * as DemoPeers from "./DemoPeers.ts"
 import * as LmdbChainStore from "./LmdbChainStore.ts"
 import * as PeerPool from "./PeerPool.ts"
@@ -109,7 +107,7 @@ const narrate = (pool: PeerPool.PeerPool) => {
 /** Runs the demo; the temporary datadir, if any, is removed by the time it returns. */
 export const run = (options: Options): Effect.Effect<
   Summary,
-  GenesisMismatch | EmptyDatadir | DatadirNotFresh | StoreError | PlatformError.PlatformError | SyncLoop.NoPeerLeft,
+  LmdbChainStore.OpenError | DatadirNotFresh | PlatformError.PlatformError | SyncLoop.NoPeerLeft,
   FileSystem.FileSystem | Stdio.Stdio | Terminal.Terminal
 > =>
   Effect.scoped(Effect.gen(function*() {
@@ -122,13 +120,13 @@ export const run = (options: Options): Effect.Effect<
     yield* Effect.logInfo(`generated the chain in ${seconds(generating)} s`)
 
     const config = yield* DownloaderConfig.DownloaderConfig
-    // The pool's dropper unregisters from the downloader built with it; it is only called during syncs, once both exist.
-    const pool = yield* PeerPool.make((peer) => Effect.ignore(downloader.unregisterPeer(peer)))
-    const downloader: Downloader.Shape = yield* DownloaderLive.make.pipe(
+    const pool = yield* PeerPool.make
+    const downloader = yield* DownloaderLive.make.pipe(
       Effect.provideService(ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
       Effect.provideService(PeerDropper, pool.dropper)
     )
+    yield* pool.attach(downloader)
     const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
     const peers = DemoPeers.make(chain, { honest: options.peers, attackers: options.attackers }, config.blockCacheLimit)
     for (const peer of peers) {

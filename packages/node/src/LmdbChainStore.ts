@@ -3,13 +3,14 @@
  * accepts exactly the blocks the memory store accepts) and lands in one LMDB transaction: its
  * blocks, their TDs, the canonical index (rewritten back to the fork point when a heavier fork
  * wins) and the head. A crash at any moment, `kill -9` included, leaves the last committed batch.
+ * Opened to read only, it writes nothing and never waits on a writer.
  *
  * @since 0.1.0
  */
 import { BatchValidation, type Block, ChainStore, Hash, type Head, type Shape, StoreError } from "@ethsync/core"
 import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
-import { EmptyDatadir, GenesisMismatch } from "./DatadirError.ts"
+import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch } from "./DatadirError.ts"
 
 /** Where the datadir is and which chain it must hold. */
 export interface Options {
@@ -22,7 +23,24 @@ export interface Options {
   readonly genesis?: Block.Block | undefined
   /** Starts an empty datadir when `genesis` is not given; ignored by a datadir that holds a chain. */
   readonly initialGenesis?: Block.Block | undefined
+  /**
+   * Only read: nothing is ever written (an empty datadir stays empty, `insert` of a new block
+   * fails), no writer is waited on, and a datadir the user may only read can be opened.
+   */
+  readonly readOnly?: boolean | undefined
 }
+
+/** The genesis a datadir must hold or may start from. */
+export type GenesisOptions = Pick<Options, "genesis" | "initialGenesis">
+
+/** The LMDB ChainStore, with a read that skips decoding. */
+export interface Store extends Shape {
+  /** The stored bytes of the canonical block at a height, as they were written (not decoded). */
+  readonly canonicalRlp: (number: number) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
+}
+
+/** Why a datadir cannot serve as a ChainStore. */
+export type OpenError = GenesisMismatch | EmptyDatadir | DatadirUnreadable | StoreError
 
 /** The head as the canonical-index update needs it. */
 interface Tip {
@@ -63,16 +81,13 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
 
 /**
  * Writes accepted blocks and, if one beats the head's TD, the new head, in one transaction.
- * Returns how many were new: another process may have written some since they were validated.
+ * Returns how many were new: another process may have written some since they were validated
+ * (LMDB tells as it writes them, so they are not read again).
  */
 const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Accepted>): number =>
   ChainDb.transaction(db, () => {
     const fresh = new Map<string, Block.Block>()
-    for (const { block, td } of accepted) {
-      if (ChainDb.td(db, block.hash) !== undefined) continue
-      ChainDb.putBlock(db, block, td)
-      fresh.set(block.key, block)
-    }
+    for (const { block, td } of accepted) if (ChainDb.putNewBlock(db, block, td)) fresh.set(block.key, block)
     const old = readTip(db)
     let best: BatchValidation.Accepted | undefined
     for (const entry of accepted) if (entry.td > (best?.td ?? old.td)) best = entry
@@ -80,20 +95,31 @@ const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Acce
     return fresh.size
   })
 
-/** Initialises an empty datadir with its first genesis, or checks the one it holds; returns the datadir's genesis. */
-const settleGenesis = (db: ChainDb.ChainDb, options: Options): Effect.Effect<Block.Block, GenesisMismatch | EmptyDatadir | StoreError> =>
+/**
+ * Makes `start` the genesis and head of an empty datadir, in one transaction; returns the genesis
+ * the datadir then holds (another process may have started it first).
+ */
+const initialise = (db: ChainDb.ChainDb, start: Block.Block): Hash.Hash =>
+  ChainDb.transaction(db, () => {
+    const existing = ChainDb.metaHash(db, "genesis")
+    if (existing) return existing
+    ChainDb.putNewBlock(db, start, start.header.difficulty)
+    ChainDb.putCanonical(db, 0, start.hash)
+    ChainDb.putMetaHash(db, "head", start.hash)
+    ChainDb.putMetaHash(db, "genesis", start.hash)
+    return start.hash
+  })
+
+/**
+ * Checks the genesis a datadir holds or, when it holds none and may be written, starts it from
+ * its first genesis; returns the datadir's genesis. Writes only to start an empty datadir.
+ */
+const settleGenesis = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Effect<Block.Block, GenesisMismatch | EmptyDatadir | StoreError> =>
   Effect.gen(function*() {
-    const stored = yield* ChainDb.attempt(`initialise datadir ${db.path}`, () =>
-      ChainDb.transaction(db, () => {
-        const existing = ChainDb.metaHash(db, "genesis")
-        const start = options.genesis ?? options.initialGenesis
-        if (existing || !start) return existing
-        ChainDb.putBlock(db, start, start.header.difficulty)
-        ChainDb.putCanonical(db, 0, start.hash)
-        ChainDb.putMetaHash(db, "head", start.hash)
-        ChainDb.putMetaHash(db, "genesis", start.hash)
-        return start.hash
-      }))
+    const existing = yield* ChainDb.attempt(`read the genesis of datadir ${db.path}`, () => ChainDb.metaHash(db, "genesis"))
+    const start = db.readOnly ? undefined : options.genesis ?? options.initialGenesis
+    const stored = existing ??
+      (start === undefined ? undefined : yield* ChainDb.attempt(`initialise datadir ${db.path}`, () => initialise(db, start)))
     if (!stored) return yield* new EmptyDatadir({ path: db.path })
     if (options.genesis && !Hash.equals(stored, options.genesis.hash)) {
       return yield* new GenesisMismatch({ path: db.path, stored: Hash.toHex(stored), wanted: Hash.toHex(options.genesis.hash) })
@@ -104,12 +130,25 @@ const settleGenesis = (db: ChainDb.ChainDb, options: Options): Effect.Effect<Blo
 
 /**
  * Opens the datadir as a ChainStore, closing it with the scope. Fails with GenesisMismatch when
- * it holds another chain than `options.genesis`, EmptyDatadir when it holds none and no genesis
- * is given, StoreError when LMDB cannot open it.
+ * it holds another chain than `options.genesis`, EmptyDatadir when it holds none and none may be
+ * started, DatadirUnreadable when the system will not let it be read, StoreError when LMDB
+ * cannot open it.
  */
-export const make = (options: Options): Effect.Effect<Shape, GenesisMismatch | EmptyDatadir | StoreError, Scope.Scope> =>
+export const make = (options: Options): Effect.Effect<Store, OpenError, Scope.Scope> =>
+  Effect.flatMap(
+    ChainDb.open(
+      options.path,
+      options.readOnly ? "read" : (options.genesis ?? options.initialGenesis) !== undefined ? "create" : "write"
+    ),
+    (db) => fromChainDb(db, options)
+  )
+
+/**
+ * The ChainStore of an open datadir, which checks or starts its genesis first (writing only to
+ * start an empty one). `make` opens the datadir and calls it.
+ */
+export const fromChainDb = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | StoreError> =>
   Effect.gen(function*() {
-    const db = yield* ChainDb.open(options.path, { create: (options.genesis ?? options.initialGenesis) !== undefined })
     const genesis = yield* settleGenesis(db, options)
 
     const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
@@ -119,7 +158,7 @@ export const make = (options: Options): Effect.Effect<Shape, GenesisMismatch | E
       return header && { header, td }
     }
 
-    return ChainStore.of({
+    const store: Store = {
       genesis,
       has: (hash) => ChainDb.attempt("look a block up", () => ChainDb.td(db, hash) !== undefined),
       firstKnown: (hashes) =>
@@ -129,6 +168,11 @@ export const make = (options: Options): Effect.Effect<Shape, GenesisMismatch | E
         ChainDb.attempt(`read canonical block ${number}`, () => {
           const hash = ChainDb.canonicalHash(db, number)
           return Option.fromUndefinedOr(hash && ChainDb.block(db, hash))
+        }),
+      canonicalRlp: (number) =>
+        ChainDb.attempt(`read canonical block ${number}`, () => {
+          const hash = ChainDb.canonicalHash(db, number)
+          return Option.fromUndefinedOr(hash && ChainDb.blockRlp(db, hash))
         }),
       td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
       head: ChainDb.attempt("read the head", (): Head => {
@@ -154,9 +198,10 @@ export const make = (options: Options): Effect.Effect<Shape, GenesisMismatch | E
           if (failure) return yield* failure
           return written
         })
-    })
+    }
+    return store
   })
 
 /** The LMDB store as a layer: opens the datadir at `path` for the chain of `genesis`, closes it with the layer. */
-export const layer = (options: { readonly path: string; readonly genesis: Block.Block }): Layer.Layer<ChainStore, GenesisMismatch | EmptyDatadir | StoreError> =>
+export const layer = (options: { readonly path: string; readonly genesis: Block.Block }): Layer.Layer<ChainStore, OpenError> =>
   Layer.effect(ChainStore, make(options))

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Clock, Console, Duration, Effect, Ref, Schedule, type Scope, Stdio, Stream, Terminal } from "effect"
+import { count } from "./Wording.ts"
 
 /** How far a job has got. */
 export interface Sample {
@@ -42,9 +43,6 @@ const logEvery = Duration.seconds(5)
 const maxBarWidth = 30
 /** Width assumed when the terminal does not say. */
 const defaultColumns = 80
-
-/** A count with thousands separators. */
-const count = (n: number): string => Math.round(n).toLocaleString("en-US")
 
 /** Seconds as `m:ss` or `h:mm:ss`. */
 const clock = (seconds: number): string => {

@@ -8,9 +8,11 @@ import { ChainGenerator } from "@ethsync/testkit"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import * as ChainDb from "../src/ChainDb.ts"
 import * as CliRunner from "./CliRunner.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
+import * as WriteLock from "./WriteLock.ts"
 
 const genesis = ChainGenerator.testGenesis
 /** Blocks 1..300, some with transactions, some with uncles. */
@@ -44,6 +46,23 @@ const expectFailure = (outcome: CliRunner.Outcome, code: number, pattern: RegExp
 }
 
 const quiet = ["--log-level", "warn"]
+
+/** Runs the CLI executable bound by file permissions. */
+const unprivileged = (args: ReadonlyArray<string>) => Effect.promise(() => CliRunner.spawnUnprivileged(args))
+
+/**
+ * Sets the modes of a datadir folder and of the files in it until the scope closes, then gives
+ * the owner back every right, so the folder can be removed.
+ */
+const permissions = (datadir: string, folder: number, file: number) => {
+  const set = (folderMode: number, fileMode: number) =>
+    Effect.sync(() => {
+      Fs.chmodSync(datadir, 0o700)
+      for (const name of Fs.readdirSync(datadir)) Fs.chmodSync(Path.join(datadir, name), fileMode)
+      Fs.chmodSync(datadir, folderMode)
+    })
+  return Effect.acquireRelease(set(folder, file), () => set(0o700, 0o600))
+}
 
 describe("ethsync CLI", () => {
   it.live("imports a file into an empty datadir, reports it, exports the same bytes, and re-imports nothing", () =>
@@ -117,11 +136,79 @@ describe("ethsync CLI", () => {
         2,
         /cannot export blocks 0\.\.999: the chain's head is block 300/
       )
+    }))
+
+  it.live("starts an empty datadir only from --network, --genesis or a leading block 0, and otherwise writes nothing", () =>
+    Effect.gen(function*() {
+      const f = yield* files
+      const refused = new RegExp(
+        "^ethsync: datadir .* holds no chain yet and .*no-genesis\\.rlp does not start with block 0: " +
+          "pass --network or --genesis to name the chain it holds$"
+      )
+      const missing = Path.join(f.dir, "missing")
+      expectFailure(yield* CliRunner.run(["import", ...quiet, "--datadir", missing, f.noGenesis]), 2, refused)
+      expect(Fs.existsSync(missing)).toBe(false)
+      const empty = Path.join(f.dir, "empty")
+      Fs.mkdirSync(empty)
+      expectFailure(yield* CliRunner.run(["import", ...quiet, "--datadir", empty, f.noGenesis]), 2, refused)
+      expect(Fs.readdirSync(empty)).toEqual([])
+      expectFailure(yield* CliRunner.run(["status", "--datadir", empty]), 2, /^ethsync: datadir .* holds no chain/)
+
+      // Named on purpose, mainnet it is: block 1 of the test chain is then not a child of its genesis.
       expectFailure(
-        yield* CliRunner.run(["import", ...quiet, "--datadir", Path.join(f.dir, "fresh"), f.noGenesis]),
+        yield* CliRunner.run(["import", ...quiet, "--datadir", empty, "--network", "mainnet", f.noGenesis]),
         1,
         /block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/
       )
+      const status = yield* CliRunner.run(["status", "--datadir", empty, "--json"])
+      expect(JSON.parse(status.stdout[0]!)).toMatchObject({ genesis: Hash.toHex(Genesis.mainnetHash), number: 0 })
+
+      // A datadir that holds a chain needs no name for it.
+      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.genesisOnly])).code).toBe(0)
+      const more = yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.noGenesis])
+      expect(more.stdout[0]).toMatch(/^imported 300 new blocks of 300 read .* head 300 /)
+    }))
+
+  it.live("status and export only read: they work on a datadir the user may only read, while an import holds its write lock", () =>
+    Effect.gen(function*() {
+      const f = yield* files
+      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      yield* WriteLock.hold(f.datadir)
+      yield* permissions(f.datadir, 0o555, 0o444)
+      const status = yield* unprivileged(["status", "--datadir", f.datadir, "--json"])
+      expect(status.stderr).toEqual([])
+      expect(JSON.parse(status.stdout[0]!)).toMatchObject({ number: 300, hash: Hash.toHex(blocks[299]!.hash) })
+      const out = Path.join(f.dir, "out.rlp")
+      const exported = yield* unprivileged(["export", ...quiet, "--datadir", f.datadir, out])
+      expect(exported.stderr).toEqual([])
+      expect(exported.code).toBe(0)
+      expect(Fs.readFileSync(out).equals(Fs.readFileSync(f.whole))).toBe(true)
+    }))
+
+  it.live("names a datadir the user may not read, and why, in one line", () =>
+    Effect.gen(function*() {
+      const f = yield* files
+      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      yield* permissions(f.datadir, 0o000, 0o000)
+      const unreadable = new RegExp(`^ethsync: cannot read datadir ${f.datadir}: permission denied$`)
+      expectFailure(yield* unprivileged(["status", "--datadir", f.datadir]), 2, unreadable)
+      expectFailure(yield* unprivileged(["import", ...quiet, "--datadir", f.datadir, f.whole]), 2, unreadable)
+    }))
+
+  it.live("exports each block's stored bytes without decoding them", () =>
+    Effect.gen(function*() {
+      const f = yield* files
+      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      // Block 5's record no longer decodes (an empty list); export copies it all the same.
+      const spoiled = Uint8Array.of(0xc0)
+      yield* Effect.scoped(Effect.flatMap(ChainDb.open(f.datadir, "write"), (db) =>
+        ChainDb.attempt("spoil block 5", () => ChainDb.transaction(db, () => db.blocks.putSync(chain[5]!.hash, spoiled)))))
+      const out = Path.join(f.dir, "out.rlp")
+      const exported = yield* CliRunner.run(["export", ...quiet, "--datadir", f.datadir, "--first", "3", "--last", "7", out])
+      expect(exported.stderr).toEqual([])
+      expect(exported.code).toBe(0)
+      const expected = Buffer.concat([...chain.slice(3, 5).map((b) => b.rlp), spoiled, ...chain.slice(6, 8).map((b) => b.rlp)])
+      expect(Fs.readFileSync(out).equals(expected)).toBe(true)
     }))
 
   it.live("explains every command and flag with --help", () =>

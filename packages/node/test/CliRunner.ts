@@ -45,9 +45,29 @@ export const start = (args: ReadonlyArray<string>): ChildProcess.ChildProcessWit
   ChildProcess.spawn(process.execPath, [entry, ...args], { cwd: repoRoot })
 
 /** Runs the CLI executable to its end. */
-export const spawn = (args: ReadonlyArray<string>): Promise<Outcome> =>
+export const spawn = (args: ReadonlyArray<string>): Promise<Outcome> => outcome(start(args))
+
+/** The capabilities that let root pass over file permissions, to be dropped. */
+const overrides = "-dac_override,-dac_read_search"
+
+/**
+ * Runs the CLI executable to its end bound by file permissions, as a user is: when the tests run
+ * as root, as root without the capabilities that override permissions (dropped by setpriv).
+ */
+export const spawnUnprivileged = (args: ReadonlyArray<string>): Promise<Outcome> =>
+  outcome(
+    process.getuid?.() === 0
+      ? ChildProcess.spawn(
+        "setpriv",
+        [`--inh-caps=${overrides}`, `--bounding-set=${overrides}`, process.execPath, entry, ...args],
+        { cwd: repoRoot }
+      )
+      : start(args)
+  )
+
+/** What a child process of the CLI gave, once it has ended. */
+const outcome = (child: ChildProcess.ChildProcessWithoutNullStreams): Promise<Outcome> =>
   new Promise((resolve, reject) => {
-    const child = start(args)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk) => stdout += chunk)

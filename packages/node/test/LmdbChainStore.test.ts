@@ -3,10 +3,11 @@
  * remembers which chain it holds.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ChainStore, Genesis, Hash } from "@ethsync/core"
+import { ChainStore, Genesis, Hash, Hex } from "@ethsync/core"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import * as ChainDb from "../src/ChainDb.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
@@ -59,12 +60,53 @@ describe("LmdbChainStore", () => {
       expect(Fs.existsSync(missing)).toBe(false)
     }))
 
-  it.effect("reports an unreadable datadir as a StoreError", () =>
+  it.effect("reports a data file that is not an LMDB environment as a StoreError", () =>
     Effect.gen(function*() {
       const dir = yield* TempDir.make
       Fs.writeFileSync(Path.join(dir, "data.mdb"), "not an LMDB environment, just text that is long enough".repeat(200))
       const error = yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis }))
       expect(error._tag).toBe("StoreError")
+    }))
+
+  it.effect("opened to read only, writes nothing: an empty datadir stays empty and a new block is refused", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const empty = yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis, readOnly: true }))
+      expect(empty._tag).toBe("EmptyDatadir")
+      expect(Fs.readdirSync(dir)).toEqual([])
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path: dir, genesis }), (store) => store.insert(chain.slice(0, 5))))
+      const reader = yield* LmdbChainStore.make({ path: dir, genesis, readOnly: true })
+      expect((yield* reader.head).block.number).toBe(5)
+      expect(yield* reader.insert(chain.slice(0, 5))).toBe(0)
+      const refused = yield* Effect.flip(reader.insert(chain.slice(5, 6)))
+      expect(refused.message).toBe(`chain store: write to datadir ${dir} failed: it is open for reading only`)
+      expect((yield* reader.head).block.number).toBe(5)
+      expect((yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis: Genesis.mainnet, readOnly: true })))._tag)
+        .toBe("GenesisMismatch")
+    }))
+
+  it.effect("reads each new block's TD once to insert it", () =>
+    Effect.gen(function*() {
+      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
+      /** The hashes whose TD was read, in order, 0x-hex. */
+      const reads: Array<string> = []
+      const tds = new Proxy(db.tds, {
+        get: (target, property) => {
+          if (property === "get") {
+            return (hash: Uint8Array) => {
+              reads.push(Hex.fromBytes(hash))
+              return target.get(hash)
+            }
+          }
+          const value: unknown = Reflect.get(target, property)
+          return typeof value === "function" ? value.bind(target) : value
+        }
+      })
+      const store = yield* LmdbChainStore.fromChainDb({ ...db, tds }, { genesis })
+      const batch = chain.slice(0, 10)
+      expect(yield* store.insert(batch)).toBe(10)
+      for (const block of batch) expect(reads.filter((read) => read === Hex.fromBytes(block.hash))).toHaveLength(1)
+      expect(Hash.toHex((yield* store.head).block.hash)).toBe(Hash.toHex(batch[9]!.hash))
     }))
 
   it.effect("stores the same blocks whether they come in one batch or many", () =>

@@ -33,6 +33,7 @@ describe("Progress", () => {
     expect(Progress.line("importing", sample, 2000, 60)).toBe("importing  25%  4,000 blocks  2,000 blocks/s  ETA 0:06")
     expect(Progress.line("importing", { done: 0, total: 10, blocks: 0 }, 0)).toMatch(/ETA -:--$/)
     expect(Progress.line("syncing", { done: 250, total: 1000, blocks: 250, eta: 90 }, 1000)).toMatch(/ETA 1:30$/)
+    expect(Progress.line("importing", { done: 1, total: 3, blocks: 1000 }, 3000)).toMatch(/ 1,000 blocks {2}333 blocks\/s /)
   })
 
   it.effect("puts what the job writes to stderr through the Console on lines of its own above the live line", () =>

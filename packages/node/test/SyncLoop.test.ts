@@ -3,7 +3,7 @@
  * total difficulty they advertise, and fails with NoPeerLeft once every peer is dropped.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { BanList, ChainStore, type Downloader, DownloaderConfig, DownloaderLive, MemoryChainStore, PeerDropper } from "@ethsync/core"
+import { BanList, ChainStore, DownloaderConfig, DownloaderLive, MemoryChainStore, PeerDropper } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
 import { Effect, References } from "effect"
 import * as DemoPeers from "../src/DemoPeers.ts"
@@ -16,12 +16,13 @@ describe("SyncLoop", () => {
       const chain = yield* TestChain.make(2000)
       const store = MemoryChainStore.make(ChainGenerator.testGenesis)
       const config = DownloaderConfig.seed
-      const pool = yield* PeerPool.make((peer) => Effect.ignore(downloader.unregisterPeer(peer)))
-      const downloader: Downloader.Shape = yield* DownloaderLive.make.pipe(
+      const pool = yield* PeerPool.make
+      const downloader = yield* DownloaderLive.make.pipe(
         Effect.provideService(ChainStore, store),
         Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
         Effect.provideService(PeerDropper, pool.dropper)
       )
+      yield* pool.attach(downloader)
       const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
       for (const peer of DemoPeers.make(chain, { honest: 0, attackers: 3 }, config.blockCacheLimit)) {
         const { handle } = yield* Effect.orDie(network.add(peer.spec))

@@ -14,7 +14,7 @@ import { count, plural } from "../Wording.ts"
 /** The summary a person reads, one entry per line. */
 const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
   const seconds = Duration.toMillis(summary.took) / 1000
-  const rate = Math.round(summary.imported / Math.max(seconds, 0.001))
+  const rate = summary.imported / Math.max(seconds, 0.001)
   const dropped = new Set(summary.drops.map((drop) => drop.peer))
   const attackersDropped = summary.attackers.filter((id) => dropped.has(id)).length
   const honestDropped = summary.honest.filter((id) => dropped.has(id))

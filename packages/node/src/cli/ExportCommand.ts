@@ -4,7 +4,6 @@
  *
  * @since 0.1.0
  */
-import { ChainStore } from "@ethsync/core"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as ChainExport from "../ChainExport.ts"
@@ -20,14 +19,14 @@ export const command = Command.make("export", {
   file: Argument.File("file").pipe(Argument.withDescription("File to write; replaced if it exists"))
 }, ({ datadir, first, last, file }) =>
   Effect.scoped(Effect.gen(function*() {
-    const store = yield* LmdbChainStore.make({ path: datadir })
+    const store = yield* LmdbChainStore.make({ path: datadir, readOnly: true })
     const options = { first, last: Option.getOrUndefined(last) }
     const range = ChainExport.range(options, (yield* store.head).block.number)
     const meter = yield* Progress.make(Math.max(0, range.last - range.first + 1))
     const summary = yield* Effect.scoped(Effect.andThen(
       Progress.show("exporting", meter),
-      ChainExport.exportChain(file, { ...options, meter })
-    )).pipe(Effect.provideService(ChainStore, store))
+      ChainExport.exportChain(store, file, { ...options, meter })
+    ))
     yield* Console.log(`exported blocks ${summary.first}..${summary.last} (${summary.bytes} bytes) to ${file}`)
   }))).pipe(
   Command.withDescription("Write canonical blocks [first..last] to a file in the `geth export` format (concatenated RLP blocks)"),

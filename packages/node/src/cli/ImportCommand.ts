@@ -20,6 +20,19 @@ export class ConflictingGenesis extends Data.TaggedError("ConflictingGenesis")<{
   }
 }
 
+/** An empty datadir, and nothing that names its chain: no flag, and no block 0 at the start of the first file. */
+export class ChainUnnamed extends Data.TaggedError("ChainUnnamed")<{
+  /** The datadir's folder. */
+  readonly path: string
+  /** The first file, which does not start with a block 0. */
+  readonly file: string
+}> {
+  override get message() {
+    return `datadir ${this.path} holds no chain yet and ${this.file} does not start with block 0: ` +
+      "pass --network or --genesis to name the chain it holds"
+  }
+}
+
 /** The genesis the flags name, if they name one. */
 const chosenGenesis = (network: Option.Option<GenesisChoice.NetworkName>, genesis: Option.Option<string>) => {
   if (Option.isSome(network) && Option.isSome(genesis)) return Effect.fail(new ConflictingGenesis())
@@ -35,7 +48,7 @@ const chosenGenesis = (network: Option.Option<GenesisChoice.NetworkName>, genesi
 export const command = Command.make("import", {
   datadir: Flags.datadir({ mustExist: false }),
   network: Flag.Literals("network", GenesisChoice.networkNames).pipe(
-    Flag.withDescription("Built-in chain the datadir holds; a new datadir starts from its genesis (default when the first file has no block 0: mainnet)"),
+    Flag.withDescription("Built-in chain the datadir holds; a new datadir starts from its genesis (needed for a new datadir when the first file has no block 0)"),
     Flag.optional
   ),
   genesis: Flag.File("genesis", { mustExist: true }).pipe(
@@ -54,8 +67,11 @@ export const command = Command.make("import", {
 }, ({ datadir, network, genesis, batchSize, files }) =>
   Effect.scoped(Effect.gen(function*() {
     const chosen = yield* chosenGenesis(network, genesis)
-    const initialGenesis = chosen ? undefined : (yield* GenesisChoice.leadingGenesis(files[0]!)) ?? GenesisChoice.networks.mainnet.genesis
-    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis })
+    const initialGenesis = chosen ? undefined : yield* GenesisChoice.leadingGenesis(files[0]!)
+    // With neither, only a datadir that holds a chain opens; an empty one is left as it is.
+    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis }).pipe(
+      Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: datadir, file: files[0]! })))
+    )
     const meter = yield* Progress.make(yield* BlockFile.totalSize(files))
     const [took, summary] = yield* Effect.timed(Effect.scoped(Effect.andThen(
       Progress.show("importing", meter),
@@ -72,7 +88,8 @@ export const command = Command.make("import", {
   Command.withShortDescription("Import blocks from `geth export`-format files"),
   Command.withDescription(
     "Import blocks from files in the `geth export` format. A leading block 0 must be the datadir's genesis " +
-      "(an empty datadir starts from it). Blocks already stored are skipped. The first invalid block stops the " +
+      "(an empty datadir starts from it; without one, an empty datadir needs --network or --genesis). " +
+      "Blocks already stored are skipped. The first invalid block stops the " +
       "import (exit code 1) with everything before it kept."
   ),
   Command.withExamples([

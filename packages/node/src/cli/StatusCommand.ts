@@ -18,7 +18,7 @@ export const command = Command.make("status", {
   )
 }, ({ datadir, json }) =>
   Effect.scoped(Effect.gen(function*() {
-    const store = yield* LmdbChainStore.make({ path: datadir })
+    const store = yield* LmdbChainStore.make({ path: datadir, readOnly: true })
     const head = yield* store.head
     const status = {
       genesis: Hash.toHex(store.genesis.hash),
