@@ -59,6 +59,9 @@ const measure = (c: Case) =>
       }))
     }
     const workload = c.workload!
+    // One untimed run at a tenth of the size first, so the JIT has compiled the hot paths.
+    const warmUp = { ...workload, blocks: Math.max(1000, Math.round(workload.blocks / 10)) }
+    yield* (c.virtual ? Workloads.runVirtual(warmUp) : Workloads.runLive(warmUp))
     const times: Array<number> = []
     for (let i = 0; i < runs; i++) {
       times.push(yield* (c.virtual ? Workloads.runVirtual(workload) : Workloads.runLive(workload)))

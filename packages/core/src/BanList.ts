@@ -34,7 +34,8 @@ export const make = (pinned: ReadonlyArray<Hash.Hash>, cap: number): Shape => {
   const has = (key: string) => fixed.has(key) || learned.has(key)
   return {
     has: (hash) => Effect.sync(() => has(Hash.key(hash))),
-    firstBanned: (hashes) => Effect.sync(() => hashes.findIndex((hash) => has(Hash.key(hash)))),
+    firstBanned: (hashes) =>
+      Effect.sync(() => fixed.size + learned.size === 0 ? -1 : hashes.findIndex((hash) => has(Hash.key(hash)))),
     add: (hash) =>
       Effect.sync(() => {
         const key = Hash.key(hash)

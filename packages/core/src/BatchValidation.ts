@@ -40,16 +40,17 @@ export interface Outcome {
 /**
  * Checks `blocks` in order: a stored block is skipped; any other must have a known parent (stored
  * or accepted earlier in the batch) and pass the header and body rules. `lookup` reads the store
+ * (given the hash and its map key, whichever suits the store)
  * synchronously. Only blocks with transactions cost an effect: their trie root.
  */
 export const validate = (
   blocks: ReadonlyArray<Block.Block>,
-  lookup: (hash: Hash.Hash) => Known | undefined
+  lookup: (hash: Hash.Hash, key: string) => Known | undefined
 ): Effect.Effect<Outcome> =>
   Effect.gen(function*() {
     const accepted: Array<Accepted> = []
     const fresh = new Map<string, Known>()
-    const find = (hash: Hash.Hash, key: string) => fresh.get(key) ?? lookup(hash)
+    const find = (hash: Hash.Hash, key: string) => fresh.get(key) ?? lookup(hash, key)
     for (let index = 0; index < blocks.length; index++) {
       const block = blocks[index]!
       if (find(block.hash, block.key)) continue

@@ -26,8 +26,8 @@ export const make = (genesis: Block.Block): Shape => {
   /** The canonical head. */
   let head: Entry = blocks.get(Hash.key(genesis.hash))!
 
-  const lookup = (hash: Hash.Hash) => {
-    const entry = blocks.get(Hash.key(hash))
+  const lookup = (_hash: Hash.Hash, key: string) => {
+    const entry = blocks.get(key)
     return entry && { header: entry.block.header, td: entry.td }
   }
 
