@@ -24,6 +24,29 @@ import * as Progress from "./Progress.ts"
 import * as SyncLoop from "./SyncLoop.ts"
 import { count, plural } from "./Wording.ts"
 
+/**
+ * A downloader over `store` (a fresh ban list, the pool's dropper) with the demo's peers of `chain`
+ * registered and connected to the pool, whose drops unregister them.
+ */
+export const stage = (store: ChainStore["Service"], chain: TestChain.TestChain, counts: DemoPeers.Counts) =>
+  Effect.gen(function*() {
+    const config = yield* DownloaderConfig.DownloaderConfig
+    const pool = yield* PeerPool.make
+    const downloader = yield* DownloaderLive.make.pipe(
+      Effect.provideService(ChainStore, store),
+      Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
+      Effect.provideService(PeerDropper, pool.dropper)
+    )
+    yield* pool.attach(downloader)
+    const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
+    const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)
+    for (const peer of peers) {
+      const { handle } = yield* Effect.orDie(network.add(peer.spec)) // a fresh ban list and distinct ids: never refused
+      yield* pool.connect({ id: handle.id, head: handle.head, td: peer.td })
+    }
+    return { pool, downloader, peers }
+  })
+
 /** What to stage. */
 export interface Options {
   /** Blocks of the generated chain above its genesis. */
@@ -119,20 +142,7 @@ export const run = (options: Options): Effect.Effect<
     const [generating, chain] = yield* Effect.timed(TestChain.make(options.blocks))
     yield* Effect.logInfo(`generated the chain in ${seconds(generating)} s`)
 
-    const config = yield* DownloaderConfig.DownloaderConfig
-    const pool = yield* PeerPool.make
-    const downloader = yield* DownloaderLive.make.pipe(
-      Effect.provideService(ChainStore, store),
-      Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-      Effect.provideService(PeerDropper, pool.dropper)
-    )
-    yield* pool.attach(downloader)
-    const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
-    const peers = DemoPeers.make(chain, { honest: options.peers, attackers: options.attackers }, config.blockCacheLimit)
-    for (const peer of peers) {
-      const { handle } = yield* Effect.orDie(network.add(peer.spec)) // a fresh ban list and distinct ids: never refused
-      yield* pool.connect({ id: handle.id, head: handle.head, td: peer.td })
-    }
+    const { pool, downloader, peers } = yield* stage(store, chain, { honest: options.peers, attackers: options.attackers })
     yield* Effect.logInfo(
       `syncing into ${datadir} from ${plural(options.peers, "honest peer")} and ${plural(options.attackers, "attacker")}`
     )

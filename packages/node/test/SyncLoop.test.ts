@@ -3,11 +3,10 @@
  * total difficulty they advertise, and fails with NoPeerLeft once every peer is dropped.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { BanList, ChainStore, DownloaderConfig, DownloaderLive, MemoryChainStore, PeerDropper } from "@ethsync/core"
-import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
+import { MemoryChainStore } from "@ethsync/core"
+import { ChainGenerator, TestChain } from "@ethsync/testkit"
 import { Effect, References } from "effect"
-import * as DemoPeers from "../src/DemoPeers.ts"
-import * as PeerPool from "../src/PeerPool.ts"
+import * as Demo from "../src/Demo.ts"
 import * as SyncLoop from "../src/SyncLoop.ts"
 
 describe("SyncLoop", () => {
@@ -15,19 +14,7 @@ describe("SyncLoop", () => {
     Effect.gen(function*() {
       const chain = yield* TestChain.make(2000)
       const store = MemoryChainStore.make(ChainGenerator.testGenesis)
-      const config = DownloaderConfig.seed
-      const pool = yield* PeerPool.make
-      const downloader = yield* DownloaderLive.make.pipe(
-        Effect.provideService(ChainStore, store),
-        Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-        Effect.provideService(PeerDropper, pool.dropper)
-      )
-      yield* pool.attach(downloader)
-      const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
-      for (const peer of DemoPeers.make(chain, { honest: 0, attackers: 3 }, config.blockCacheLimit)) {
-        const { handle } = yield* Effect.orDie(network.add(peer.spec))
-        yield* pool.connect({ id: handle.id, head: handle.head, td: peer.td })
-      }
+      const { pool, downloader } = yield* Demo.stage(store, chain, { honest: 0, attackers: 3 })
       const seen: Array<string> = []
       const error = yield* Effect.flip(SyncLoop.run({
         downloader,
