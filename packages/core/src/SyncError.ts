@@ -49,7 +49,7 @@ export class EmptyHashSet extends Data.TaggedError("EmptyHashSet")<{ readonly pe
 }
 /** Hashes remain but no peer has a request in flight for them. */
 export class PeersUnavailable extends Data.TaggedError("PeersUnavailable")<{ readonly pending: number }> {
-  override get message() { return `no peer can deliver the ${this.pending} blocks left` }
+  override get message() { return `no peer can be asked for any of the ${this.pending} blocks still to fetch` }
 }
 /** The hash chain is wrong: a banned hash, or blocks outside where their numbers belong. */
 export class InvalidChain extends Data.TaggedError("InvalidChain")<{ readonly reason: string }> {
