@@ -62,11 +62,10 @@ export const make = Effect.gen(function*() {
   /** Syncs started so far: the next sync's id. */
   let started = 0
 
-  /** Stops the running sync, if any; its finalizers empty the queue. */
+  /** Stops the running sync, if any (its finalizer empties the queue), else empties the queue. */
   const cancel = Effect.suspend(() => {
     const current = running
-    queue.reset()
-    if (!current) return Effect.void
+    if (!current) return Effect.sync(() => queue.reset())
     current.sync.canceled = true
     return current.fiber ? Fiber.interrupt(current.fiber) : Effect.void
   })
