@@ -180,7 +180,8 @@ export const make = Effect.gen(function*() {
 })
 
 /** The peer a dropping error blames: the one it names (the hash source may have changed), else the sync peer. */
-const culprit = (error: SyncError, syncPeer: string): string => "peer" in error ? error.peer : syncPeer
+const culprit = (error: SyncError, syncPeer: string): string =>
+  "peer" in error && error.peer !== undefined ? error.peer : syncPeer
 
 /** The sync error an ended sync reports: its failure, or a cancel error for the phase it was in. */
 const failureOf = (cause: Cause.Cause<SyncError>, sync: Sync.Sync): SyncError | undefined => {

@@ -43,7 +43,7 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
           queue.insert(message.hashes.slice(0, bannedAt + 1))
           const outcome = yield* BanProcedure.run(sync, active, banned)
           yield* Effect.logDebug(`ban procedure against ${active.id}: ${outcome}`)
-          return yield* new InvalidChain({ reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
+          return yield* new InvalidChain({ peer: active.id, reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
         }
         // The common ancestor: the first hash whose block the chain has.
         const ancestor = yield* sync.store.firstKnown(message.hashes)
@@ -53,8 +53,8 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
         const inserted = queue.insert(hashes)
         if (inserted.length === 0 && !found) return yield* new BadPeer({ peer: active.id })
         if (found) {
-          const ancestor = yield* sync.store.get(last!)
-          queue.prepare(Option.match(ancestor, { onNone: () => 0, onSome: (b) => b.number + 1 }))
+          const common = yield* sync.store.get(last!)
+          queue.prepare(Option.match(common, { onNone: () => 0, onSome: (b) => b.number + 1 }))
           return
         }
         if (inserted.length < sync.config.minHashFetch) {

@@ -52,7 +52,12 @@ export class PeersUnavailable extends Data.TaggedError("PeersUnavailable")<{ rea
   override get message() { return `no peer can be asked for any of the ${this.pending} blocks still to fetch` }
 }
 /** The hash chain is wrong: a banned hash, or blocks outside where their numbers belong. */
-export class InvalidChain extends Data.TaggedError("InvalidChain")<{ readonly reason: string }> {
+export class InvalidChain extends Data.TaggedError("InvalidChain")<{
+  /** The peer whose hashes proved wrong, when one is known (else the sync peer is blamed). */
+  readonly peer?: string
+  /** What was wrong with them. */
+  readonly reason: string
+}> {
   override get message() { return `retrieved hash chain is invalid: ${this.reason}` }
 }
 /** A random cross-check of the hash chain failed or was not answered in time. */
