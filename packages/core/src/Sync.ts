@@ -96,17 +96,14 @@ export const make = (
   services: Pick<Sync, "id" | "queue" | "peers" | "store" | "banList" | "dropper" | "events">
 ): Effect.Effect<Sync> =>
   Effect.gen(function*() {
+    const hardTTL = Duration.toMillis(config.blockHardTTL)
     return {
       ...services,
       config,
       hashTTL: Duration.toMillis(config.hashTTL),
       softTTL: Duration.toMillis(config.blockSoftTTL),
-      hardTTL: Duration.toMillis(config.blockHardTTL),
-      tuning: {
-        maxBlockFetch: config.maxBlockFetch,
-        hardTTL: Duration.toMillis(config.blockHardTTL),
-        targetRoundTrip: Duration.toMillis(config.targetRoundTrip)
-      },
+      hardTTL,
+      tuning: { maxBlockFetch: config.maxBlockFetch, hardTTL, targetRoundTrip: Duration.toMillis(config.targetRoundTrip) },
       mailbox: yield* Queue.bounded<Message>(64),
       checks: new Map(),
       importWake: yield* Latch.make(false),
