@@ -4,9 +4,9 @@
  */
 import { RLP } from "@ethereumjs/rlp"
 import fc from "fast-check"
-import * as Block from "../../src/Block.ts"
-import * as Hash from "../../src/Hash.ts"
-import * as Header from "../../src/Header.ts"
+import * as Block from "../../src/chain/Block.ts"
+import * as Hash from "../../src/chain/Hash.ts"
+import * as Header from "../../src/chain/Header.ts"
 
 /** Exactly `n` random bytes. */
 export const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n })

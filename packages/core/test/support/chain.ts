@@ -3,10 +3,10 @@
  * and sample transactions.
  */
 import { RLP } from "@ethereumjs/rlp"
-import * as Block from "../../src/Block.ts"
-import * as Hash from "../../src/Hash.ts"
-import * as Header from "../../src/Header.ts"
-import * as HeaderRules from "../../src/HeaderRules.ts"
+import * as Block from "../../src/chain/Block.ts"
+import * as Hash from "../../src/chain/Hash.ts"
+import * as Header from "../../src/chain/Header.ts"
+import * as HeaderRules from "../../src/chain/HeaderRules.ts"
 
 /** The 15 fields of a header, without its bytes, ready to be changed and re-made. */
 export const fieldsOf = (h: Header.Fields): Header.Fields => ({

@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from "node:fs"
 import { Result } from "effect"
-import * as Block from "../../src/Block.ts"
-import * as RlpSplitter from "../../src/RlpSplitter.ts"
+import * as Block from "../../src/chain/Block.ts"
+import * as RlpSplitter from "../../src/chain/RlpSplitter.ts"
 
 /** The path of the concatenated RLP file, or undefined when the variable is unset. */
 export const rlpPath: string | undefined = process.env["ETHSYNC_MAINNET_RLP"] || undefined

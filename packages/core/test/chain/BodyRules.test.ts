@@ -1,13 +1,13 @@
 import { RLP } from "@ethereumjs/rlp"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as Block from "../src/Block.ts"
-import * as BodyRules from "../src/BodyRules.ts"
-import * as Genesis from "../src/Genesis.ts"
-import * as Hash from "../src/Hash.ts"
-import * as Header from "../src/Header.ts"
-import { InvalidBlock } from "../src/InvalidBlock.ts"
-import { childBlock, childHeader, fieldsOf, transaction } from "./support/chain.ts"
+import * as Block from "../../src/chain/Block.ts"
+import * as BodyRules from "../../src/chain/BodyRules.ts"
+import * as Genesis from "../../src/chain/Genesis.ts"
+import * as Hash from "../../src/chain/Hash.ts"
+import * as Header from "../../src/chain/Header.ts"
+import { InvalidBlock } from "../../src/chain/InvalidBlock.ts"
+import { childBlock, childHeader, fieldsOf, transaction } from "../support/chain.ts"
 
 const genesis = Genesis.mainnet
 const uncleA = childHeader(genesis.header, { extraData: Uint8Array.of(0xa) })

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import fc from "fast-check"
-import * as BanList from "../src/BanList.ts"
-import * as DownloaderConfig from "../src/DownloaderConfig.ts"
-import * as Hash from "../src/Hash.ts"
+import * as BanList from "../../src/sync/BanList.ts"
+import * as DownloaderConfig from "../../src/sync/DownloaderConfig.ts"
+import * as Hash from "../../src/chain/Hash.ts"
 
 /** A distinct hash per number (made once each). */
 const table = Array.from({ length: 1002 }, (_, n) => Hash.keccak(Uint8Array.of(n >> 8, n & 0xff)))

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Effect } from "effect"
-import type * as Hash from "./Hash.ts"
+import type * as Hash from "../chain/Hash.ts"
 
 /** A remote peer as the downloader sees it. */
 export interface PeerHandle {

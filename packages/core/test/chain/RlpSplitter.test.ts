@@ -2,12 +2,12 @@ import { RLP } from "@ethereumjs/rlp"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
-import * as Bytes from "../src/Bytes.ts"
-import * as Genesis from "../src/Genesis.ts"
-import * as Rlp from "../src/Rlp.ts"
-import * as RlpSplitter from "../src/RlpSplitter.ts"
-import * as Arb from "./support/arbitraries.ts"
-import { chain, childBlock, hex, transaction } from "./support/chain.ts"
+import * as Bytes from "../../src/chain/Bytes.ts"
+import * as Genesis from "../../src/chain/Genesis.ts"
+import * as Rlp from "../../src/chain/Rlp.ts"
+import * as RlpSplitter from "../../src/chain/RlpSplitter.ts"
+import * as Arb from "../support/arbitraries.ts"
+import { chain, childBlock, hex, transaction } from "../support/chain.ts"
 
 const concat = Bytes.concat
 

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
-import type { StoreError } from "./ChainStore.ts"
+import type { StoreError } from "../chain/ChainStore.ts"
 
 /** A sync is already running. */
 export class Busy extends Data.TaggedError("Busy")<{}> {

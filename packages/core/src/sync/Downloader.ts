@@ -4,8 +4,8 @@
  * @since 0.1.0
  */
 import { Context, type Duration, type Effect, type Scope, type Stream } from "effect"
-import type * as Block from "./Block.ts"
-import type * as Hash from "./Hash.ts"
+import type * as Block from "../chain/Block.ts"
+import type * as Hash from "../chain/Hash.ts"
 import type { PeerHandle } from "./PeerHandle.ts"
 import type { BannedHead, DuplicatePeer, NoSyncActive, SyncError, UnknownPeer } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"

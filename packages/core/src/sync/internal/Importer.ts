@@ -6,11 +6,11 @@
  * @since 0.1.0
  */
 import { Cause, Clock, Effect, Metric, PubSub, Result } from "effect"
-import { StoreError } from "./ChainStore.ts"
+import { StoreError } from "../../chain/ChainStore.ts"
 import * as Sync from "./Sync.ts"
-import * as SyncMetrics from "./SyncMetrics.ts"
-import { ImportFailed, type SyncError } from "./SyncError.ts"
-import { SyncEvent } from "./SyncEvent.ts"
+import * as SyncMetrics from "../SyncMetrics.ts"
+import { ImportFailed, type SyncError } from "../SyncError.ts"
+import { SyncEvent } from "../SyncEvent.ts"
 
 /**
  * Runs until interrupted, or until an insert fails: then it records the error, drops the block's

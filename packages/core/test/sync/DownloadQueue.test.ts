@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import * as Block from "../src/Block.ts"
-import { DownloadQueue, type Delivery, type QueuePeer, type Request } from "../src/DownloadQueue.ts"
-import * as Hash from "../src/Hash.ts"
-import * as Header from "../src/Header.ts"
+import * as Block from "../../src/chain/Block.ts"
+import { DownloadQueue, type Delivery, type QueuePeer, type Request } from "../../src/sync/internal/DownloadQueue.ts"
+import * as Hash from "../../src/chain/Hash.ts"
+import * as Header from "../../src/chain/Header.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Local helpers: small valid-looking blocks (core tests cannot import the testkit's generator).

@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type * as Block from "./Block.ts"
-import * as Hash from "./Hash.ts"
+import type * as Block from "../../chain/Block.ts"
+import * as Hash from "../../chain/Hash.ts"
 import { MaxHeap } from "./MaxHeap.ts"
 
 /** What the queue needs to know of a peer. */

@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import type * as Hash from "./Hash.ts"
-import type { PeerHandle } from "./PeerHandle.ts"
-import { DuplicatePeer, UnknownPeer } from "./SyncError.ts"
+import type * as Hash from "../../chain/Hash.ts"
+import type { PeerHandle } from "../PeerHandle.ts"
+import { DuplicatePeer, UnknownPeer } from "../SyncError.ts"
 
 /** What the capacity estimate needs to know: the configuration, in milliseconds. */
 export interface Tuning {

@@ -1,8 +1,8 @@
 import { RLP } from "@ethereumjs/rlp"
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import * as Rlp from "../src/Rlp.ts"
-import { hex } from "./support/chain.ts"
+import * as Rlp from "../../src/chain/Rlp.ts"
+import { hex } from "../support/chain.ts"
 
 const bytes = (...values: ReadonlyArray<number | ReadonlyArray<number>>): Uint8Array =>
   Uint8Array.from(values.flatMap((v) => (typeof v === "number" ? [v] : [...v])))

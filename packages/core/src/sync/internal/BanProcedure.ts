@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Clock, Effect } from "effect"
-import * as Hash from "./Hash.ts"
+import * as Hash from "../../chain/Hash.ts"
 import type { Peer } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
 

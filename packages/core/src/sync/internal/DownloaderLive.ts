@@ -6,19 +6,19 @@
  * @since 0.1.0
  */
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Metric, PubSub, Queue, Stream } from "effect"
-import { BanList } from "./BanList.ts"
+import { BanList } from "../BanList.ts"
 import * as BlockPhase from "./BlockPhase.ts"
-import { ChainStore } from "./ChainStore.ts"
-import { Downloader } from "./Downloader.ts"
-import { DownloaderConfig } from "./DownloaderConfig.ts"
+import { ChainStore } from "../../chain/ChainStore.ts"
+import { Downloader } from "../Downloader.ts"
+import { DownloaderConfig } from "../DownloaderConfig.ts"
 import { DownloadQueue } from "./DownloadQueue.ts"
-import * as Hash from "./Hash.ts"
+import * as Hash from "../../chain/Hash.ts"
 import * as HashPhase from "./HashPhase.ts"
 import * as Importer from "./Importer.ts"
-import { PeerDropper } from "./PeerDropper.ts"
+import { PeerDropper } from "../PeerDropper.ts"
 import { type Peer, PeerSet } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
-import * as SyncMetrics from "./SyncMetrics.ts"
+import * as SyncMetrics from "../SyncMetrics.ts"
 import {
   BannedHead,
   BlockFetchCanceled,
@@ -30,8 +30,8 @@ import {
   type SyncError,
   Terminated,
   UnknownPeer
-} from "./SyncError.ts"
-import { SyncEvent } from "./SyncEvent.ts"
+} from "../SyncError.ts"
+import { SyncEvent } from "../SyncEvent.ts"
 
 /** A sync in progress, as the public face sees it. */
 interface Running {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Genesis from "../src/Genesis.ts"
-import * as Hash from "../src/Hash.ts"
-import * as Header from "../src/Header.ts"
-import * as HeaderRules from "../src/HeaderRules.ts"
-import type { Rule } from "../src/InvalidBlock.ts"
-import { InvalidBlock } from "../src/InvalidBlock.ts"
-import { childHeader, fieldsOf } from "./support/chain.ts"
-import { load, rlpPath, warnIfSkipped } from "./support/mainnet.ts"
+import * as Genesis from "../../src/chain/Genesis.ts"
+import * as Hash from "../../src/chain/Hash.ts"
+import * as Header from "../../src/chain/Header.ts"
+import * as HeaderRules from "../../src/chain/HeaderRules.ts"
+import type { Rule } from "../../src/chain/InvalidBlock.ts"
+import { InvalidBlock } from "../../src/chain/InvalidBlock.ts"
+import { childHeader, fieldsOf } from "../support/chain.ts"
+import { load, rlpPath, warnIfSkipped } from "../support/mainnet.ts"
 
 const genesis = Genesis.mainnet.header
 /** A valid child of the genesis: 15 s later, so its difficulty is the genesis's minus 1/2048. */

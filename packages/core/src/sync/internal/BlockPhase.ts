@@ -6,11 +6,11 @@
  * @since 0.1.0
  */
 import { Clock, Effect } from "effect"
-import type * as Block from "./Block.ts"
-import * as Hash from "./Hash.ts"
+import type * as Block from "../../chain/Block.ts"
+import * as Hash from "../../chain/Hash.ts"
 import type { Peer } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
-import { InvalidChain, NoPeers, PeersUnavailable } from "./SyncError.ts"
+import { InvalidChain, NoPeers, PeersUnavailable } from "../SyncError.ts"
 
 /** Downloads every queued hash's block and waits until all are imported. */
 export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {

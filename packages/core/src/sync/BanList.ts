@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { DownloaderConfig } from "./DownloaderConfig.ts"
-import * as Hash from "./Hash.ts"
+import * as Hash from "../chain/Hash.ts"
 
 /** The ban list. */
 export interface Shape {

@@ -5,16 +5,16 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Latch, type PubSub, Queue } from "effect"
-import type * as Block from "./Block.ts"
-import type * as BanList from "./BanList.ts"
-import type * as ChainStore from "./ChainStore.ts"
+import type * as Block from "../../chain/Block.ts"
+import type * as BanList from "../BanList.ts"
+import type * as ChainStore from "../../chain/ChainStore.ts"
 import type * as DownloadQueue from "./DownloadQueue.ts"
-import type { Config } from "./DownloaderConfig.ts"
-import type * as Hash from "./Hash.ts"
-import type { PeerDropper } from "./PeerDropper.ts"
+import type { Config } from "../DownloaderConfig.ts"
+import type * as Hash from "../../chain/Hash.ts"
+import type { PeerDropper } from "../PeerDropper.ts"
 import type { Asked, Peer, PeerSet, Tuning } from "./PeerSet.ts"
-import type { SyncError } from "./SyncError.ts"
-import type { SyncEvent } from "./SyncEvent.ts"
+import type { SyncError } from "../SyncError.ts"
+import type { SyncEvent } from "../SyncEvent.ts"
 
 /** What wakes a sync: a delivery, a change, or a deadline. */
 export type Message =

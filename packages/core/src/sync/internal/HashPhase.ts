@@ -6,10 +6,10 @@
  */
 import { Clock, Effect, Option, Random } from "effect"
 import * as BanProcedure from "./BanProcedure.ts"
-import * as Hash from "./Hash.ts"
+import * as Hash from "../../chain/Hash.ts"
 import type { Peer } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
-import { BadPeer, CrossCheckFailed, EmptyHashSet, InvalidChain, StallingPeer, Timeout } from "./SyncError.ts"
+import { BadPeer, CrossCheckFailed, EmptyHashSet, InvalidChain, StallingPeer, Timeout } from "../SyncError.ts"
 
 /** Fetches hashes from `origin` starting at `head`; on success the queue holds every new hash. */
 export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, head: Hash.Hash) {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import fc from "fast-check"
-import { DownloadQueue } from "../src/DownloadQueue.ts"
-import * as Hash from "../src/Hash.ts"
-import type { PeerHandle } from "../src/PeerHandle.ts"
-import { Peer, PeerSet, type Tuning } from "../src/PeerSet.ts"
-import { DuplicatePeer, UnknownPeer } from "../src/SyncError.ts"
+import { DownloadQueue } from "../../src/sync/internal/DownloadQueue.ts"
+import * as Hash from "../../src/chain/Hash.ts"
+import type { PeerHandle } from "../../src/sync/PeerHandle.ts"
+import { Peer, PeerSet, type Tuning } from "../../src/sync/internal/PeerSet.ts"
+import { DuplicatePeer, UnknownPeer } from "../../src/sync/SyncError.ts"
 
 /** A transport handle whose requests go nowhere; `head` is a distinct hash per id. */
 const handle = (id: string): PeerHandle => ({
