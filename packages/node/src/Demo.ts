@@ -8,8 +8,8 @@
 import {
   BanList,
   ChainStore,
+  Downloader,
   DownloaderConfig,
-  DownloaderLive,
   type Head,
   PeerDropper,
   SyncEvent
@@ -32,12 +32,11 @@ export const stage = (store: ChainStore["Service"], chain: TestChain.TestChain, 
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
     const pool = yield* PeerPool.make
-    const downloader = yield* DownloaderLive.make.pipe(
+    const downloader = yield* Downloader.make.pipe(
       Effect.provideService(ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
       Effect.provideService(PeerDropper, pool.dropper)
     )
-    yield* pool.attach(downloader)
     const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
     const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)
     for (const peer of peers) {

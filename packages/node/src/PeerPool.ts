@@ -1,13 +1,12 @@
 /**
  * The peers a node is connected to, as its sync loop sees them: each with the head and the total
- * difficulty it advertised. The pool's PeerDropper disconnects a peer the downloader caught: it
- * forgets it, unregisters it from the downloader and remembers why. The downloader is built with
- * the dropper, so the pool is handed the downloader afterwards (`attach`).
+ * difficulty it advertised. The pool's PeerDropper is the transport's side of a drop: the downloader
+ * has already unregistered the peer; the pool forgets it and remembers why.
  *
  * @since 0.1.0
  */
-import { type Downloader, type Hash, PeerDropper } from "@ethsync/core"
-import { Deferred, Effect } from "effect"
+import { type Hash, PeerDropper } from "@ethsync/core"
+import { Effect } from "effect"
 
 /** A connected peer as its status message described it. */
 export interface Advertised {
@@ -27,18 +26,10 @@ export interface Drop {
   readonly reason: string
 }
 
-/** What the pool unregisters dropped peers from: the downloader built with its dropper. */
-export type Registry = Pick<Downloader.Shape, "unregisterPeer">
-
 /** The connected peers and the drops so far. */
 export interface PeerPool {
-  /**
-   * Disconnects a peer: forgets it, records the reason (the first one, if dropped twice) and
-   * unregisters it from the attached downloader, waiting until one is attached.
-   */
+  /** Disconnects a peer: forgets it and records the reason (the first one, if dropped twice). */
   readonly dropper: PeerDropper["Service"]
-  /** Hands the pool the downloader built with its dropper; only the first one given counts. */
-  readonly attach: (registry: Registry) => Effect.Effect<void>
   /** Adds a peer the downloader has registered. */
   readonly connect: (peer: Advertised) => Effect.Effect<void>
   /** The connected peers, in connection order. */
@@ -49,24 +40,20 @@ export interface PeerPool {
   readonly drops: Effect.Effect<ReadonlyArray<Drop>>
 }
 
-/** An empty pool, with no downloader attached yet. */
+/** An empty pool. */
 export const make: Effect.Effect<PeerPool> = Effect.sync(() => {
   /** Connected peers by id, in connection order. */
   const peers = new Map<string, Advertised>()
   /** Drops in order. */
   const drops: Array<Drop> = []
-  /** The downloader to unregister dropped peers from, once attached. */
-  const attached = Deferred.makeUnsafe<Registry>()
   return {
     dropper: PeerDropper.of({
       drop: (peer, reason) =>
-        Effect.suspend(() => {
+        Effect.sync(() => {
           if (!drops.some((drop) => drop.peer === peer)) drops.push({ peer, reason })
           peers.delete(peer)
-          return Effect.flatMap(Deferred.await(attached), (registry) => Effect.ignore(registry.unregisterPeer(peer)))
         })
     }),
-    attach: (registry) => Effect.asVoid(Deferred.succeed(attached, registry)),
     connect: (peer) => Effect.sync(() => void peers.set(peer.id, peer)),
     connected: Effect.sync(() => [...peers.values()]),
     isConnected: (id) => Effect.sync(() => peers.has(id)),

@@ -16,7 +16,7 @@ const quiet = ["--log-level", "warn"]
 
 /** What the summary says about each attacker's drop, by attack. */
 const reasons: Record<string, RegExp> = {
-  "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for a hash of its own chain$/,
+  "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for 0x[0-9a-f]{64}, a hash of its own chain$/,
   "missing-block": /^no peer can be asked for any of the \d+ blocks still to fetch$/,
   "unknown-parent": /^block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/,
   "swapped-chunks": /^retrieved hash chain is invalid: block \d+ \(delivered by [a-z0-9-]+\) has no place in the download window: the hash chain is out of order$/,
