@@ -17,7 +17,7 @@ const quiet = ["--log-level", "warn"]
 /** What the summary says about each attacker's drop, by attack. */
 const reasons: Record<string, RegExp> = {
   "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for 0x[0-9a-f]{64}, a hash of its own chain$/,
-  "missing-block": /^no peer can be asked for any of the \d+ blocks still to fetch$/,
+  "missing-block": /^no peer can be asked for any of the \d+ blocks still to fetch \(hashes from attacker-missing-block\)$/,
   "unknown-parent": /^block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/,
   "swapped-chunks": /^retrieved hash chain is invalid: block \d+ \(delivered by [a-z0-9-]+\) has no place in the download window: the hash chain is out of order$/,
   "every-second-hash": /^block cross-check failed: block 0x[0-9a-f]{64} names parent 0x[0-9a-f]{64}, the hash chain says/,
