@@ -31,6 +31,8 @@ export interface Options {
   readonly config?: Partial<DownloaderConfig.Config>
   /** Hard-coded bans, never evicted. */
   readonly pinned?: ReadonlyArray<Hash.Hash>
+  /** Seed of the cross-check picks; "ethsync" unless given. */
+  readonly seed?: string
   /** Wraps the memory chain store (to hold the importer back, say). */
   readonly wrapStore?: (store: ChainStore["Service"]) => ChainStore["Service"]
 }
@@ -100,7 +102,7 @@ export const resultTag = ({ exit }: Outcome): string =>
     onSome: (error) => error._tag
   })
 
-/** Seed of the downloader's cross-check picks, so that runs repeat exactly. */
+/** Seed of the downloader's cross-check picks unless a test gives one, so that runs repeat exactly. */
 const randomSeed = "ethsync"
 
 /** Virtual time per clock step while waiting for a sync. */
@@ -123,7 +125,7 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
       ))
     )).pipe(
       Effect.provideService(DownloaderConfig.DownloaderConfig, config),
-      Effect.provideService(CheckRandom.CheckRandom, yield* CheckRandom.seeded(randomSeed))
+      Effect.provideService(CheckRandom.CheckRandom, yield* CheckRandom.seeded(options.seed ?? randomSeed))
     )
     const downloader = Context.get(context, Downloader.Downloader)
     const banList = Context.get(context, BanList.BanList)

@@ -69,13 +69,16 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
       Sync.requestHashes(sync, active, last)
       hashDeadline = now + sync.hashTTL
     }
-    if (now >= hashDeadline) {
+    // A timeout, or the source left (dropped, disconnected): another peer whose head is queued takes over,
+    // from the last hash received; after a timeout only once one was (the seed's rule), the source may be slow.
+    const left = sync.peers.get(active.id) === undefined
+    if (now >= hashDeadline || left) {
       const next = sync.peers.all().find((p) => !attempted.has(p.id) && queue.has(p.head))
-      if (!next || !last) return yield* new Timeout({ peer: active.id })
+      if (!next || (!last && !left)) return yield* new Timeout({ peer: active.id })
       yield* Effect.logDebug("hash fetch switched peers", { from: active.id, to: next.id })
       active = next
       attempted.add(next.id)
-      Sync.requestHashes(sync, active, last)
+      Sync.requestHashes(sync, active, last ?? head)
       hashDeadline = now + sync.hashTTL
     }
   }
