@@ -1,6 +1,7 @@
 /**
  * @ethsync/node: the chain on disk (an LMDB ChainStore in a datadir), `geth export`-format
- * import and export, genesis selection, progress display, and the `ethsync` CLI (src/bin).
+ * import and export, genesis selection, progress display, the eth/60-61 messages and the serving
+ * of a peer's requests (src/eth), and the `ethsync` CLI (src/bin).
  *
  * @since 0.1.0
  */

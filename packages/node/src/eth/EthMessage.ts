@@ -123,10 +123,11 @@ export const codes = {
 } as const satisfies Record<EthMessage["_tag"], number>
 
 /** Message names by code. */
-const kinds: ReadonlyArray<EthMessage["_tag"]> = [
-  "Status", "NewBlockHashes", "Transactions", "GetBlockHashes", "BlockHashes", "GetBlocks", "Blocks", "NewBlock",
-  "GetBlockHashesFromNumber"
-]
+const kinds: ReadonlyArray<EthMessage["_tag"]> = (() => {
+  const out: Array<EthMessage["_tag"]> = []
+  for (const [kind, code] of Object.entries(codes)) out[code] = kind as EthMessage["_tag"]
+  return out
+})()
 
 /** The most bytes a message's payload may have: 10 MiB. */
 export const maxPayload = 10 * 1024 * 1024

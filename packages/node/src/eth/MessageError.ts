@@ -7,6 +7,10 @@
 import { Data } from "effect"
 import type { EthVersion } from "./EthVersion.ts"
 
+/** A message code as go-ethereum logs it (`0x08`); anything that is not a code, as it is. */
+const codeText = (code: number): string =>
+  Number.isInteger(code) && code >= 0 ? `0x${code.toString(16).padStart(2, "0")}` : String(code)
+
 /** A message code the negotiated eth version does not have. */
 export class UnknownMessageCode extends Data.TaggedError("UnknownMessageCode")<{
   /** The negotiated version. */
@@ -15,7 +19,7 @@ export class UnknownMessageCode extends Data.TaggedError("UnknownMessageCode")<{
   readonly code: number
 }> {
   override get message() {
-    return `code 0x${this.code.toString(16).padStart(2, "0")} is not an eth/${this.version} message`
+    return `code ${codeText(this.code)} is not an eth/${this.version} message`
   }
 }
 
@@ -29,7 +33,7 @@ export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
   readonly limit: number
 }> {
   override get message() {
-    return `message 0x${this.code.toString(16).padStart(2, "0")} of ${this.size} bytes exceeds the limit of ${this.limit}`
+    return `message ${codeText(this.code)} of ${this.size} bytes exceeds the limit of ${this.limit}`
   }
 }
 
