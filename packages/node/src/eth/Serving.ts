@@ -18,6 +18,12 @@ export const maxBlocks = 128
 /** Most bytes of encoded blocks one Blocks answer holds (a lone larger block is still sent, alone). */
 export const maxBlockBytes = 2 * 1024 * 1024
 
+/**
+ * Most hashes of one GetBlocks request looked up, as later go-ethereum bounds it: a client asks
+ * for at most 128, so only a peer sending a 10 MiB list of unknown hashes is cut short by it.
+ */
+export const maxLookups = 2 * maxBlocks
+
 /** The requests a server answers. */
 export type Request = EthMessage.GetBlockHashes | EthMessage.GetBlockHashesFromNumber | EthMessage.GetBlocks
 
@@ -55,15 +61,16 @@ export const blockHashesFromNumber = (number: number, amount: number): Effect.Ef
 
 /**
  * The stored RLP of the blocks with these hashes, in request order, unknown hashes skipped; it
- * stops at {@link maxBlocks} blocks, or before the block that would take it past
- * {@link maxBlockBytes} (a first block larger than that is sent alone, or it could never be).
+ * stops at {@link maxBlocks} blocks, after {@link maxLookups} hashes, or before the block that
+ * would take it past {@link maxBlockBytes} (a first block larger than that is sent alone, or it
+ * could never be).
  */
 export const blockRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<ReadonlyArray<Uint8Array>, StoreError, ChainStore> =>
   Effect.gen(function*() {
     const store = yield* ChainStore
     const out: Array<Uint8Array> = []
     let bytes = 0
-    for (const hash of hashes) {
+    for (const hash of hashes.slice(0, maxLookups)) {
       if (out.length >= maxBlocks) break
       const rlp = yield* store.blockRlp(hash)
       if (Option.isNone(rlp)) continue

@@ -25,7 +25,10 @@ export class StatusMismatch extends Data.TaggedError("StatusMismatch")<{
   }
 }
 
-/** The peer's Status when it agrees with ours on version, network id and genesis; else the first mismatch. */
+/**
+ * The peer's Status when it agrees with ours on version, network id and genesis; else the first
+ * mismatch. `ours` is the Status we send on this connection, so its version is the negotiated one.
+ */
 export const check = (ours: EthMessage.Status, theirs: EthMessage.Status): Result.Result<EthMessage.Status, StatusMismatch> => {
   if (theirs.protocolVersion !== ours.protocolVersion) {
     return Result.fail(

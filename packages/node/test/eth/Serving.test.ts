@@ -131,6 +131,16 @@ const suite = (name: string, open: Open) =>
         expect(yield* serve(Serving.blockRlps([unknown, unknown]))).toEqual([])
       }))
 
+    it.effect("GetBlocks looks up at most 256 hashes: unknown hashes in front cost a flood of lookups nothing more", () =>
+      Effect.gen(function*() {
+        const { blocks, serve } = yield* served
+        const strangers = Array.from({ length: 246 }, (_, i) => Hash.keccak(Uint8Array.of(1, i)))
+        const answer = yield* serve(Serving.blockRlps([...strangers, ...blocks.slice(1, 21).map((b) => b.hash)]))
+        expect(answer.map(Hex.fromBytes)).toEqual(blocks.slice(1, 11).map((b) => Hex.fromBytes(b.rlp)))
+        const flood = Array.from({ length: 300_000 }, () => unknown)
+        expect(yield* serve(Serving.blockRlps([...flood, blocks[1]!.hash]))).toEqual([])
+      }))
+
     it.effect("answers each request with an encoded message that decodes to the expected answer", () =>
       Effect.gen(function*() {
         const { blocks, serve } = yield* served
