@@ -15,12 +15,13 @@ import {
   SyncEvent
 } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
-import { Duration, Effect, Fiber, FileSystem, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
+import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
 import { DatadirNotFresh } from "./DatadirError.ts"
 import * as DemoPeers from "./DemoPeers.ts"
 import * as LmdbChainStore from "./LmdbChainStore.ts"
 import * as PeerPool from "./PeerPool.ts"
 import * as Progress from "./Progress.ts"
+import * as SyncFigures from "./SyncFigures.ts"
 import * as SyncLoop from "./SyncLoop.ts"
 import { count, plural } from "./Wording.ts"
 
@@ -80,6 +81,8 @@ export interface Summary {
   readonly datadir: string
   /** Whether the datadir was kept (given by the user) or removed (temporary). */
   readonly kept: boolean
+  /** The downloader's metrics at the end. */
+  readonly figures: SyncFigures.SyncFigures
 }
 
 /** The folder to sync into: the given one, or a temporary one removed when the scope closes. */
@@ -126,13 +129,13 @@ const narrate = (pool: PeerPool.PeerPool) => {
     })
 }
 
-/** Runs the demo; the temporary datadir, if any, is removed by the time it returns. */
+/** Runs the demo with metrics of its own; the temporary datadir, if any, is removed by the time it returns. */
 export const run = (options: Options): Effect.Effect<
   Summary,
   LmdbChainStore.OpenError | DatadirNotFresh | PlatformError.PlatformError | SyncLoop.NoPeerLeft,
   FileSystem.FileSystem | Stdio.Stdio | Terminal.Terminal
 > =>
-  Effect.scoped(Effect.gen(function*() {
+  Effect.suspend(() => Effect.scoped(Effect.gen(function*() {
     const datadir = yield* datadirOf(options.datadir)
     const store = yield* LmdbChainStore.make({ path: datadir, genesis: ChainGenerator.testGenesis })
     const start = yield* store.head
@@ -179,6 +182,7 @@ export const run = (options: Options): Effect.Effect<
       drops: yield* pool.drops,
       syncs,
       datadir,
-      kept: options.datadir !== undefined
+      kept: options.datadir !== undefined,
+      figures: yield* SyncFigures.read
     }
-  }))
+  })).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))

@@ -59,6 +59,10 @@ describe("ethsync demo", () => {
       expect([...drops.keys()].sort()).toEqual(Object.keys(reasons).map((attack) => `attacker-${attack}`).sort())
       for (const [attack, reason] of Object.entries(reasons)) expect(drops.get(`attacker-${attack}`)).toMatch(reason)
       expect(datadirOf(outcome.stdout)).toBe(datadir)
+      // This run's metrics only: every block once, every attacker dropped once.
+      expect(outcome.stdout.at(-1)).toMatch(
+        /^ {2}metrics {3}5,000 blocks imported, \d+ syncs ended, 6 peers dropped, [\d,]+ block round trips \(mean [\d.]+ ms, max [\d,]+ ms\)$/
+      )
 
       const chain = yield* TestChain.make(blocks)
       const status = yield* CliRunner.run(["status", "--datadir", datadir, "--json"])
@@ -77,7 +81,7 @@ describe("ethsync demo", () => {
       expect(outcome.stdout).toContain("  dropped   2 of 2 attackers, no honest peer")
       const datadir = datadirOf(outcome.stdout)
       expect(datadir).toMatch(/ethsync-demo-/)
-      expect(outcome.stdout.at(-1)).toMatch(/\(temporary, removed\)$/)
+      expect(outcome.stdout.at(-2)).toMatch(/\(temporary, removed\)$/)
       expect(Fs.existsSync(datadir!)).toBe(false)
     }))
 

@@ -9,6 +9,7 @@ import { Console, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Demo from "../Demo.ts"
 import * as DemoPeers from "../DemoPeers.ts"
+import * as SyncFigures from "../SyncFigures.ts"
 import { count, plural } from "../Wording.ts"
 
 /** The summary a person reads, one entry per line. */
@@ -31,7 +32,8 @@ const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
     (honestDropped.length === 0 ? "no honest peer" : `honest too: ${honestDropped.join(", ")}`),
     ...summary.drops.map((drop) => `    ${drop.peer.padEnd(width)}  ${drop.reason}`),
     ...(survivors.length === 0 ? [] : [`  survived  ${survivors.join(", ")}`]),
-    `  datadir   ${summary.datadir} (${summary.kept ? "kept" : "temporary, removed"})`
+    `  datadir   ${summary.datadir} (${summary.kept ? "kept" : "temporary, removed"})`,
+    `  metrics   ${SyncFigures.line(summary.figures)}`
   ]
 }
 
