@@ -925,3 +925,41 @@ describe("DownloadQueue schedules (property)", () => {
     expect(completed).toBeGreaterThan(50)
   })
 })
+
+// Blame: the queue remembers who sent each hash, so an error in the hash chain names that peer.
+describe("DownloadQueue sources", () => {
+  it("names the sender of the next hash to fetch, a returned one included", () => {
+    const queue = new DownloadQueue(16)
+    expect(queue.pendingSource()).toBeUndefined()
+    queue.insert(newestFirst(chain.slice(4, 8)), "later") // blocks 5..8
+    queue.insert(newestFirst(chain.slice(0, 4)), "earlier") // blocks 1..4: inserted last, fetched first
+    queue.prepare(1)
+    expect(queue.pendingSource()).toBe("earlier")
+    const a = peer("a")
+    mustReserve(queue, a, 4) // 1..4
+    expect(queue.pendingSource()).toBe("later")
+    queue.cancelPeer("a") // 1..4 back, ahead of 5..8
+    expect(queue.pendingSource()).toBe("earlier")
+  })
+
+  it("names the sender of the lowest downloaded block's hash as the one behind a gap", () => {
+    const queue = new DownloadQueue(16)
+    queue.insert(newestFirst(chain.slice(4, 8)), "liar") // blocks 5..8
+    queue.insert(newestFirst(chain.slice(0, 3)), "honest") // blocks 1..3: block 4 never queued
+    queue.prepare(1)
+    expect(queue.gapSource()).toBeUndefined()
+    const a = peer("a")
+    mustReserve(queue, a, 7)
+    queue.deliver(a, [1, 2, 3, 5, 6, 7, 8].map(blk))
+    expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3])
+    expect(queue.gapSource()).toBe("liar")
+  })
+
+  it("names the sender of a block's hash when the block has no place in the window", () => {
+    const queue = new DownloadQueue(4)
+    queue.insert([blk(9).hash], "liar")
+    queue.prepare(1)
+    mustReserve(queue, peer("a"), 1)
+    expect(queue.deliver(peer("a"), [blk(9)])).toMatchObject({ _tag: "InvalidChain", number: 9, source: "liar" })
+  })
+})
