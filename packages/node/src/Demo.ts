@@ -11,7 +11,7 @@ import {
   Downloader,
   DownloaderConfig,
   type Head,
-  PeerDropper,
+  Network,
   SyncEvent
 } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
@@ -19,32 +19,29 @@ import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type S
 import { DatadirNotFresh } from "./DatadirError.ts"
 import * as DemoPeers from "./DemoPeers.ts"
 import * as LmdbChainStore from "./LmdbChainStore.ts"
-import * as PeerPool from "./PeerPool.ts"
 import * as Progress from "./Progress.ts"
 import * as SyncFigures from "./SyncFigures.ts"
 import * as SyncLoop from "./SyncLoop.ts"
 import { count, plural } from "./Wording.ts"
 
 /**
- * A downloader over `store` (a fresh ban list, the pool's dropper) with the demo's peers of `chain`
- * registered and connected to the pool, whose drops unregister them.
+ * A downloader over `store` (a fresh ban list) on a simulated network with the demo's peers of
+ * `chain` connected and registered; the downloader disconnects the peers it drops.
  */
 export const stage = (store: ChainStore["Service"], chain: TestChain.TestChain, counts: DemoPeers.Counts) =>
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
-    const pool = yield* PeerPool.make
+    const network = yield* Network.makeRegistry
     const downloader = yield* Downloader.make.pipe(
       Effect.provideService(ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-      Effect.provideService(PeerDropper, pool.dropper)
+      Effect.provideService(Network.Network, network)
     )
-    const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
+    const sim = yield* SimNetwork.make(network, downloader, config.maxHashFetch)
     const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)
-    for (const peer of peers) {
-      const { handle } = yield* Effect.orDie(network.add(peer.spec)) // a fresh ban list and distinct ids: never refused
-      yield* pool.connect({ id: handle.id, head: handle.head, td: peer.td })
-    }
-    return { pool, downloader, peers }
+    // A fresh ban list and distinct ids: never refused.
+    for (const peer of peers) yield* Effect.orDie(sim.add(peer.spec))
+    return { network, downloader, peers }
   })
 
 /** What to stage. */
@@ -74,7 +71,7 @@ export interface Summary {
   /** The attackers' ids. */
   readonly attackers: ReadonlyArray<string>
   /** Every peer dropped, and why, in order. */
-  readonly drops: ReadonlyArray<PeerPool.Drop>
+  readonly drops: ReadonlyArray<Network.Drop>
   /** The syncs the loop ran, in order. */
   readonly syncs: ReadonlyArray<SyncLoop.Attempt>
   /** The datadir synced into. */
@@ -112,12 +109,12 @@ const follow = (events: Stream.Stream<SyncEvent>, meter: Progress.Meter) => {
 }
 
 /** Logs, once each, the drops not yet logged, then how the sync with `attempt.peer` ended if it was not dropped. */
-const narrate = (pool: PeerPool.PeerPool) => {
+const narrate = (network: Network.Shape) => {
   /** Drops logged so far. */
   let logged = 0
   return (attempt: SyncLoop.Attempt) =>
     Effect.gen(function*() {
-      const drops = yield* pool.drops
+      const drops = yield* network.drops
       for (const drop of drops.slice(logged)) yield* Effect.logInfo(`${drop.peer} dropped: ${drop.reason}`)
       logged = drops.length
       if (attempt.dropped) return
@@ -144,7 +141,7 @@ export const run = (options: Options): Effect.Effect<
     const [generating, chain] = yield* Effect.timed(TestChain.make(options.blocks))
     yield* Effect.logInfo(`generated the chain in ${seconds(generating)} s`)
 
-    const { pool, downloader, peers } = yield* stage(store, chain, { honest: options.peers, attackers: options.attackers })
+    const { network, downloader, peers } = yield* stage(store, chain, { honest: options.peers, attackers: options.attackers })
     yield* Effect.logInfo(
       `syncing into ${datadir} from ${plural(options.peers, "honest peer")} and ${plural(options.attackers, "attacker")}`
     )
@@ -160,7 +157,7 @@ export const run = (options: Options): Effect.Effect<
       const follower = yield* Effect.forkScoped(follow(yield* downloader.subscribe, meter))
       const display = yield* Progress.show("syncing", meter)
       const outcome = yield* Effect.timed(display.above(
-        SyncLoop.run({ downloader, store, pool, goal, onAttempt: narrate(pool) })
+        SyncLoop.run({ downloader, store, network, goal, onAttempt: narrate(network) })
       ))
       // The events may trail the loop: settle the meter on the chain's head before the last draw.
       yield* Fiber.interrupt(follower)
@@ -179,7 +176,7 @@ export const run = (options: Options): Effect.Effect<
       head,
       honest: ids(true),
       attackers: ids(false),
-      drops: yield* pool.drops,
+      drops: yield* network.drops,
       syncs,
       datadir,
       kept: options.datadir !== undefined,

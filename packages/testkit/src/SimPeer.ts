@@ -30,6 +30,8 @@ export interface Spec {
   readonly maxHashes?: number
   /** Blocks added, unrequested, to every block reply. */
   readonly extraBlocks?: ReadonlyArray<Block.Block>
+  /** The total difficulty it claims for its head; 0 unless given. */
+  readonly td?: bigint
 }
 
 /** What a peer was asked and what it answered, for assertions. */

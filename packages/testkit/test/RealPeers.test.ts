@@ -4,7 +4,7 @@
  * blame after a hash-source switch, a caller that gives up, a subscriber that stops reading.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type Block, ChainStore, CheckRandom, Hash, PeerTransportError, type SyncError, SyncEvent } from "@ethsync/core"
+import { type Block, ChainStore, CheckRandom, Hash, Network, PeerTransportError, type SyncError, SyncEvent } from "@ethsync/core"
 import { Cause, Duration, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { vi } from "vitest"
@@ -323,7 +323,7 @@ describe("lifecycle", () => {
     Effect.gen(function*() {
       const h = yield* Harness.make()
       const chain = yield* TestChain.make(100)
-      const untracked = yield* SimNetwork.make(h.downloader, h.config.maxHashFetch)
+      const untracked = yield* SimNetwork.make(yield* Network.makeRegistry, h.downloader, h.config.maxHashFetch)
       yield* Effect.orDie(untracked.add(SimPeer.honest("peer", chain)))
       expect(resultTag(yield* h.runSync("peer", chain.head.hash))).toBe("Success")
       expect(untracked.takeSent()).toEqual([])

@@ -8,8 +8,8 @@ import type * as Block from "../chain/Block.ts"
 import type { ChainStore } from "../chain/ChainStore.ts"
 import type * as Hash from "../chain/Hash.ts"
 import type { BanList } from "./BanList.ts"
+import type { Network } from "./Network.ts"
 import * as DownloaderImpl from "./internal/DownloaderImpl.ts"
-import type { PeerDropper } from "./PeerDropper.ts"
 import type { PeerHandle } from "./PeerHandle.ts"
 import type { BannedHead, DuplicatePeer, NoSyncActive, SyncError, UnknownPeer } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"
@@ -39,7 +39,7 @@ export interface Shape {
   readonly synchronise: (peer: string, head: Hash.Hash) => Effect.Effect<void, SyncError>
   /**
    * As `synchronise`, but never fails: a sync error that is a peer's fault drops (unregisters and
-   * disconnects through the PeerDropper) the peer the error names, whose data caused it. Returns
+   * disconnects through the Network) the peer the error names, whose data caused it. Returns
    * the error, if any, for logging.
    */
   readonly synchroniseOrDrop: (peer: string, head: Hash.Hash) => Effect.Effect<SyncError | undefined>
@@ -68,8 +68,8 @@ export interface Shape {
 /** The downloader service. */
 export class Downloader extends Context.Service<Downloader, Shape>()("@ethsync/core/Downloader") {}
 
-/** Builds a downloader from the chain store, ban list, peer dropper and configuration in context. */
-export const make: Effect.Effect<Shape, never, ChainStore | BanList | PeerDropper | Scope.Scope> = DownloaderImpl.make
+/** Builds a downloader from the chain store, ban list, network and configuration in context. */
+export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | Scope.Scope> = DownloaderImpl.make
 
 /** The downloader as a layer. */
-export const layer: Layer.Layer<Downloader, never, ChainStore | BanList | PeerDropper> = Layer.effect(Downloader, make)
+export const layer: Layer.Layer<Downloader, never, ChainStore | BanList | Network> = Layer.effect(Downloader, make)

@@ -15,7 +15,7 @@ import {
   DownloaderConfig,
   Hash,
   MemoryChainStore,
-  PeerDropper,
+  Network,
   type SyncError
 } from "@ethsync/core"
 import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, type Scope } from "effect"
@@ -114,14 +114,19 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
     const config: DownloaderConfig.Config = { ...DownloaderConfig.seed, ...options.config }
     /** Every drop so far. */
     const drops: Array<Drop> = []
-    const dropper = PeerDropper.of({ drop: (peer, reason) => Effect.sync(() => void drops.push({ peer, reason })) })
+    const registry = yield* Network.makeRegistry
+    /** The network as the downloader sees it: every disconnect is recorded, whether or not the peer was connected. */
+    const network: Network.Shape = {
+      ...registry,
+      disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
+    }
     const memory = MemoryChainStore.make(testGenesis)
     const store = options.wrapStore ? options.wrapStore(memory) : memory
     const context = yield* Layer.build(Downloader.layer.pipe(
       Layer.provideMerge(Layer.mergeAll(
         Layer.succeed(ChainStore, store),
         BanList.layer(options.pinned ?? []),
-        Layer.succeed(PeerDropper, dropper)
+        Layer.succeed(Network.Network, network)
       ))
     )).pipe(
       Effect.provideService(DownloaderConfig.DownloaderConfig, config),
@@ -129,7 +134,7 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
     )
     const downloader = Context.get(context, Downloader.Downloader)
     const banList = Context.get(context, BanList.BanList)
-    const network = yield* SimNetwork.make(downloader, config.maxHashFetch, { track: true })
+    const sim = yield* SimNetwork.make(registry, downloader, config.maxHashFetch, { track: true })
     /** Syncs started and not yet reported. */
     let active = 0
 
@@ -142,7 +147,7 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
         if (stats.cached !== 0) problems.push(`${stats.cached} blocks cached`)
         if (stats.importing !== 0) problems.push(`${stats.importing} blocks importing`)
         if (yield* downloader.synchronising) problems.push("still synchronising")
-        const hashes = [head, ...network.takeSent().flat()]
+        const hashes = [head, ...sim.takeSent().flat()]
         for (const hash of hashes) {
           if (yield* downloader.has(hash)) {
             problems.push(`hash ${Hash.toHex(hash)} still known to the queue`)
@@ -185,11 +190,11 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
       store,
       banList,
       config,
-      network,
+      network: sim,
       drops,
-      add: (spec) => Effect.orDie(network.add(spec)),
+      add: (spec) => Effect.orDie(sim.add(spec)),
       addScripted: (id, head) => {
-        const peer = ScriptedPeer.make(id, head, network.wire)
+        const peer = ScriptedPeer.make(id, head, sim.wire)
         return Effect.as(Effect.orDie(downloader.registerPeer(peer.handle)), peer)
       },
       start,

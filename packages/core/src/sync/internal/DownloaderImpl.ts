@@ -14,7 +14,7 @@ import { BanList } from "../BanList.ts"
 import { CheckRandom } from "../CheckRandom.ts"
 import type { Shape } from "../Downloader.ts"
 import { DownloaderConfig } from "../DownloaderConfig.ts"
-import { PeerDropper } from "../PeerDropper.ts"
+import { Network } from "../Network.ts"
 import type { PeerHandle } from "../PeerHandle.ts"
 import * as SyncMetrics from "../SyncMetrics.ts"
 import {
@@ -43,11 +43,11 @@ import * as Sync from "./Sync.ts"
 const eventBacklog = 1024
 
 /** Builds a downloader; its peers' sender fibers end with the scope. */
-export const make: Effect.Effect<Shape, never, ChainStore | BanList | PeerDropper | Scope.Scope> = Effect.gen(function*() {
+export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | Scope.Scope> = Effect.gen(function*() {
   const config = yield* DownloaderConfig
   const store = yield* ChainStore
   const banList = yield* BanList
-  const dropper = yield* PeerDropper
+  const network = yield* Network
   const random = yield* CheckRandom
   /** Sync events for every subscriber. */
   const events = yield* PubSub.sliding<SyncEvent>(eventBacklog)
@@ -76,13 +76,13 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | PeerDroppe
     return link
   }
 
-  /** Drops a misbehaving peer: unregisters it and has the transport disconnect it (once). */
+  /** Drops a misbehaving peer: unregisters it and has the network disconnect it (once). */
   const drop = (id: string, reason: string): Effect.Effect<void> =>
     Effect.suspend(() => {
       if (!forget(id)) return Effect.void
       return Effect.andThen(
         Effect.all([Metric.update(SyncMetrics.peersDropped, 1), Metric.update(SyncMetrics.peers, registry.size)]),
-        dropper.drop(id, reason)
+        network.disconnect(id, reason)
       ).pipe(Effect.annotateLogs({ peer: id }))
     })
 
