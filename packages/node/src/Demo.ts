@@ -115,14 +115,14 @@ const narrate = (network: Network.Shape) => {
   return (attempt: SyncLoop.Attempt) =>
     Effect.gen(function*() {
       const drops = yield* network.drops
-      for (const drop of drops.slice(logged)) yield* Effect.logInfo(`${drop.peer} dropped: ${drop.reason}`)
+      for (const drop of drops.slice(logged)) {
+        yield* Effect.logInfo("dropped", drop.reason).pipe(Effect.annotateLogs({ peer: drop.peer }))
+      }
       logged = drops.length
       if (attempt.dropped) return
       yield* Effect.logInfo(
-        attempt.error === undefined
-          ? `synced from ${attempt.peer}: head ${count(attempt.head)}`
-          : `sync with ${attempt.peer} ended: ${attempt.error.message}`
-      )
+        attempt.error === undefined ? `synced: head ${count(attempt.head)}` : `sync ended: ${attempt.error.message}`
+      ).pipe(Effect.annotateLogs({ peer: attempt.peer }))
     })
 }
 

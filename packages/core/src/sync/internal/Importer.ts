@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Queue, Result } from "effect"
+import { Cause, Effect, Metric, Queue, Result } from "effect"
 import { StoreError } from "../../chain/ChainStore.ts"
+import * as SyncMetrics from "../SyncMetrics.ts"
 import { ImportFailed } from "../SyncError.ts"
 import * as Sync from "./Sync.ts"
 
@@ -32,6 +33,8 @@ export const run = (sync: Sync.Sync): Effect.Effect<void> =>
           Sync.signal(sync, { _tag: "ImportStopped", error: new ImportFailed({ peer: origin, reason: failure.error.message }) })
           return yield* Effect.uninterruptible(sync.drop(origin, failure.error.message))
         }
+        // Counted here, not by the sync: a sync that ends before reading this report still imported them.
+        yield* Metric.update(SyncMetrics.blocksImported, inserted.success)
         Sync.signal(sync, {
           _tag: "Imported",
           blocks: chunk.length,

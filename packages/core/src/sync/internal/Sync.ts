@@ -6,13 +6,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Deferred, Duration, Effect, Metric, PubSub, Queue, type Random } from "effect"
+import { Clock, Deferred, Duration, Effect, PubSub, Queue, type Random } from "effect"
 import type * as Block from "../../chain/Block.ts"
 import type * as ChainStore from "../../chain/ChainStore.ts"
 import type * as Hash from "../../chain/Hash.ts"
 import type * as BanList from "../BanList.ts"
 import type { Config } from "../DownloaderConfig.ts"
-import * as SyncMetrics from "../SyncMetrics.ts"
 import {
   BlockFetchCanceled,
   type CrossCheckFailed,
@@ -274,7 +273,6 @@ export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =
         case "Imported":
           sync.importDone += message.blocks
           sync.imported += message.inserted
-          yield* Metric.update(SyncMetrics.blocksImported, message.inserted)
           yield* PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.imported, head: message.head }))
           break
         case "ImportDone":
