@@ -107,7 +107,17 @@ export class Disconnected extends Data.TaggedError("Disconnected")<{
   readonly reason: DisconnectReason.DisconnectReason
 }> {
   override get message() {
-    return `disconnected by ${this.by === "us" ? "us" : "the peer"}: ${DisconnectReason.describe(this.reason)}`
+    return `disconnected by ${this.by === "us" ? "us" : "the peer"}: ${DisconnectReason.describeReason(this.reason)}`
+  }
+}
+
+/** A send we refused without ending the connection: a capability or code that is not shared. */
+export class SendRefused extends Data.TaggedError("SendRefused")<{
+  /** What is wrong with the send. */
+  readonly reason: string
+}> {
+  override get message() {
+    return `send refused: ${this.reason}`
   }
 }
 

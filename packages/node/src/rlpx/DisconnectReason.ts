@@ -57,7 +57,7 @@ const words: ReadonlyArray<string> = [
 ]
 
 /** The reason in words, with its number. */
-export const describe = (reason: DisconnectReason): string => {
+export const describeReason = (reason: DisconnectReason): string => {
   const hex = `0x${reason.toString(16).padStart(2, "0")}`
   if (reason === 0x10) return `subprotocol error (${hex}, post-2015 numbering)`
   return `${words[reason] ?? "unknown reason"} (${hex})`

@@ -2,7 +2,8 @@
  * A `node:net` socket as Effect reads and writes: exact-length reads from what has arrived
  * (the socket is paused while enough is buffered, so a fast sender cannot fill our memory),
  * writes that complete when the bytes are handed to the system, and an idle limit on both:
- * waiting longer than it for the peer's next bytes, or for it to take ours, fails.
+ * waiting longer than it for the peer's next bytes, or for the system to take any more of ours
+ * (the peer reads nothing), fails.
  *
  * @since 0.2.0
  */
@@ -106,17 +107,28 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
       return take(length)
     })
 
+  /** Bytes handed to the system so far (written, minus what still waits in the socket's buffer). */
+  const flushed = () => socket.bytesWritten - socket.writableLength
+
+  /** Fails once the system has taken none of our pending bytes for the idle limit. */
+  const stalled = Effect.gen(function*() {
+    let before = flushed()
+    while (true) {
+      yield* Effect.sleep(idleMillis)
+      if (flushed() === before) return yield* new IdleTimeout({ direction: "write", millis: idleMillis })
+      before = flushed()
+    }
+  })
+
   const write = (produce: () => Uint8Array): Effect.Effect<void, SocketFailure | IdleTimeout> =>
-    Effect.callback<void, SocketFailure>((resume) => {
-      if (failure !== undefined) return resume(Effect.fail(failure))
-      socket.write(produce(), (error) => {
-        resume(error ? Effect.fail(new SocketFailure({ reason: error.message })) : Effect.void)
-      })
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: idleMillis,
-        orElse: () => Effect.fail(new IdleTimeout({ direction: "write", millis: idleMillis }))
-      })
+    Effect.raceFirst(
+      Effect.callback<void, SocketFailure>((resume) => {
+        if (failure !== undefined) return resume(Effect.fail(failure))
+        socket.write(produce(), (error) => {
+          resume(error ? Effect.fail(new SocketFailure({ reason: error.message })) : Effect.void)
+        })
+      }),
+      stalled
     )
 
   /** Completes when the socket has closed. */

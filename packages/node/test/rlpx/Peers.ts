@@ -1,0 +1,71 @@
+/**
+ * Helpers for the RLPx tests: our options with short durations, a listener that hands its
+ * connections and handshake failures to queues, and bounded waits.
+ */
+import { Effect, Queue, type Scope } from "effect"
+import * as Capability from "../../src/rlpx/Capability.ts"
+import type * as Connection from "../../src/rlpx/Connection.ts"
+import type { ConnectionError } from "../../src/rlpx/ConnectionError.ts"
+import * as Enode from "../../src/rlpx/Enode.ts"
+import * as Listen from "../../src/rlpx/Listen.ts"
+import * as NodeKey from "../../src/rlpx/NodeKey.ts"
+
+/** A made-up capability with four message codes. */
+export const testCapability: Capability.Capability = { name: "test", version: 1, length: 4 }
+
+/** Durations short enough for tests. */
+export const fastTiming: Connection.Timing = {
+  handshakeTimeout: "1 second",
+  pingInterval: "100 millis",
+  idleTimeout: "500 millis"
+}
+
+/** Options for one of our nodes: a fresh key, the test capability, short durations. */
+export const nodeOptions = (overrides: Partial<Connection.Options> = {}): Connection.Options => ({
+  key: NodeKey.generate(),
+  clientId: "ethsync-test",
+  capabilities: [testCapability],
+  timing: fastTiming,
+  ...overrides
+})
+
+/** Fails the test (with a TimeoutError) when `effect` takes more than 5 s. */
+export const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.timeout(effect, "5 seconds")
+
+/** A listener of ours whose handler parks each connection in `accepted`; handshake failures go to `failures`. */
+export const testListener = (
+  options: Connection.Options = nodeOptions()
+): Effect.Effect<
+  {
+    readonly listener: Listen.Listener
+    readonly enode: Enode.Enode
+    readonly options: Connection.Options
+    readonly accepted: Queue.Queue<Connection.Connection>
+    readonly failures: Queue.Queue<ConnectionError>
+  },
+  Listen.ListenFailed,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const accepted = yield* Queue.unbounded<Connection.Connection>()
+    const failures = yield* Queue.unbounded<ConnectionError>()
+    const listener = yield* Listen.listen({
+      ...options,
+      handler: (connection) => Effect.andThen(Queue.offer(accepted, connection), Effect.never),
+      onHandshakeFailure: (error) => Effect.asVoid(Queue.offer(failures, error))
+    })
+    return { listener, enode: parseEnode(listener.enode), options, accepted, failures }
+  })
+
+/** The enode of a URL we formatted ourselves (a parse failure is a bug: it throws). */
+export const parseEnode = (url: string): Enode.Enode => {
+  const enode = Enode.parse(url)
+  if (enode instanceof Enode.EnodeUrlError) throw enode
+  return enode
+}
+
+/** Bytes of text. */
+export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+/** Text of bytes. */
+export const text = (payload: Uint8Array): string => new TextDecoder().decode(payload)
