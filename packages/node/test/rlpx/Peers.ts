@@ -17,7 +17,7 @@ export const testCapability: Capability.Capability = { name: "test", version: 1,
 export const fastTiming: Connection.Timing = {
   handshakeTimeout: "1 second",
   pingInterval: "100 millis",
-  idleTimeout: "500 millis"
+  idleTimeout: "1500 millis"
 }
 
 /** Options for one of our nodes: a fresh key, the test capability, short durations. */
