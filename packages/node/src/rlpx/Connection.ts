@@ -22,7 +22,7 @@ import {
   ProtocolError,
   SendRefused
 } from "./ConnectionError.ts"
-import * as DisconnectReason from "./DisconnectReason.ts"
+import { DisconnectReason } from "./DisconnectReason.ts"
 import * as FrameCipher from "./FrameCipher.ts"
 import type * as NodeKey from "./NodeKey.ts"
 import * as P2pMessage from "./P2pMessage.ts"
@@ -116,12 +116,16 @@ export interface Connection {
     code: number,
     payload: Uint8Array
   ) => Effect.Effect<void, ConnectionError | SendRefused>
-  /** The next subprotocol message; once the connection has ended and none is left, fails with why it ended. */
+  /**
+   * The next subprotocol message; once the connection has ended and none is left, fails with why
+   * it ended. Take messages promptly: while 16 wait, the socket is not read (the peer is slowed
+   * down, and its pongs wait too).
+   */
   readonly receive: Effect.Effect<Message, ConnectionError>
-  /** The subprotocol messages as a stream, failing with why the connection ended. */
+  /** The same messages as a stream (use it or `receive`, not both), failing with why the connection ended. */
   readonly messages: Stream.Stream<Message, ConnectionError>
   /** Sends Disconnect with the reason and closes the connection (nothing happens if it has already ended). */
-  readonly disconnect: (reason: DisconnectReason.DisconnectReason) => Effect.Effect<void>
+  readonly disconnect: (reason: DisconnectReason) => Effect.Effect<void>
   /** Waits for the connection to end: a Disconnect (ours or theirs), or the failure that ended it. */
   readonly closed: Effect.Effect<ConnectionError>
   /** A snapshot of the traffic so far. */
@@ -191,24 +195,24 @@ const checkHello = (
   if (hello.version < minimumP2pVersion) {
     return new IncompatiblePeer({
       reason: `p2p version ${hello.version} is below ${minimumP2pVersion}`,
-      disconnect: DisconnectReason.DisconnectReason.incompatibleVersion
+      disconnect: DisconnectReason.incompatibleVersion
     })
   }
   if (!Hex.equals(hello.nodeId, remoteId)) {
     return new IncompatiblePeer({
       reason: "the hello names another node than the handshake proved",
-      disconnect: DisconnectReason.DisconnectReason.unexpectedIdentity
+      disconnect: DisconnectReason.unexpectedIdentity
     })
   }
   if (Hex.equals(remoteId, options.key.id)) {
-    return new IncompatiblePeer({ reason: "connected to ourselves", disconnect: DisconnectReason.DisconnectReason.self })
+    return new IncompatiblePeer({ reason: "connected to ourselves", disconnect: DisconnectReason.self })
   }
   const shared = Capability.match(options.capabilities, hello.capabilities)
   if (shared.length === 0) {
     const offered = hello.capabilities.map((c) => `${c.name}/${c.version}`).join(", ")
     return new IncompatiblePeer({
       reason: `no capability in common (the peer offers ${offered || "none"})`,
-      disconnect: DisconnectReason.DisconnectReason.uselessPeer
+      disconnect: DisconnectReason.uselessPeer
     })
   }
   return shared
@@ -216,7 +220,7 @@ const checkHello = (
 
 /**
  * Exchanges hellos over a channel whose handshake gave `cipher`, then runs the connection in the
- * current Scope. On failure the peer gets a Disconnect where one is due and the socket is closed.
+ * current Scope (`dial` and `listen` call it; applications use those). On failure the peer gets a Disconnect where one is due and the socket is closed.
  */
 export const open = (
   channel: SocketChannel,
@@ -332,7 +336,7 @@ export const open = (
       Effect.catchDefect((defect) => finish(new ProtocolError({ reason: `internal failure: ${String(defect)}` }))),
       Effect.forkScoped
     )
-    yield* Effect.addFinalizer(() => finish(new Disconnected({ by: "us", reason: DisconnectReason.DisconnectReason.quitting })))
+    yield* Effect.addFinalizer(() => finish(new Disconnected({ by: "us", reason: DisconnectReason.quitting })))
 
     const send = (capability: string, code: number, payload: Uint8Array): Effect.Effect<void, ConnectionError | SendRefused> =>
       Effect.suspend((): Effect.Effect<void, ConnectionError | SendRefused> => {

@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import { Data } from "effect"
-import * as DisconnectReason from "./DisconnectReason.ts"
+import { describeReason, DisconnectReason } from "./DisconnectReason.ts"
 
 /** The socket failed, could not connect, or was closed without a Disconnect message. */
 export class SocketFailure extends Data.TaggedError("SocketFailure")<{
@@ -78,7 +78,7 @@ export class IncompatiblePeer extends Data.TaggedError("IncompatiblePeer")<{
   /** What is incompatible. */
   readonly reason: string
   /** The Disconnect reason we send for it. */
-  readonly disconnect: DisconnectReason.DisconnectReason
+  readonly disconnect: DisconnectReason
 }> {
   override get message() {
     return `incompatible peer: ${this.reason}`
@@ -104,10 +104,10 @@ export class Disconnected extends Data.TaggedError("Disconnected")<{
   /** Who sent the Disconnect. */
   readonly by: "us" | "peer"
   /** The reason number it carried (2015 numbering). */
-  readonly reason: DisconnectReason.DisconnectReason
+  readonly reason: DisconnectReason
 }> {
   override get message() {
-    return `disconnected by ${this.by === "us" ? "us" : "the peer"}: ${DisconnectReason.describeReason(this.reason)}`
+    return `disconnected by ${this.by === "us" ? "us" : "the peer"}: ${describeReason(this.reason)}`
   }
 }
 
@@ -134,14 +134,14 @@ export type ConnectionError =
   | Disconnected
 
 /** The Disconnect reason we send the peer when a connection fails this way, if any. */
-export const disconnectReasonFor = (error: ConnectionError): DisconnectReason.DisconnectReason | undefined => {
+export const disconnectReasonFor = (error: ConnectionError): DisconnectReason | undefined => {
   switch (error._tag) {
     case "FrameMacMismatch":
     case "MessageTooLarge":
     case "ProtocolError":
-      return DisconnectReason.DisconnectReason.protocolError
+      return DisconnectReason.protocolError
     case "IdleTimeout":
-      return DisconnectReason.DisconnectReason.readTimeout
+      return DisconnectReason.readTimeout
     case "IncompatiblePeer":
       return error.disconnect
     case "SocketFailure":

@@ -10,7 +10,7 @@ import * as Dial from "../../src/rlpx/Dial.ts"
 import { DisconnectReason } from "../../src/rlpx/DisconnectReason.ts"
 import * as Listen from "../../src/rlpx/Listen.ts"
 import * as NodeKey from "../../src/rlpx/NodeKey.ts"
-import { bounded, bytes, nodeOptions, parseEnode, testCapability, testListener, text } from "./Peers.ts"
+import { bigMessageLimit, bounded, bytes, nodeOptions, parseEnode, patientTiming, testCapability, testListener, text } from "./Peers.ts"
 
 describe("RLPx between two of our nodes", () => {
   for (const form of ["plain", "eip8"] as const) {
@@ -55,12 +55,12 @@ describe("RLPx between two of our nodes", () => {
 
   it.live("a 10 MiB message passes; 10 MiB + 1 is refused and the connection stays open", () =>
     Effect.gen(function*() {
-      const server = yield* testListener()
-      const ours = yield* Dial.dial({ ...nodeOptions(), remote: server.enode })
+      const server = yield* testListener(nodeOptions({ timing: patientTiming }))
+      const ours = yield* Dial.dial({ ...nodeOptions({ timing: patientTiming }), remote: server.enode })
       const theirs = yield* bounded(Queue.take(server.accepted))
       const big = new Uint8Array(Connection.maxMessageSize).fill(7)
       yield* ours.send("test", 2, big)
-      const received = yield* bounded(theirs.receive)
+      const received = yield* bounded(theirs.receive, bigMessageLimit)
       expect(received.payload.length).toBe(Connection.maxMessageSize)
       expect(received.payload.every((b) => b === 7)).toBe(true)
       const refused = yield* Effect.flip(ours.send("test", 2, new Uint8Array(Connection.maxMessageSize + 1)))

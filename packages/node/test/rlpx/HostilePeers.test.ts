@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Bytes, Rlp } from "@ethsync/core"
-import { Effect, Queue, type Scope } from "effect"
+import { type Duration, Effect, Queue, type Scope } from "effect"
 import { connect, createServer, type Socket } from "node:net"
 import * as Connection from "../../src/rlpx/Connection.ts"
 import type { ConnectionError } from "../../src/rlpx/ConnectionError.ts"
@@ -19,7 +19,7 @@ import * as HandshakeMessage from "../../src/rlpx/HandshakeMessage.ts"
 import * as NodeKey from "../../src/rlpx/NodeKey.ts"
 import * as P2pMessage from "../../src/rlpx/P2pMessage.ts"
 import * as SocketChannel from "../../src/rlpx/SocketChannel.ts"
-import { bounded, bytes, nodeOptions, testListener, text } from "./Peers.ts"
+import { bigMessageLimit, bounded, bytes, nodeOptions, patientTiming, testListener, text } from "./Peers.ts"
 
 type TestServer = Effect.Success<ReturnType<typeof testListener>>
 
@@ -88,8 +88,8 @@ const stillServes = (server: TestServer) =>
   })
 
 /** The next accepted connection that ends, with why. */
-const nextEnd = (server: TestServer): Effect.Effect<ConnectionError, unknown> =>
-  Effect.flatMap(bounded(Queue.take(server.accepted)), (connection) => bounded(connection.closed))
+const nextEnd = (server: TestServer, limit?: Duration.Input): Effect.Effect<ConnectionError, unknown> =>
+  Effect.flatMap(bounded(Queue.take(server.accepted)), (connection) => bounded(connection.closed, limit))
 
 /** A plain auth whose third byte is not 0x04, so that it cannot be mistaken for the start of an EIP-8 one. */
 const plainAuth = (recipient: Uint8Array): Uint8Array => {
@@ -219,11 +219,11 @@ describe("hostile peers against our listener", () => {
 
   it.live("a message of 10 MiB + 1 from the peer: MessageTooLarge, closed", () =>
     Effect.gen(function*() {
-      const server = yield* testListener()
+      const server = yield* testListener(nodeOptions({ timing: patientTiming }))
       const peer = yield* handshaken(server)
       peer.socket.write(peer.hello())
       peer.socket.write(peer.frame(0x11, new Uint8Array(Connection.maxMessageSize + 1)))
-      expect(yield* nextEnd(server)).toMatchObject({
+      expect(yield* nextEnd(server, bigMessageLimit)).toMatchObject({
         _tag: "MessageTooLarge",
         direction: "in",
         size: Connection.maxMessageSize + 1

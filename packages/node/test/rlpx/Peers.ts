@@ -2,7 +2,7 @@
  * Helpers for the RLPx tests: our options with short durations, a listener that hands its
  * connections and handshake failures to queues, and bounded waits.
  */
-import { Effect, Queue, type Scope } from "effect"
+import { type Duration, Effect, Queue, type Scope } from "effect"
 import * as Capability from "../../src/rlpx/Capability.ts"
 import type * as Connection from "../../src/rlpx/Connection.ts"
 import type { ConnectionError } from "../../src/rlpx/ConnectionError.ts"
@@ -20,6 +20,12 @@ export const fastTiming: Connection.Timing = {
   idleTimeout: "1500 millis"
 }
 
+/**
+ * Durations for tests that seal or open 10 MiB messages: both ends share one process, whose
+ * event loop such work blocks for seconds on a busy machine, so short idle limits would fire.
+ */
+export const patientTiming: Connection.Timing = { ...fastTiming, idleTimeout: "30 seconds" }
+
 /** Options for one of our nodes: a fresh key, the test capability, short durations. */
 export const nodeOptions = (overrides: Partial<Connection.Options> = {}): Connection.Options => ({
   key: NodeKey.generate(),
@@ -29,8 +35,12 @@ export const nodeOptions = (overrides: Partial<Connection.Options> = {}): Connec
   ...overrides
 })
 
-/** Fails the test (with a TimeoutError) when `effect` takes more than 5 s. */
-export const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.timeout(effect, "5 seconds")
+/** Fails the test (with a TimeoutError) when `effect` takes longer than `limit` (5 s unless said). */
+export const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>, limit: Duration.Input = "5 seconds") =>
+  Effect.timeout(effect, limit)
+
+/** The bound for waits on a 10 MiB message: its keccak MACs take about a second per side on a slow, busy machine. */
+export const bigMessageLimit: Duration.Input = "30 seconds"
 
 /** A listener of ours whose handler parks each connection in `accepted`; handshake failures go to `failures`. */
 export const testListener = (
