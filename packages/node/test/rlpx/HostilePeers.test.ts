@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Bytes, Rlp } from "@ethsync/core"
-import { type Duration, Effect, Queue, type Scope } from "effect"
+import { type Duration, Effect, Fiber, Queue, type Scope } from "effect"
+import { TestClock } from "effect/testing"
 import { connect, createServer, type Socket } from "node:net"
 import * as Connection from "../../src/rlpx/Connection.ts"
 import type { ConnectionError } from "../../src/rlpx/ConnectionError.ts"
@@ -279,6 +280,30 @@ describe("hostile peers against our listener", () => {
       expect(P2pMessage.decodeDisconnect(last.payload)).toBe(DisconnectReason.readTimeout)
       yield* closedByPeer(peer.socket)
       yield* stillServes(server)
+    }))
+})
+
+describe("liveness on the default durations, on Effect's clock", () => {
+  it.effect("pings at 15 s, and drops a peer silent for 30 s with a read timeout", () =>
+    Effect.gen(function*() {
+      /** Waits on real I/O (the sockets), bounded on the real clock. */
+      const live = <A, E>(effect: Effect.Effect<A, E>) => TestClock.withLive(bounded(effect))
+      const server = yield* testListener(nodeOptions({ timing: {} }))
+      const peer = yield* handshaken(server)
+      peer.socket.write(peer.hello())
+      const connection = yield* live(Queue.take(server.accepted))
+      const ending = yield* Effect.forkChild(connection.closed)
+      expect((yield* live(readMessage(peer.channel, peer.cipher))).code).toBe(P2pMessage.Code.hello)
+      yield* TestClock.adjust("14 seconds")
+      yield* TestClock.withLive(Effect.sleep("50 millis"))
+      expect((yield* connection.stats).out.get("p2p:2")).toBeUndefined()
+      yield* TestClock.adjust("1 second")
+      expect((yield* live(readMessage(peer.channel, peer.cipher))).code).toBe(P2pMessage.Code.ping)
+      yield* TestClock.adjust("14 seconds")
+      yield* TestClock.withLive(Effect.sleep("50 millis"))
+      expect(ending.pollUnsafe()).toBeUndefined()
+      yield* TestClock.adjust("1 second")
+      expect(yield* live(Fiber.join(ending))).toMatchObject({ _tag: "IdleTimeout", direction: "read", millis: 30_000 })
     }))
 })
 
