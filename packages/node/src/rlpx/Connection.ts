@@ -233,18 +233,19 @@ export const open = (
   let compressed = false
 
   /** Frames and writes one message (compressing it when the connection does). */
-  const write = (code: number, kind: string, payload: Uint8Array): Effect.Effect<void, ConnectionError> => {
-    if (payload.length > maxMessageSize) {
-      return Effect.fail(new MessageTooLarge({ direction: "out", size: payload.length, limit: maxMessageSize }))
-    }
-    const data = compressed ? Compression.compress(payload) : payload
-    if (data.length > maxMessageSize) {
-      return Effect.fail(new MessageTooLarge({ direction: "out", size: data.length, limit: maxMessageSize }))
-    }
-    count(statsOut, kind, data.length)
-    const frame = Bytes.concat([Rlp.encodeInteger(code), data])
-    return channel.write(() => cipher.seal(frame))
-  }
+  const write = (code: number, kind: string, payload: Uint8Array): Effect.Effect<void, ConnectionError> =>
+    Effect.suspend((): Effect.Effect<void, ConnectionError> => {
+      if (payload.length > maxMessageSize) {
+        return Effect.fail(new MessageTooLarge({ direction: "out", size: payload.length, limit: maxMessageSize }))
+      }
+      const data = compressed ? Compression.compress(payload) : payload
+      if (data.length > maxMessageSize) {
+        return Effect.fail(new MessageTooLarge({ direction: "out", size: data.length, limit: maxMessageSize }))
+      }
+      count(statsOut, kind, data.length)
+      const frame = Bytes.concat([Rlp.encodeInteger(code), data])
+      return channel.write(() => cipher.seal(frame))
+    })
 
   /** Sends a Disconnect if one is due for `error`, then closes the socket. */
   const hangUp = (error: ConnectionError): Effect.Effect<void> => {

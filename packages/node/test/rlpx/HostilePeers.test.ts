@@ -299,6 +299,7 @@ describe("liveness on the default durations, on Effect's clock", () => {
       expect((yield* connection.stats).out.get("p2p:2")).toBeUndefined()
       yield* TestClock.adjust("1 second")
       expect((yield* live(readMessage(peer.channel, peer.cipher))).code).toBe(P2pMessage.Code.ping)
+      expect((yield* connection.stats).out.get("p2p:2")).toEqual({ messages: 1, bytes: 1 })
       yield* TestClock.adjust("14 seconds")
       yield* TestClock.withLive(Effect.sleep("50 millis"))
       expect(ending.pollUnsafe()).toBeUndefined()
