@@ -44,14 +44,14 @@ const closedByPeer = (socket: Socket) =>
   }))
 
 /** A raw peer past a good handshake: it frames what it likes with the session's cipher. */
-const handshaken = (server: TestServer) =>
+const handshaken = (server: TestServer, p2pVersion = 4) =>
   Effect.gen(function*() {
     const { socket, channel } = yield* rawConnection(server.listener.port)
     const key = NodeKey.generate()
     const cipher = yield* Handshake.initiate(channel, key, server.enode.id, "plain")
     const frame = (code: number, payload: Uint8Array) => cipher.seal(Bytes.concat([Rlp.encodeInteger(code), payload]))
     const helloPayload = P2pMessage.encodeHello({
-      version: 4,
+      version: p2pVersion,
       clientId: "hostile",
       capabilities: [{ name: "test", version: 1 }],
       listenPort: 0,
@@ -230,6 +230,22 @@ describe("hostile peers against our listener", () => {
         size: Connection.maxMessageSize + 1
       })
       yield* closedByPeer(peer.socket)
+      yield* stillServes(server)
+    }))
+
+  it.live("at p2p version 5, a snappy block announcing over 10 MiB, or a corrupt one: refused, closed", () =>
+    Effect.gen(function*() {
+      const server = yield* testListener(nodeOptions({ p2pVersion: 5 }))
+      const announcing = Uint8Array.of(0x81, 0x80, 0x80, 0x05, 0x00) // the varint of 10 MiB + 1, then nothing
+      const cases = [[announcing, "MessageTooLarge"], [Uint8Array.of(0x0a, 0xff, 0xff), "ProtocolError"]] as const
+      for (const [block, tag] of cases) {
+        const peer = yield* handshaken(server, 5)
+        const hello = peer.hello()
+        peer.socket.write(Bytes.concat([hello, peer.frame(0x11, block)]))
+        const end = yield* nextEnd(server)
+        expect(end._tag).toBe(tag)
+        yield* closedByPeer(peer.socket)
+      }
       yield* stillServes(server)
     }))
 
