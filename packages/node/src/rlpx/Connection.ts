@@ -228,8 +228,11 @@ export const open = (
   remoteId: Uint8Array,
   options: Options
 ): Effect.Effect<Connection, ConnectionError, Scope.Scope> => {
+  /** Traffic from the peer, by message kind. */
   const statsIn = new Map<string, Traffic>()
+  /** Traffic to the peer, by message kind. */
   const statsOut = new Map<string, Traffic>()
+  /** Whether payloads after the hellos are snappy-compressed (decided by both hellos). */
   let compressed = false
 
   /** Frames and writes one message (compressing it when the connection does). */
@@ -262,6 +265,7 @@ export const open = (
   /** The payload of a received message, decompressed when the connection compresses. */
   const unpack = (raw: RawMessage) => compressed ? decompress(raw.payload) : Effect.succeed(raw.payload)
 
+  /** Sends our hello and reads theirs: their hello and the capabilities both speak. */
   const exchangeHellos = Effect.gen(function*() {
     const ours: P2pMessage.Hello = {
       version: options.p2pVersion ?? defaultP2pVersion,
@@ -293,7 +297,9 @@ export const open = (
   return Effect.gen(function*() {
     const { hello, shared } = yield* exchangeHellos.pipe(Effect.tapError(hangUp))
     const { pingInterval } = timing(options)
+    /** Why the connection ended, once it has. */
     const ended = yield* Deferred.make<ConnectionError>()
+    /** Subprotocol messages waiting for the application; failed with the end reason when the connection ends. */
     const inbox = yield* Queue.bounded<Message, ConnectionError>(inboxCapacity)
 
     /** Ends the connection once, for the first reason given. */
@@ -328,7 +334,9 @@ export const open = (
         }
       })
 
+    /** Reads and acts on the peer's messages until one ends the connection. */
     const readLoop = Effect.forever(Effect.flatMap(readRaw(channel, cipher), dispatch))
+    /** Pings the peer every interval. */
     const pingLoop = Effect.forever(
       Effect.andThen(Effect.sleep(pingInterval), write(P2pMessage.Code.ping, "p2p:2", P2pMessage.emptyList))
     )
@@ -339,6 +347,7 @@ export const open = (
     )
     yield* Effect.addFinalizer(() => finish(new Disconnected({ by: "us", reason: DisconnectReason.quitting })))
 
+    /** Sends a subprotocol message (see {@link Connection.send}). */
     const send = (capability: string, code: number, payload: Uint8Array): Effect.Effect<void, ConnectionError | SendRefused> =>
       Effect.suspend((): Effect.Effect<void, ConnectionError | SendRefused> => {
         if (Deferred.isDoneUnsafe(ended)) return Effect.flatMap(Deferred.await(ended), Effect.fail)

@@ -35,11 +35,17 @@ const lingerMillis = 1000
 /** Wraps a connected socket; `idle` bounds every wait for the peer's bytes or for it to take ours. */
 export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
   const idleMillis = Duration.toMillis(Duration.fromInputUnsafe(idle))
+  /** What has arrived and no read has taken yet, oldest first. */
   const chunks: Array<Uint8Array> = []
+  /** The total length of `chunks`. */
   let buffered = 0
+  /** The length the pending read waits for (0 when none waits), so that the socket is not paused short of it. */
   let wanted = 0
+  /** Why the socket can give no more bytes, once it cannot. */
   let failure: SocketFailure | undefined
+  /** Resumes the pending read when something arrives or the socket fails. */
   let wake: (() => void) | undefined
+  /** Wakes the pending read, if any. */
   const notify = () => {
     const waiting = wake
     wake = undefined

@@ -5,11 +5,16 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Queue, Scope } from "effect"
+import { Bytes } from "@ethsync/core"
+import { connect, createServer } from "node:net"
 import * as Connection from "../../src/rlpx/Connection.ts"
 import * as Dial from "../../src/rlpx/Dial.ts"
 import { DisconnectReason } from "../../src/rlpx/DisconnectReason.ts"
+import * as Ecies from "../../src/rlpx/Ecies.ts"
+import * as HandshakeMessage from "../../src/rlpx/HandshakeMessage.ts"
 import * as Listen from "../../src/rlpx/Listen.ts"
 import * as NodeKey from "../../src/rlpx/NodeKey.ts"
+import * as SocketChannel from "../../src/rlpx/SocketChannel.ts"
 import { bigMessageLimit, bounded, bytes, nodeOptions, parseEnode, patientTiming, testCapability, testListener, text } from "./Peers.ts"
 
 describe("RLPx between two of our nodes", () => {
@@ -36,6 +41,54 @@ describe("RLPx between two of our nodes", () => {
         expect(stats.in.get("test:0")).toEqual({ messages: 1, bytes: 6 })
       }))
   }
+
+  it.live("as a 2015 node needs: our dialler sends a plain 307-byte auth, our listener answers it with a plain ack", () =>
+    Effect.gen(function*() {
+      const key = NodeKey.generate()
+      const authBytes = yield* Deferred.make<Uint8Array>()
+      const rawServer = createServer((socket) => {
+        let received: Uint8Array = new Uint8Array(0)
+        socket.on("data", (chunk: Buffer) => {
+          received = Bytes.concat([received, chunk])
+          if (received.length >= HandshakeMessage.plainAuthSize) {
+            Deferred.doneUnsafe(authBytes, Exit.succeed(received))
+            socket.destroy()
+          }
+        })
+      })
+      yield* Effect.acquireRelease(
+        Effect.callback<void>((resume) => {
+          rawServer.listen(0, "127.0.0.1", () => resume(Effect.void))
+        }),
+        () => Effect.sync(() => rawServer.close())
+      )
+      const address = rawServer.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      yield* Effect.forkChild(Effect.exit(Dial.dial({ ...nodeOptions(), remote: { id: key.id, host: "127.0.0.1", port } })))
+      const auth = yield* bounded(Deferred.await(authBytes))
+      expect(auth.length).toBe(HandshakeMessage.plainAuthSize)
+      const body = Ecies.decrypt(key.secret, auth)
+      if (typeof body === "string") return yield* Effect.die(body)
+      expect(HandshakeMessage.readAuth(key, body, "plain")).toBeTypeOf("object")
+
+      const server = yield* testListener()
+      const socket = connect({ host: "127.0.0.1", port: server.listener.port })
+      yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+      const channel = SocketChannel.make(socket, "5 seconds")
+      const initiator = NodeKey.generate()
+      yield* channel.write(() =>
+        HandshakeMessage.makeAuth({
+          key: initiator,
+          ephemeral: NodeKey.generate(),
+          nonce: HandshakeMessage.makeNonce(),
+          remoteId: server.enode.id,
+          form: "plain"
+        })
+      )
+      const ack = Ecies.decrypt(initiator.secret, yield* bounded(channel.read(HandshakeMessage.plainAckSize)))
+      if (typeof ack === "string") return yield* Effect.die(ack)
+      expect(HandshakeMessage.readAck(ack, "plain")).toBeTypeOf("object")
+    }))
 
   it.live("messages sent at once after the hello arrive, in order", () =>
     Effect.gen(function*() {
