@@ -375,3 +375,14 @@ export const open = (
   })
 }
 
+/**
+ * Runs `handler` with the connection until either ends: a connection that ends interrupts the
+ * handler; a handler that returns ends the connection (Disconnect "requested" if still open).
+ */
+export const serve = <R>(
+  connection: Connection,
+  handler: (connection: Connection) => Effect.Effect<void, never, R>
+): Effect.Effect<void, never, R> =>
+  Effect.raceFirst(handler(connection), Effect.asVoid(connection.closed)).pipe(
+    Effect.andThen(connection.disconnect(DisconnectReason.requested))
+  )

@@ -11,7 +11,6 @@ import { Data, Duration, Effect, FiberSet, type Scope } from "effect"
 import { createServer, type Socket } from "node:net"
 import * as Connection from "./Connection.ts"
 import { type ConnectionError, HandshakeTimeout } from "./ConnectionError.ts"
-import { DisconnectReason } from "./DisconnectReason.ts"
 import * as Enode from "./Enode.ts"
 import * as Handshake from "./Handshake.ts"
 import * as SocketChannel from "./SocketChannel.ts"
@@ -88,9 +87,7 @@ export const listen = <R>(options: ListenOptions<R>): Effect.Effect<Listener, Li
           Effect.result
         )
         if (accepted._tag === "Failure") return yield* onHandshakeFailure(accepted.failure, channel.remoteAddress)
-        const connection = accepted.success
-        yield* Effect.raceFirst(options.handler(connection), Effect.asVoid(connection.closed))
-        yield* connection.disconnect(DisconnectReason.requested)
+        yield* Connection.serve(accepted.success, options.handler)
       })).pipe(Effect.catchDefect((defect) => Effect.logError("rlpx: a connection's fiber failed", defect)))
 
     server.on("connection", (socket) => {
