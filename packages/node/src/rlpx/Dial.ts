@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, type Scope } from "effect"
+import { Duration, Effect, Exit, type Scope } from "effect"
 import { connect } from "node:net"
 import * as Connection from "./Connection.ts"
 import { type ConnectionError, HandshakeTimeout, SocketFailure } from "./ConnectionError.ts"
@@ -22,34 +22,34 @@ export interface DialOptions extends Connection.Options {
   readonly handshake?: HandshakeMessage.Form
 }
 
-/** Dials a node and returns the connection once both hellos are exchanged. */
+/**
+ * Dials a node and returns the connection once both hellos are exchanged. The Scope keeps only
+ * a connection that opened: a failed dial has closed its socket before it returns.
+ */
 export const dial = (options: DialOptions): Effect.Effect<Connection.Connection, ConnectionError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const timing = Connection.timing(options)
-    const { socket, channel } = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const socket = connect({ host: options.remote.host, port: options.remote.port })
-        return { socket, channel: SocketChannel.make(socket, timing.idleTimeout) }
-      }),
-      ({ socket }) => Effect.sync(() => socket.destroy())
-    )
-    const connected = Effect.callback<void, SocketFailure>((resume) => {
-      const onConnect = () => resume(Effect.void)
-      const onError = (error: Error) => resume(Effect.fail(new SocketFailure({ reason: error.message })))
-      socket.once("connect", onConnect)
-      socket.once("error", onError)
-      return Effect.sync(() => {
-        socket.off("connect", onConnect)
-        socket.off("error", onError)
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const timing = Connection.timing(options)
+      const socket = connect({ host: options.remote.host, port: options.remote.port })
+      const channel = SocketChannel.make(socket, timing.idleTimeout)
+      const connected = Effect.callback<void, SocketFailure>((resume) => {
+        const onConnect = () => resume(Effect.void)
+        const onError = (error: Error) => resume(Effect.fail(new SocketFailure({ reason: error.message })))
+        socket.once("connect", onConnect)
+        socket.once("error", onError)
+        return Effect.sync(() => {
+          socket.off("connect", onConnect)
+          socket.off("error", onError)
+        })
       })
+      const millis = Duration.toMillis(Duration.fromInputUnsafe(timing.handshakeTimeout))
+      return yield* restore(Effect.gen(function*() {
+        yield* connected
+        const cipher = yield* Handshake.initiate(channel, options.key, options.remote.id, options.handshake ?? "plain")
+        return yield* Connection.open(channel, cipher, options.remote.id, options)
+      })).pipe(
+        Effect.timeoutOrElse({ duration: millis, orElse: () => Effect.fail(new HandshakeTimeout({ millis })) }),
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => socket.destroy()))
+      )
     })
-    const millis = Duration.toMillis(Duration.fromInputUnsafe(timing.handshakeTimeout))
-    return yield* Effect.gen(function*() {
-      yield* connected
-      const cipher = yield* Handshake.initiate(channel, options.key, options.remote.id, options.handshake ?? "plain")
-      return yield* Connection.open(channel, cipher, options.remote.id, options)
-    }).pipe(
-      Effect.timeoutOrElse({ duration: millis, orElse: () => Effect.fail(new HandshakeTimeout({ millis })) }),
-      Effect.onError(() => Effect.sync(() => socket.destroy()))
-    )
-  })
+  )

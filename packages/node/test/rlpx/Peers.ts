@@ -22,9 +22,10 @@ export const fastTiming: Connection.Timing = {
 
 /**
  * Durations for tests that seal or open 10 MiB messages: both ends share one process, whose
- * event loop such work blocks for seconds on a busy machine, so short idle limits would fire.
+ * event loop such work blocks for seconds on a busy machine, so short limits would fire (a
+ * timer that fell due during the block runs before the bytes that arrived meanwhile are read).
  */
-export const patientTiming: Connection.Timing = { ...fastTiming, idleTimeout: "30 seconds" }
+export const patientTiming: Connection.Timing = { ...fastTiming, handshakeTimeout: "30 seconds", idleTimeout: "30 seconds" }
 
 /** Options for one of our nodes: a fresh key, the test capability, short durations. */
 export const nodeOptions = (overrides: Partial<Connection.Options> = {}): Connection.Options => ({
