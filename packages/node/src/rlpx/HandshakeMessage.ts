@@ -132,19 +132,32 @@ const eip8Fields = (body: Uint8Array, sizes: ReadonlyArray<number>): Array<Uint8
   return fields
 }
 
+/** Where the fields of a plain body lie, and its size. */
+interface PlainLayout {
+  /** The body's size in bytes. */
+  readonly size: number
+  /** Each field's [start, end) offsets, in the order of the EIP-8 list. */
+  readonly spans: ReadonlyArray<readonly [number, number]>
+}
+
+/** A plain auth body: signature, (hash of the ephemeral key), initiator id, nonce, (token flag). */
+const plainAuth: PlainLayout = { size: 194, spans: [[0, 65], [97, 161], [161, 193]] }
+
+/** A plain ack body: ephemeral key, nonce, (token flag). */
+const plainAck: PlainLayout = { size: 97, spans: [[0, 64], [64, 96]] }
+
+/** The fields of a body in either form; a string says what is wrong with it. */
+const fieldsOf = (body: Uint8Array, form: Form, layout: PlainLayout, what: string): Array<Uint8Array> | string => {
+  if (form === "eip8") return eip8Fields(body, layout.spans.map(([start, end]) => end - start))
+  if (body.length !== layout.size) return `a plain ${what} body has ${layout.size} bytes, not ${body.length}`
+  return layout.spans.map(([start, end]) => body.subarray(start, end))
+}
+
 /** Reads a decrypted auth body; a string says what is wrong with it. */
 export const readAuth = (key: NodeKey.NodeKey, body: Uint8Array, form: Form): Auth | string => {
-  let signature: Uint8Array, initiatorId: Uint8Array, nonce: Uint8Array
-  if (form === "plain") {
-    if (body.length !== 194) return `a plain auth body has 194 bytes, not ${body.length}`
-    signature = body.subarray(0, 65)
-    initiatorId = body.subarray(97, 161)
-    nonce = body.subarray(161, 193)
-  } else {
-    const fields = eip8Fields(body, [65, 64, 32])
-    if (typeof fields === "string") return fields
-    ;[signature, initiatorId, nonce] = fields as [Uint8Array, Uint8Array, Uint8Array]
-  }
+  const fields = fieldsOf(body, form, plainAuth, "auth")
+  if (typeof fields === "string") return fields
+  const [signature, initiatorId, nonce] = fields as [Uint8Array, Uint8Array, Uint8Array]
   if (!NodeKey.isValidId(initiatorId)) return "the initiator id is not a secp256k1 public key"
   const ephemeralId = NodeKey.recover(signature, signedValue(NodeKey.sharedSecret(key.secret, initiatorId), nonce))
   if (ephemeralId === undefined) return "the auth signature is invalid"
@@ -156,16 +169,9 @@ export const readAuth = (key: NodeKey.NodeKey, body: Uint8Array, form: Form): Au
 
 /** Reads a decrypted ack body; a string says what is wrong with it. */
 export const readAck = (body: Uint8Array, form: Form): Ack | string => {
-  let ephemeralId: Uint8Array, nonce: Uint8Array
-  if (form === "plain") {
-    if (body.length !== 97) return `a plain ack body has 97 bytes, not ${body.length}`
-    ephemeralId = body.subarray(0, 64)
-    nonce = body.subarray(64, 96)
-  } else {
-    const fields = eip8Fields(body, [64, 32])
-    if (typeof fields === "string") return fields
-    ;[ephemeralId, nonce] = fields as [Uint8Array, Uint8Array]
-  }
+  const fields = fieldsOf(body, form, plainAck, "ack")
+  if (typeof fields === "string") return fields
+  const [ephemeralId, nonce] = fields as [Uint8Array, Uint8Array]
   if (!NodeKey.isValidId(ephemeralId)) return "the ephemeral key is not a secp256k1 public key"
   return { ephemeralId: Uint8Array.from(ephemeralId), nonce: Uint8Array.from(nonce) }
 }

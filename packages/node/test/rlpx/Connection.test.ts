@@ -4,7 +4,7 @@
  * Disconnect reasons, and scopes that close connections and interrupt handlers.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Queue, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Queue, Scope, Stream } from "effect"
 import { Bytes } from "@ethsync/core"
 import { connect, createServer } from "node:net"
 import * as Connection from "../../src/rlpx/Connection.ts"
@@ -90,20 +90,21 @@ describe("RLPx between two of our nodes", () => {
       expect(HandshakeMessage.readAck(ack, "plain")).toBeTypeOf("object")
     }))
 
-  it.live("messages sent at once after the hello arrive, in order", () =>
+  it.live("messages sent at once after the hello arrive, in order, as a stream that fails with the end", () =>
     Effect.gen(function*() {
-      const received = yield* Queue.unbounded<string>()
       const server = yield* Listen.listen({
         ...nodeOptions(),
         handler: (connection) =>
           Effect.forEach([1, 2, 3], (n) => connection.send("test", 1, bytes(`early ${n}`))).pipe(
-            Effect.andThen(Effect.never),
+            Effect.andThen(connection.disconnect(DisconnectReason.requested)),
             Effect.ignore
           )
       })
       const connection = yield* Dial.dial({ ...nodeOptions(), remote: parseEnode(server.enode) })
-      for (let i = 0; i < 3; i++) yield* Queue.offer(received, text((yield* bounded(connection.receive)).payload))
-      expect(yield* Queue.clear(received)).toEqual(["early 1", "early 2", "early 3"])
+      const texts: Array<string> = []
+      const end = yield* bounded(Effect.flip(Stream.runForEach(connection.messages, (m) => Effect.sync(() => texts.push(text(m.payload))))))
+      expect(texts).toEqual(["early 1", "early 2", "early 3"])
+      expect(end).toMatchObject({ _tag: "Disconnected", by: "peer", reason: DisconnectReason.requested })
     }))
 
   it.live("a 10 MiB message passes; 10 MiB + 1 is refused and the connection stays open", () =>
