@@ -1,0 +1,177 @@
+/**
+ * The eth/60-61 protocol handler, one per connection: the Status exchange within a deadline and
+ * its check, then the peer joins the network registry, the downloader and the node's sessions
+ * for as long as the connection lasts; its answers go to the downloader, its requests are served
+ * from the ChainStore, its announcements update its head. A peer that breaks the protocol is
+ * disconnected with go-ethereum 1.0's reason and a logged explanation. Nothing a peer sends can
+ * make it throw: every message is decoded strictly first.
+ *
+ * @since 0.2.0
+ */
+import { ChainStore, type Downloader, type Hash, Hex, type Network, type PeerHandle } from "@ethsync/core"
+import { Duration, Effect, Result } from "effect"
+import * as EthMessage from "../eth/EthMessage.ts"
+import type { EthVersion } from "../eth/EthVersion.ts"
+import * as Serving from "../eth/Serving.ts"
+import * as StatusCheck from "../eth/StatusCheck.ts"
+import type * as Connection from "../rlpx/Connection.ts"
+import { DisconnectReason, describeReason } from "../rlpx/DisconnectReason.ts"
+import * as EthSessions from "./EthSessions.ts"
+import * as PeerFault from "./PeerFault.ts"
+
+/** What a handler works with: the node's chain, network, downloader and sessions. */
+export interface Options {
+  /** The chain we announce in our Status and serve from. */
+  readonly store: ChainStore["Service"]
+  /** The network registry the peer joins. */
+  readonly registry: Network.Registry
+  /** The downloader the peer is registered with and its answers delivered to. */
+  readonly downloader: Downloader.Shape
+  /** The node's sessions, for announcements. */
+  readonly sessions: EthSessions.EthSessions
+  /** Our network id (1 for mainnet). */
+  readonly networkId: number
+  /** Hashes asked for per GetBlockHashes (the downloader's maxHashFetch). */
+  readonly maxHashFetch: number
+  /** How long the peer has to send its Status. */
+  readonly statusTimeout: Duration.Input
+  /** Told of each peer refused before it joined the registry (those after are in its drops), and why. */
+  readonly onRefused: (peer: string, reason: string) => Effect.Effect<void>
+}
+
+/** A peer's id: its node id in hex, as in its enode URL. */
+export const peerId = (connection: Connection.Connection): string => Hex.fromBytes(connection.remoteId).slice(2)
+
+/** The downloader's view of the peer: requests become GetBlockHashes and GetBlocks messages. */
+const handle = (session: EthSessions.Session, head: Hash.Hash, maxHashFetch: number): PeerHandle => ({
+  id: session.id,
+  head,
+  requestHashes: (from) => session.send(EthMessage.GetBlockHashes({ hash: from, max: maxHashFetch })),
+  requestBlocks: (hashes) => session.send(EthMessage.GetBlocks({ hashes }))
+})
+
+/** The words of how the connection ended, or that the node is closing it if it has not ended yet. */
+const endOf = (connection: Connection.Connection): Effect.Effect<string> =>
+  Effect.timeoutOrElse(Effect.map(connection.closed, (error) => error.message), {
+    duration: "100 millis",
+    orElse: () => Effect.succeed("the node closed the connection")
+  })
+
+/** The handler for a node's connections: runs until the connection ends or the peer is disconnected. */
+export const make = (options: Options) => (connection: Connection.Connection): Effect.Effect<void> => {
+  const id = peerId(connection)
+  const { store, registry, downloader, sessions } = options
+  const statusMillis = Duration.toMillis(Duration.fromInputUnsafe(options.statusTimeout))
+
+  /** Disconnects a peer that has not joined, logging why. */
+  const refuse = (fault: PeerFault.PeerFault) => {
+    const reason = PeerFault.disconnectReason(fault)
+    return Effect.andThen(
+      Effect.logInfo(`eth: refused: ${fault.message} (${describeReason(reason)})`),
+      Effect.andThen(options.onRefused(id, fault.message), connection.disconnect(reason))
+    )
+  }
+
+  /** Our Status and the peer's, checked: the peer's Status, or why it is refused. */
+  const exchangeStatus = (version: EthVersion) =>
+    Effect.gen(function*() {
+      const head = yield* store.head
+      const ours = EthMessage.Status({
+        protocolVersion: version,
+        networkId: options.networkId,
+        td: head.td,
+        bestHash: head.block.hash,
+        genesisHash: store.genesis.hash
+      })
+      yield* EthSessions.sendOver(connection, id)(ours)
+      const first = yield* Effect.timeoutOrElse(connection.receive, {
+        duration: statusMillis,
+        orElse: () => Effect.fail(new PeerFault.NoStatus({ millis: statusMillis }))
+      })
+      const decoded = EthMessage.decode(version, first.code, first.payload)
+      if (Result.isFailure(decoded)) return yield* PeerFault.badStatus(decoded.failure)
+      if (decoded.success._tag !== "Status") {
+        return yield* new PeerFault.BadStatus({ reason: `${decoded.success._tag} came before the Status` })
+      }
+      const checked = StatusCheck.check(ours, decoded.success)
+      return Result.isFailure(checked) ? yield* PeerFault.badStatus(checked.failure) : checked.success
+    })
+
+  /** Acts on one message of a peer that has joined; fails with the fault that must disconnect it. */
+  const dispatch = (session: EthSessions.Session, message: EthMessage.EthMessage): Effect.Effect<void, PeerFault.PeerFault> => {
+    switch (message._tag) {
+      case "Status":
+        return Effect.fail(new PeerFault.SecondStatus())
+      case "BlockHashes":
+        return Effect.ignore(downloader.deliverHashes(id, message.hashes))
+      case "Blocks":
+        return Effect.ignore(downloader.deliverBlocks(id, message.blocks))
+      case "GetBlockHashes":
+      case "GetBlockHashesFromNumber":
+      case "GetBlocks":
+        return Serving.answer(message).pipe(
+          Effect.provideService(ChainStore, store),
+          Effect.flatMap(({ code, payload }) => connection.send("eth", code, payload)),
+          Effect.catchTag("StoreError", (error) => Effect.logWarning(`eth: cannot answer ${message._tag}: ${error.message}`)),
+          Effect.ignore
+        )
+      case "NewBlock":
+        session.learn(message.block.hash)
+        return registry.announce(id, message.block.hash, message.td, message.block)
+      case "NewBlockHashes": {
+        const last = message.hashes[message.hashes.length - 1]
+        if (last === undefined) return Effect.void
+        for (const hash of message.hashes) session.learn(hash)
+        return Effect.flatMap(registry.peers, (peers) => {
+          const peer = peers.find((p) => p.id === id)
+          return peer === undefined ? Effect.void : registry.announce(id, last, peer.td, undefined)
+        })
+      }
+      case "Transactions":
+        return Effect.void
+    }
+  }
+
+  /** The peer's session from its Status on: joined, registered, reading messages until it ends. */
+  const joined = (version: EthVersion, status: EthMessage.Status) =>
+    Effect.gen(function*() {
+      const session = EthSessions.session(connection, id, version)
+      if (!(yield* sessions.add(session))) return yield* refuse(new PeerFault.AlreadyConnected())
+      yield* Effect.addFinalizer(() => sessions.remove(session))
+      /** The Disconnect reason for the next disconnect through the registry (a downloader's drop: useless peer). */
+      let disconnectReason: DisconnectReason = DisconnectReason.uselessPeer
+      const close = (reason: string) =>
+        Effect.andThen(
+          Effect.logInfo(`eth: disconnected: ${reason} (${describeReason(disconnectReason)})`),
+          connection.disconnect(disconnectReason)
+        )
+      yield* registry.join({ id, version, head: status.bestHash, td: status.td }, close)
+      yield* Effect.addFinalizer(() => Effect.flatMap(endOf(connection), (reason) => registry.leave(id, reason)))
+      session.learn(status.bestHash)
+      const registered = yield* Effect.result(downloader.registerPeer(handle(session, status.bestHash, options.maxHashFetch)))
+      if (Result.isFailure(registered)) return yield* registry.disconnect(id, registered.failure.message)
+      yield* Effect.addFinalizer(() => Effect.ignore(downloader.unregisterPeer(id)))
+      yield* Effect.logDebug(`eth: joined on eth/${version}`)
+      const ended = yield* Effect.flip(Effect.forever(Effect.gen(function*() {
+        const message = yield* connection.receive
+        const decoded = EthMessage.decode(version, message.code, message.payload)
+        if (Result.isFailure(decoded)) return yield* new PeerFault.BadMessage({ error: decoded.failure })
+        yield* dispatch(session, decoded.success)
+      })))
+      if (!PeerFault.isPeerFault(ended)) return yield* Effect.logDebug(`eth: ended: ${ended.message}`)
+      disconnectReason = PeerFault.disconnectReason(ended)
+      yield* registry.disconnect(id, ended.message)
+    }).pipe(Effect.scoped)
+
+  return Effect.gen(function*() {
+    const eth = connection.capabilities.find((capability) => capability.name === "eth")
+    if (eth === undefined || (eth.version !== 60 && eth.version !== 61)) return yield* refuse(new PeerFault.NoSharedVersion())
+    const status = yield* Effect.result(exchangeStatus(eth.version))
+    if (Result.isSuccess(status)) return yield* joined(eth.version, status.success)
+    const error = status.failure
+    return yield* PeerFault.isPeerFault(error) ? refuse(error) : Effect.logDebug(`eth: ended before the Status: ${error.message}`)
+  }).pipe(
+    Effect.catchDefect((defect) => Effect.logError("eth: the handler failed", defect)),
+    Effect.annotateLogs({ peer: id.slice(0, 16) })
+  )
+}

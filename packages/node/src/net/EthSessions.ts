@@ -1,0 +1,83 @@
+/**
+ * The eth sessions of a node: one per peer whose Status we accepted, with how to send it a
+ * message and which blocks it already has (it announced them to us, or we sent them), so an
+ * announcement never goes back to where it came from.
+ *
+ * @since 0.2.0
+ */
+import { Hash, PeerTransportError } from "@ethsync/core"
+import { Effect } from "effect"
+import * as EthMessage from "../eth/EthMessage.ts"
+import type { EthVersion } from "../eth/EthVersion.ts"
+import type * as Connection from "../rlpx/Connection.ts"
+
+/** Blocks remembered per peer as known to it, as go-ethereum 1.0 keeps (oldest forgotten first). */
+export const maxKnownBlocks = 1024
+
+/** One peer's eth session. */
+export interface Session {
+  /** The peer's id (its node id in hex). */
+  readonly id: string
+  /** The eth version spoken with it. */
+  readonly version: EthVersion
+  /** Sends it a message; a failed send is a PeerTransportError. */
+  readonly send: (message: EthMessage.EthMessage) => Effect.Effect<void, PeerTransportError>
+  /** Whether the peer has the block (it announced it, or we sent it). */
+  readonly knows: (hash: Hash.Hash) => boolean
+  /** Records that the peer has the block. */
+  readonly learn: (hash: Hash.Hash) => void
+}
+
+/** Sends an eth message over a connection; any failure is a PeerTransportError for `id`. */
+export const sendOver = (connection: Connection.Connection, id: string) =>
+(message: EthMessage.EthMessage): Effect.Effect<void, PeerTransportError> => {
+  const { code, payload } = EthMessage.encode(message)
+  return Effect.mapError(connection.send("eth", code, payload), (error) => new PeerTransportError({ peer: id, reason: error.message }))
+}
+
+/** A session for a peer on `connection`. */
+export const session = (connection: Connection.Connection, id: string, version: EthVersion): Session => {
+  /** Blocks the peer has, by hash key, oldest first. */
+  const known = new Set<string>()
+  return {
+    id,
+    version,
+    send: sendOver(connection, id),
+    knows: (hash) => known.has(Hash.key(hash)),
+    learn: (hash) => {
+      const key = Hash.key(hash)
+      known.delete(key)
+      known.add(key)
+      if (known.size > maxKnownBlocks) known.delete(known.values().next().value!)
+    }
+  }
+}
+
+/** The sessions of a node. */
+export interface EthSessions {
+  /** Adds a session; false when a session with its id exists (the same node connected twice). */
+  readonly add: (session: Session) => Effect.Effect<boolean>
+  /** Removes the session with this id, if it is the one given. */
+  readonly remove: (session: Session) => Effect.Effect<void>
+  /** The sessions, in the order they were added. */
+  readonly all: Effect.Effect<ReadonlyArray<Session>>
+}
+
+/** An empty table of sessions. */
+export const make = (): EthSessions => {
+  /** Sessions by peer id. */
+  const sessions = new Map<string, Session>()
+  return {
+    add: (session) =>
+      Effect.sync(() => {
+        if (sessions.has(session.id)) return false
+        sessions.set(session.id, session)
+        return true
+      }),
+    remove: (session) =>
+      Effect.sync(() => {
+        if (sessions.get(session.id) === session) sessions.delete(session.id)
+      }),
+    all: Effect.sync(() => Array.from(sessions.values()))
+  }
+}

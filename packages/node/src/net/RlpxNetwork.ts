@@ -1,0 +1,171 @@
+/**
+ * The node's RLPx network: a listener (127.0.0.1 by default, port 0 for a free one) and a dialler
+ * per `--peer` and static node (redialled with backoff when the connection drops or cannot be
+ * made), each connection running the eth protocol handler. The network registry and the
+ * downloader built on it come in from the caller, so nothing is tied in a knot: the registry
+ * first, the downloader on it, then this network with both. Inbound connections beyond
+ * `maxPeers` are refused with "too many peers"; the nodes we dial are ours to choose and always
+ * dialled.
+ *
+ * @since 0.2.0
+ */
+import { type ChainStore, type Downloader, Hex, type Network } from "@ethsync/core"
+import { Duration, Effect, type Scope } from "effect"
+import * as EthVersion from "../eth/EthVersion.ts"
+import * as Connection from "../rlpx/Connection.ts"
+import { dial } from "../rlpx/Dial.ts"
+import { DisconnectReason } from "../rlpx/DisconnectReason.ts"
+import * as Enode from "../rlpx/Enode.ts"
+import type * as HandshakeMessage from "../rlpx/HandshakeMessage.ts"
+import { defaultHost, listen, type ListenFailed } from "../rlpx/Listen.ts"
+import type * as NodeKey from "../rlpx/NodeKey.ts"
+import * as EthHandler from "./EthHandler.ts"
+import * as EthSessions from "./EthSessions.ts"
+
+/** Durations of the network; tests shrink them. */
+export interface Timing {
+  /** The RLPx handshake, ping and idle limits. */
+  readonly rlpx: Connection.Timing
+  /** How long a peer has to send its Status (go-ethereum: 5 s). */
+  readonly statusTimeout: Duration.Input
+  /** The first wait before redialling a node; doubled after each quick failure. */
+  readonly redialMin: Duration.Input
+  /** The longest wait before redialling a node; a connection that lasted this long resets the wait. */
+  readonly redialMax: Duration.Input
+}
+
+/** go-ethereum's durations; redials from 1 s up to 30 s. */
+export const defaultTiming: Timing = {
+  rlpx: Connection.defaultTiming,
+  statusTimeout: "5 seconds",
+  redialMin: "1 second",
+  redialMax: "30 seconds"
+}
+
+/** What the network is made of. */
+export interface Options {
+  /** Our node key. */
+  readonly key: NodeKey.NodeKey
+  /** Our client id in the hello. */
+  readonly clientId: string
+  /** The address to listen on (default 127.0.0.1). */
+  readonly host?: string | undefined
+  /** The port to listen on (default 0: a free one). */
+  readonly port?: number | undefined
+  /** The nodes to dial and keep connected to (`--peer` and static nodes). */
+  readonly peers: ReadonlyArray<Enode.Enode>
+  /** Most connections; inbound ones beyond it are refused. */
+  readonly maxPeers: number
+  /** Our network id (1 for mainnet). */
+  readonly networkId: number
+  /** The eth versions we offer, highest first (default both, 61 and 60). */
+  readonly versions: ReadonlyArray<EthVersion.EthVersion>
+  /** The form of the auth we send when dialling (default plain, the one a 2015 node reads). */
+  readonly handshake?: HandshakeMessage.Form | undefined
+  /** Durations. */
+  readonly timing: Timing
+  /** The chain served and synced into. */
+  readonly store: ChainStore["Service"]
+  /** The registry the downloader was built on. */
+  readonly registry: Network.Registry
+  /** The downloader peers are registered with. */
+  readonly downloader: Downloader.Shape
+  /** Hashes asked for per GetBlockHashes (the downloader's maxHashFetch). */
+  readonly maxHashFetch: number
+}
+
+/** The running network. */
+export interface RlpxNetwork {
+  /** Our enode URL at the listening address. */
+  readonly enode: string
+  /** The port listened on. */
+  readonly port: number
+  /** The eth sessions, for announcements. */
+  readonly sessions: EthSessions.EthSessions
+  /** The peers we disconnected, each once with the first reason: refused at their Status, or dropped later. */
+  readonly drops: Effect.Effect<ReadonlyArray<Network.Drop>>
+  /** Connections open now, inbound and outbound. */
+  readonly connections: Effect.Effect<number>
+}
+
+/** The capabilities offered for `versions`. */
+const capabilities = (versions: ReadonlyArray<EthVersion.EthVersion>) =>
+  versions.map((version) => ({ name: "eth", version, length: EthVersion.codeCount(version) }))
+
+/** Listens, dials, and runs the eth handler on every connection until the scope closes. */
+export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed, Scope.Scope> =>
+  Effect.gen(function*() {
+    const sessions = EthSessions.make()
+    /** Peers refused before they joined the registry, first reason only. */
+    const refused = new Map<string, string>()
+    /** Connections open now. */
+    let open = 0
+    const handler = EthHandler.make({
+      store: options.store,
+      registry: options.registry,
+      downloader: options.downloader,
+      sessions,
+      networkId: options.networkId,
+      maxHashFetch: options.maxHashFetch,
+      statusTimeout: options.timing.statusTimeout,
+      onRefused: (peer, reason) => Effect.sync(() => void (refused.has(peer) || refused.set(peer, reason)))
+    })
+    /** The handler, counting the connection while it runs; an inbound one beyond maxPeers is refused. */
+    const counted = (inbound: boolean) => (connection: Connection.Connection): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (inbound && open >= options.maxPeers) {
+          return Effect.andThen(
+            Effect.logDebug(`rlpx: refused ${connection.remoteAddress}: ${options.maxPeers} peers already`),
+            connection.disconnect(DisconnectReason.tooManyPeers)
+          )
+        }
+        open++
+        return Effect.ensuring(handler(connection), Effect.sync(() => void open--))
+      })
+    const connectionOptions: Connection.Options = {
+      key: options.key,
+      clientId: options.clientId,
+      capabilities: capabilities(options.versions),
+      timing: options.timing.rlpx
+    }
+    const listener = yield* listen({
+      ...connectionOptions,
+      host: options.host ?? defaultHost,
+      port: options.port ?? 0,
+      handler: counted(true)
+    })
+    const redialMin = Duration.toMillis(Duration.fromInputUnsafe(options.timing.redialMin))
+    const redialMax = Duration.toMillis(Duration.fromInputUnsafe(options.timing.redialMax))
+
+    /** Dials `enode` again and again: at once, then after each connection ends, with backoff. */
+    const keepDialling = (enode: Enode.Enode) => {
+      const id = Hex.fromBytes(enode.id).slice(2)
+      const once = Effect.scoped(Effect.gen(function*() {
+        if ((yield* sessions.all).some((session) => session.id === id)) return
+        const connection = yield* dial({ ...connectionOptions, listenPort: listener.port, remote: enode, handshake: options.handshake ?? "plain" })
+        yield* Connection.serve(connection, counted(false))
+      })).pipe(
+        Effect.catch((error) => Effect.logDebug(`rlpx: dialling ${Enode.format(enode)} failed: ${error.message}`))
+      )
+      return Effect.gen(function*() {
+        let wait = redialMin
+        while (true) {
+          const [took] = yield* Effect.timed(once)
+          wait = Duration.toMillis(took) >= redialMax ? redialMin : Math.min(wait * 2, redialMax)
+          yield* Effect.sleep(wait)
+        }
+      })
+    }
+    for (const enode of options.peers) yield* Effect.forkScoped(keepDialling(enode))
+
+    return {
+      enode: listener.enode,
+      port: listener.port,
+      sessions,
+      drops: Effect.map(options.registry.drops, (dropped) => [
+        ...Array.from(refused, ([peer, reason]) => ({ peer, reason })),
+        ...dropped.filter((drop) => !refused.has(drop.peer))
+      ]),
+      connections: Effect.sync(() => open)
+    }
+  })

@@ -1,0 +1,132 @@
+/**
+ * The node's sync loop, as go-ethereum's eth/sync.go runs it: synchronise with the connected peer
+ * of the highest TD when a 5th peer connects, every 10 s, and at once when a peer announces a
+ * block heavier than our head; one sync at a time, and our new head announced after each. A
+ * sync that moved the head or cost a peer its connection is followed at once by another if some
+ * peer is still ahead, so a sync from several peers does not wait for the timer between peers.
+ *
+ * @since 0.2.0
+ */
+import { type ChainStore, type Downloader, type Head, type Network, type StoreError } from "@ethsync/core"
+import { Data, Duration, Effect, Queue, type Scope, Stream } from "effect"
+import type { HeadAnnouncer } from "./HeadAnnouncer.ts"
+
+/** When to sync. */
+export interface Options {
+  /** The downloader that syncs. */
+  readonly downloader: Downloader.Shape
+  /** The chain synced into. */
+  readonly store: ChainStore["Service"]
+  /** The connected peers. */
+  readonly network: Network.Shape
+  /** Announces our head after each sync. */
+  readonly announcer: HeadAnnouncer
+  /** A sync is tried this often regardless (go-ethereum: 10 s). */
+  readonly interval: Duration.Input
+  /** A sync is tried when this many peers are connected as one more connects (go-ethereum: 5). */
+  readonly minPeers: number
+  /** Also try a sync as soon as any peer has said Status (for `ethsync sync`). */
+  readonly onFirstPeer: boolean
+  /** `untilSynced` gives up after this long without a connected peer. */
+  readonly peerlessLimit: Duration.Input
+}
+
+/** No peer stayed connected long enough to sync from: the node cannot tell whether it is synced. */
+export class NoPeerConnected extends Data.TaggedError("NoPeerConnected")<{
+  /** How long no peer was connected. */
+  readonly millis: number
+  /** The peers we disconnected meanwhile, and why. */
+  readonly drops: ReadonlyArray<Network.Drop>
+}> {
+  override get message() {
+    const drops = this.drops.map((drop) => `${drop.peer.slice(0, 16)}: ${drop.reason}`).join("; ")
+    return `no peer connected for ${this.millis} ms${drops === "" ? "" : ` (dropped: ${drops})`}`
+  }
+}
+
+/** The running loop. */
+export interface SyncScheduler {
+  /** Asks for a sync with the best peer now (after the running one, if any). */
+  readonly trigger: Effect.Effect<void>
+  /** The connected peers ahead of us: a higher TD than our head and a head block we do not have. */
+  readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, StoreError>
+  /**
+   * Waits until at least one peer is connected, none is ahead and no sync runs; returns our head
+   * then. Fails with NoPeerConnected when no peer is connected for `peerlessLimit`.
+   */
+  readonly untilSynced: Effect.Effect<Head, NoPeerConnected | StoreError>
+}
+
+/** How often `untilSynced` looks. */
+const checkMillis = 100
+
+/** Starts the loop; it runs until the scope closes. */
+export const start = (options: Options): Effect.Effect<SyncScheduler, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { downloader, store, network, announcer } = options
+    /** Pending requests for a sync; many collapse into one. */
+    const wake = yield* Queue.sliding<void>(1)
+    const trigger = Effect.asVoid(Queue.offer(wake, undefined))
+
+    const ahead = Effect.gen(function*() {
+      const head = yield* store.head
+      const peers = yield* network.peers
+      const out: Array<Network.Connected> = []
+      for (const peer of peers) if (peer.td > head.td && !(yield* store.has(peer.head))) out.push(peer)
+      return out
+    })
+
+    /** One sync with the best peer ahead of us, if any; whether another should follow at once. */
+    const syncBest = Effect.gen(function*() {
+      const candidates = yield* ahead
+      const best = candidates.reduce<Network.Connected | undefined>((a, b) => a === undefined || b.td > a.td ? b : a, undefined)
+      if (best === undefined) return false
+      const before = yield* store.head
+      const error = yield* downloader.synchroniseOrDrop(best.id, best.head)
+      if (error !== undefined) yield* Effect.logInfo(`sync ended: ${error.message}`).pipe(Effect.annotateLogs({ peer: best.id.slice(0, 16) }))
+      yield* announcer.announceIfMoved
+      const after = yield* store.head
+      const dropped = !(yield* network.peers).some((peer) => peer.id === best.id)
+      return after.td > before.td || dropped
+    })
+
+    const events = yield* network.events
+    yield* Effect.forkScoped(Stream.runForEach(events, (event) => {
+      switch (event._tag) {
+        case "Connected":
+          return Effect.flatMap(network.peers, (peers) => options.onFirstPeer || peers.length >= options.minPeers ? trigger : Effect.void)
+        case "NewHead":
+          if (event.block === undefined) return Effect.void
+          return Effect.flatMap(Effect.orElseSucceed(store.head, () => undefined), (head) =>
+            head !== undefined && event.peer.td > head.td ? trigger : Effect.void)
+        case "Disconnected":
+          return Effect.void
+      }
+    }))
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.interval), trigger)))
+    yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+      yield* Queue.take(wake)
+      const again = yield* syncBest.pipe(
+        Effect.catchTag("StoreError", (error) => Effect.as(Effect.logError(`sync loop: ${error.message}`), false))
+      )
+      if (again) yield* trigger
+    })))
+
+    const untilSynced = Effect.gen(function*() {
+      const limit = Duration.toMillis(Duration.fromInputUnsafe(options.peerlessLimit))
+      let peerless = 0
+      while (true) {
+        const peers = yield* network.peers
+        if (peers.length === 0) {
+          peerless += checkMillis
+          if (peerless >= limit) return yield* new NoPeerConnected({ millis: limit, drops: yield* network.drops })
+        } else {
+          peerless = 0
+          if (!(yield* downloader.synchronising) && (yield* ahead).length === 0) return yield* store.head
+        }
+        yield* Effect.sleep(checkMillis)
+      }
+    })
+
+    return { trigger, ahead, untilSynced }
+  })
