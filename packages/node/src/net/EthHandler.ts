@@ -15,6 +15,7 @@ import type { EthVersion } from "../eth/EthVersion.ts"
 import * as Serving from "../eth/Serving.ts"
 import * as StatusCheck from "../eth/StatusCheck.ts"
 import type * as Connection from "../rlpx/Connection.ts"
+import { disconnectReasonFor } from "../rlpx/ConnectionError.ts"
 import { DisconnectReason, describeReason } from "../rlpx/DisconnectReason.ts"
 import * as EthSessions from "./EthSessions.ts"
 import * as PeerFault from "./PeerFault.ts"
@@ -158,9 +159,13 @@ export const make = (options: Options) => (connection: Connection.Connection): E
         if (Result.isFailure(decoded)) return yield* new PeerFault.BadMessage({ error: decoded.failure })
         yield* dispatch(session, decoded.success)
       })))
-      if (!PeerFault.isPeerFault(ended)) return yield* Effect.logDebug(`eth: ended: ${ended.message}`)
-      disconnectReason = PeerFault.disconnectReason(ended)
-      yield* registry.disconnect(id, ended.message)
+      if (PeerFault.isPeerFault(ended)) {
+        disconnectReason = PeerFault.disconnectReason(ended)
+        return yield* registry.disconnect(id, ended.message)
+      }
+      // The connection dropped the peer for breaking RLPx (an unknown code, a bad frame, silence): a drop too.
+      if (disconnectReasonFor(ended) !== undefined) return yield* registry.disconnect(id, ended.message)
+      yield* Effect.logDebug(`eth: ended: ${ended.message}`)
     }).pipe(Effect.scoped)
 
   return Effect.gen(function*() {
@@ -169,7 +174,10 @@ export const make = (options: Options) => (connection: Connection.Connection): E
     const status = yield* Effect.result(exchangeStatus(eth.version))
     if (Result.isSuccess(status)) return yield* joined(eth.version, status.success)
     const error = status.failure
-    return yield* PeerFault.isPeerFault(error) ? refuse(error) : Effect.logDebug(`eth: ended before the Status: ${error.message}`)
+    if (PeerFault.isPeerFault(error)) return yield* refuse(error)
+    if (error._tag === "StoreError") return yield* Effect.logError(`eth: cannot send our Status: ${error.message}`)
+    if (error._tag !== "PeerTransportError" && disconnectReasonFor(error) !== undefined) yield* options.onRefused(id, error.message)
+    yield* Effect.logDebug(`eth: ended before the Status: ${error.message}`)
   }).pipe(
     Effect.catchDefect((defect) => Effect.logError("eth: the handler failed", defect)),
     Effect.annotateLogs({ peer: id.slice(0, 16) })

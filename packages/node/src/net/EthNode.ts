@@ -10,6 +10,7 @@
 import { BanList, ChainStore, Downloader, DownloaderConfig, type Head, Network, type StoreError } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
 import type * as EthVersion from "../eth/EthVersion.ts"
+import type * as Connection from "../rlpx/Connection.ts"
 import type * as Enode from "../rlpx/Enode.ts"
 import type * as HandshakeMessage from "../rlpx/HandshakeMessage.ts"
 import type { ListenFailed } from "../rlpx/Listen.ts"
@@ -83,6 +84,8 @@ export interface EthNode {
   readonly downloader: Downloader.Shape
   /** The peers we disconnected, each once with the first reason (refused at their Status, or dropped later). */
   readonly drops: Effect.Effect<ReadonlyArray<Network.Drop>>
+  /** Each connected peer's traffic so far (messages and bytes by kind, in and out), by peer id. */
+  readonly traffic: Effect.Effect<ReadonlyMap<string, Connection.Stats>>
   /** Asks for a sync with the best peer now. */
   readonly syncNow: Effect.Effect<void>
   /** The connected peers ahead of us (a higher TD and a head block we do not have). */
@@ -146,6 +149,11 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | St
       network: registry,
       downloader,
       drops: network.drops,
+      traffic: Effect.flatMap(network.sessions.all, (sessions) =>
+        Effect.map(
+          Effect.forEach(sessions, (session) => Effect.map(session.traffic, (stats) => [session.id, stats] as const)),
+          (entries) => new Map(entries)
+        )),
       syncNow: scheduler.trigger,
       ahead: scheduler.ahead,
       untilSynced: scheduler.untilSynced,

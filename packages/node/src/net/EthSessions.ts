@@ -26,6 +26,8 @@ export interface Session {
   readonly knows: (hash: Hash.Hash) => boolean
   /** Records that the peer has the block. */
   readonly learn: (hash: Hash.Hash) => void
+  /** The connection's traffic so far, by message kind, in and out. */
+  readonly traffic: Effect.Effect<Connection.Stats>
 }
 
 /** Sends an eth message over a connection; any failure is a PeerTransportError for `id`. */
@@ -49,7 +51,8 @@ export const session = (connection: Connection.Connection, id: string, version: 
       known.delete(key)
       known.add(key)
       if (known.size > maxKnownBlocks) known.delete(known.values().next().value!)
-    }
+    },
+    traffic: connection.stats
   }
 }
 

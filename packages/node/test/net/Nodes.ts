@@ -4,7 +4,7 @@
  * its export writes.
  */
 import { type Block, Genesis, MemoryChainStore, type Shape } from "@ethsync/core"
-import { Effect, type Scope } from "effect"
+import { Effect, References, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { NodeServices } from "@effect/platform-node"
@@ -39,15 +39,20 @@ export const mainnetStore = (last: number): Effect.Effect<Shape> =>
     return store
   })
 
+/** The LMDB store of a syncing node. */
+export type Store = LmdbChainStore.Store
+
 /** An empty LMDB datadir of the mainnet chain in a temp dir. */
 export const emptyDatadir: Effect.Effect<LmdbChainStore.Store, LmdbChainStore.OpenError, Scope.Scope> = Effect.flatMap(
   TempDir.make,
   (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis: Genesis.mainnet })
 )
 
-/** A mainnet node on 127.0.0.1 with a fresh key and the test durations. */
+/** A mainnet node on 127.0.0.1 with a fresh key and the test durations, logging warnings only. */
 export const node = (store: Shape, overrides: Partial<EthNode.Options> = {}) =>
-  EthNode.make({ store, key: NodeKey.generate(), networkId: Genesis.mainnetNetworkId, timing: testTiming, ...overrides })
+  EthNode.make({ store, key: NodeKey.generate(), networkId: Genesis.mainnetNetworkId, timing: testTiming, ...overrides }).pipe(
+    Effect.provideService(References.MinimumLogLevel, "Warn")
+  )
 
 /** The enode of a URL we formatted (a parse failure is a bug: it throws). */
 export const enodeOf = (url: string): Enode.Enode => {
