@@ -9,13 +9,12 @@
  * @since 0.2.0
  */
 import { ChainStore, type Downloader, type Hash, Hex, type Network, type PeerHandle } from "@ethsync/core"
-import { Duration, Effect, Result } from "effect"
+import { Deferred, Duration, Effect, Result } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type { EthVersion } from "../eth/EthVersion.ts"
 import * as Serving from "../eth/Serving.ts"
 import * as StatusCheck from "../eth/StatusCheck.ts"
 import type * as Connection from "../rlpx/Connection.ts"
-import { disconnectReasonFor } from "../rlpx/ConnectionError.ts"
 import { DisconnectReason, describeReason } from "../rlpx/DisconnectReason.ts"
 import * as EthSessions from "./EthSessions.ts"
 import * as PeerFault from "./PeerFault.ts"
@@ -139,32 +138,39 @@ export const make = (options: Options) => (connection: Connection.Connection): E
       const session = EthSessions.session(connection, id, version)
       if (!(yield* sessions.add(session))) return yield* refuse(new PeerFault.AlreadyConnected())
       yield* Effect.addFinalizer(() => sessions.remove(session))
-      /** The Disconnect reason for the next disconnect through the registry (a downloader's drop: useless peer). */
-      let disconnectReason: DisconnectReason = DisconnectReason.uselessPeer
-      const close = (reason: string) =>
-        Effect.andThen(
-          Effect.logInfo(`eth: disconnected: ${reason} (${describeReason(disconnectReason)})`),
-          connection.disconnect(disconnectReason)
-        )
-      yield* registry.join({ id, version, head: status.bestHash, td: status.td }, close)
+      /**
+       * Set when the registry disconnects the peer (the downloader dropped it): the handler's own
+       * fiber then sends the Disconnect, so the connection is not torn down before it goes out.
+       */
+      const kicked = yield* Deferred.make<string>()
+      /** Logs why and disconnects with `reason`. */
+      const hangUp = (why: string, reason: DisconnectReason) =>
+        Effect.andThen(Effect.logInfo(`eth: disconnected: ${why} (${describeReason(reason)})`), connection.disconnect(reason))
+      yield* registry.join(
+        { id, version, head: status.bestHash, td: status.td },
+        (reason) => Effect.asVoid(Deferred.succeed(kicked, reason))
+      )
       yield* Effect.addFinalizer(() => Effect.flatMap(endOf(connection), (reason) => registry.leave(id, reason)))
       session.learn(status.bestHash)
       const registered = yield* Effect.result(downloader.registerPeer(handle(session, status.bestHash, options.maxHashFetch)))
-      if (Result.isFailure(registered)) return yield* registry.disconnect(id, registered.failure.message)
+      if (Result.isFailure(registered)) {
+        yield* registry.disconnect(id, registered.failure.message)
+        return yield* hangUp(registered.failure.message, DisconnectReason.uselessPeer)
+      }
       yield* Effect.addFinalizer(() => Effect.ignore(downloader.unregisterPeer(id)))
       yield* Effect.logDebug(`eth: joined on eth/${version}`)
-      const ended = yield* Effect.flip(Effect.forever(Effect.gen(function*() {
+      const reading = Effect.flip(Effect.forever(Effect.gen(function*() {
         const message = yield* connection.receive
         const decoded = EthMessage.decode(version, message.code, message.payload)
         if (Result.isFailure(decoded)) return yield* new PeerFault.BadMessage({ error: decoded.failure })
         yield* dispatch(session, decoded.success)
       })))
+      const ended = yield* Effect.raceFirst(reading, Deferred.await(kicked))
+      if (typeof ended === "string") return yield* hangUp(ended, DisconnectReason.uselessPeer)
       if (PeerFault.isPeerFault(ended)) {
-        disconnectReason = PeerFault.disconnectReason(ended)
-        return yield* registry.disconnect(id, ended.message)
+        yield* registry.disconnect(id, ended.message)
+        return yield* hangUp(ended.message, PeerFault.disconnectReason(ended))
       }
-      // The connection dropped the peer for breaking RLPx (an unknown code, a bad frame, silence): a drop too.
-      if (disconnectReasonFor(ended) !== undefined) return yield* registry.disconnect(id, ended.message)
       yield* Effect.logDebug(`eth: ended: ${ended.message}`)
     }).pipe(Effect.scoped)
 
@@ -176,7 +182,6 @@ export const make = (options: Options) => (connection: Connection.Connection): E
     const error = status.failure
     if (PeerFault.isPeerFault(error)) return yield* refuse(error)
     if (error._tag === "StoreError") return yield* Effect.logError(`eth: cannot send our Status: ${error.message}`)
-    if (error._tag !== "PeerTransportError" && disconnectReasonFor(error) !== undefined) yield* options.onRefused(id, error.message)
     yield* Effect.logDebug(`eth: ended before the Status: ${error.message}`)
   }).pipe(
     Effect.catchDefect((defect) => Effect.logError("eth: the handler failed", defect)),

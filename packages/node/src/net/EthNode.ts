@@ -91,8 +91,9 @@ export interface EthNode {
   /** The connected peers ahead of us (a higher TD and a head block we do not have). */
   readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, StoreError>
   /**
-   * Waits until a peer is connected, none is ahead of us and no sync runs: "synced", for
-   * `--exit-when-synced`. Fails with NoPeerConnected after `peerlessLimit` without any peer.
+   * Waits until every node we dial has connected or been tried once, a peer is connected, none
+   * is ahead of us and no sync runs: "synced", for `--exit-when-synced`. Fails with
+   * NoPeerConnected after `peerlessLimit` without any peer.
    */
   readonly untilSynced: Effect.Effect<Head, SyncScheduler.NoPeerConnected | StoreError>
   /** Announces the chain's head to the peers now if it moved since the last announcement (an import just ended). */
@@ -136,7 +137,8 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | St
       interval: timing.syncInterval,
       minPeers: defaultMinPeers,
       onFirstPeer: options.syncOnFirstPeer ?? false,
-      peerlessLimit: timing.peerlessLimit
+      peerlessLimit: timing.peerlessLimit,
+      settled: network.settled
     })
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(
       Effect.sleep(timing.headCheck),

@@ -13,6 +13,7 @@ import { type ChainStore, type Downloader, Hex, type Network } from "@ethsync/co
 import { Duration, Effect, type Scope } from "effect"
 import * as EthVersion from "../eth/EthVersion.ts"
 import * as Connection from "../rlpx/Connection.ts"
+import { disconnectReasonFor } from "../rlpx/ConnectionError.ts"
 import { dial } from "../rlpx/Dial.ts"
 import { DisconnectReason } from "../rlpx/DisconnectReason.ts"
 import * as Enode from "../rlpx/Enode.ts"
@@ -82,10 +83,12 @@ export interface RlpxNetwork {
   readonly port: number
   /** The eth sessions, for announcements. */
   readonly sessions: EthSessions.EthSessions
-  /** The peers we disconnected, each once with the first reason: refused at their Status, or dropped later. */
+  /** The peers we disconnected, each once with the first reason: refused at their Status, cut off by RLPx, or dropped. */
   readonly drops: Effect.Effect<ReadonlyArray<Network.Drop>>
   /** Connections open now, inbound and outbound. */
   readonly connections: Effect.Effect<number>
+  /** Whether every node we dial is connected now or has been tried once (its dial failed or its connection ended). */
+  readonly settled: Effect.Effect<boolean>
 }
 
 /** The capabilities offered for `versions`. */
@@ -96,8 +99,19 @@ const capabilities = (versions: ReadonlyArray<EthVersion.EthVersion>) =>
 export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed, Scope.Scope> =>
   Effect.gen(function*() {
     const sessions = EthSessions.make()
-    /** Peers refused before they joined the registry, first reason only. */
+    /** Peers disconnected outside the registry (refused at their Status, or cut off by RLPx), first reason only. */
     const refused = new Map<string, string>()
+    /** Notes a peer disconnected outside the registry. */
+    const note = (peer: string, reason: string) => Effect.sync(() => void (refused.has(peer) || refused.set(peer, reason)))
+    /** Notes a connection that RLPx ended for the peer's fault (a code beyond eth's, a bad frame, silence). */
+    const noteRlpxFault = (connection: Connection.Connection) =>
+      Effect.timeoutOrElse(connection.closed, { duration: "100 millis", orElse: () => Effect.succeed(undefined) }).pipe(
+        Effect.flatMap((end) =>
+          end !== undefined && end._tag !== "Disconnected" && disconnectReasonFor(end) !== undefined
+            ? note(EthHandler.peerId(connection), end.message)
+            : Effect.void
+        )
+      )
     /** Connections open now. */
     let open = 0
     const handler = EthHandler.make({
@@ -108,7 +122,7 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
       networkId: options.networkId,
       maxHashFetch: options.maxHashFetch,
       statusTimeout: options.timing.statusTimeout,
-      onRefused: (peer, reason) => Effect.sync(() => void (refused.has(peer) || refused.set(peer, reason)))
+      onRefused: note
     })
     /** The handler, counting the connection while it runs; an inbound one beyond maxPeers is refused. */
     const counted = (inbound: boolean) => (connection: Connection.Connection): Effect.Effect<void> =>
@@ -120,7 +134,10 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
           )
         }
         open++
-        return Effect.ensuring(handler(connection), Effect.sync(() => void open--))
+        return handler(connection).pipe(
+          Effect.ensuring(Effect.sync(() => void open--)),
+          Effect.ensuring(noteRlpxFault(connection))
+        )
       })
     const connectionOptions: Connection.Options = {
       key: options.key,
@@ -137,9 +154,10 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
     const redialMin = Duration.toMillis(Duration.fromInputUnsafe(options.timing.redialMin))
     const redialMax = Duration.toMillis(Duration.fromInputUnsafe(options.timing.redialMax))
 
+    /** Ids of the nodes we dial whose first connection attempt is over. */
+    const tried = new Set<string>()
     /** Dials `enode` again and again: at once, then after each connection ends, with backoff. */
-    const keepDialling = (enode: Enode.Enode) => {
-      const id = Hex.fromBytes(enode.id).slice(2)
+    const keepDialling = (enode: Enode.Enode, id: string) => {
       const once = Effect.scoped(Effect.gen(function*() {
         if ((yield* sessions.all).some((session) => session.id === id)) return
         const connection = yield* dial({ ...connectionOptions, listenPort: listener.port, remote: enode, handshake: options.handshake ?? "plain" })
@@ -151,12 +169,14 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
         let wait = redialMin
         while (true) {
           const [took] = yield* Effect.timed(once)
+          tried.add(id)
           wait = Duration.toMillis(took) >= redialMax ? redialMin : Math.min(wait * 2, redialMax)
           yield* Effect.sleep(wait)
         }
       })
     }
-    for (const enode of options.peers) yield* Effect.forkScoped(keepDialling(enode))
+    const dialled = options.peers.map((enode) => ({ enode, id: Hex.fromBytes(enode.id).slice(2) }))
+    for (const { enode, id } of dialled) yield* Effect.forkScoped(keepDialling(enode, id))
 
     return {
       enode: listener.enode,
@@ -166,6 +186,8 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
         ...Array.from(refused, ([peer, reason]) => ({ peer, reason })),
         ...dropped.filter((drop) => !refused.has(drop.peer))
       ]),
-      connections: Effect.sync(() => open)
+      connections: Effect.sync(() => open),
+      settled: Effect.map(options.registry.peers, (peers) =>
+        dialled.every(({ id }) => tried.has(id) || peers.some((peer) => peer.id === id)))
     }
   })

@@ -29,6 +29,8 @@ export interface Options {
   readonly onFirstPeer: boolean
   /** `untilSynced` gives up after this long without a connected peer. */
   readonly peerlessLimit: Duration.Input
+  /** Whether every node we dial has connected or been tried: `untilSynced` waits for it, so a first peer behind us does not end the wait. */
+  readonly settled: Effect.Effect<boolean>
 }
 
 /** No peer stayed connected long enough to sync from: the node cannot tell whether it is synced. */
@@ -51,8 +53,9 @@ export interface SyncScheduler {
   /** The connected peers ahead of us: a higher TD than our head and a head block we do not have. */
   readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, StoreError>
   /**
-   * Waits until at least one peer is connected, none is ahead and no sync runs; returns our head
-   * then. Fails with NoPeerConnected when no peer is connected for `peerlessLimit`.
+   * Waits until every node we dial has connected or been tried, at least one peer is connected,
+   * none is ahead and no sync runs; returns our head then. Fails with NoPeerConnected when no
+   * peer is connected for `peerlessLimit`.
    */
   readonly untilSynced: Effect.Effect<Head, NoPeerConnected | StoreError>
 }
@@ -122,7 +125,8 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
           if (peerless >= limit) return yield* new NoPeerConnected({ millis: limit, drops: yield* network.drops })
         } else {
           peerless = 0
-          if (!(yield* downloader.synchronising) && (yield* ahead).length === 0) return yield* store.head
+          const quiet = (yield* options.settled) && !(yield* downloader.synchronising)
+          if (quiet && (yield* ahead).length === 0) return yield* store.head
         }
         yield* Effect.sleep(checkMillis)
       }
