@@ -128,7 +128,12 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | St
       downloader,
       maxHashFetch: config.maxHashFetch
     })
-    const announcer = yield* HeadAnnouncer.make(store, network.sessions)
+    const announcer = yield* HeadAnnouncer.make({
+      store,
+      sessions: network.sessions,
+      network: registry,
+      synchronising: downloader.synchronising
+    })
     const scheduler = yield* SyncScheduler.start({
       downloader,
       store,

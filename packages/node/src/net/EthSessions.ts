@@ -30,15 +30,18 @@ export interface Session {
   readonly traffic: Effect.Effect<Connection.Stats>
 }
 
+/** The part of a connection a session uses. */
+export type Link = Pick<Connection.Connection, "send" | "stats">
+
 /** Sends an eth message over a connection; any failure is a PeerTransportError for `id`. */
-export const sendOver = (connection: Connection.Connection, id: string) =>
+export const sendOver = (connection: Link, id: string) =>
 (message: EthMessage.EthMessage): Effect.Effect<void, PeerTransportError> => {
   const { code, payload } = EthMessage.encode(message)
   return Effect.mapError(connection.send("eth", code, payload), (error) => new PeerTransportError({ peer: id, reason: error.message }))
 }
 
 /** A session for a peer on `connection`. */
-export const session = (connection: Connection.Connection, id: string, version: EthVersion): Session => {
+export const session = (connection: Link, id: string, version: EthVersion): Session => {
   /** Blocks the peer has, by hash key, oldest first. */
   const known = new Set<string>()
   return {

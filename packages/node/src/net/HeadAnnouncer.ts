@@ -1,12 +1,13 @@
 /**
  * Announcing our new head to connected peers as go-ethereum 1.0 propagates a block: the whole
  * block with its TD (NewBlock) to the square root of the peers, its hash (NewBlockHashes) to the
- * rest, never to a peer that has it already (it announced it to us, or was sent it). A 2015
- * node that hears of a heavier head starts to sync at once instead of waiting for its timer.
+ * rest, never to a peer that has it already (it announced it to us, or was sent it) or that
+ * claims as much TD, and not while a sync moves the head block by block. A 2015 node that hears
+ * of a heavier head starts to sync at once instead of waiting for its timer.
  *
  * @since 0.2.0
  */
-import { type ChainStore, Hash, type Head, type StoreError } from "@ethsync/core"
+import { type ChainStore, Hash, type Head, type Network, type StoreError } from "@ethsync/core"
 import { Effect } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type * as EthSessions from "./EthSessions.ts"
@@ -30,21 +31,36 @@ export const announce = (
 
 /** Announces the store's head whenever it differs from the last one announced. */
 export interface HeadAnnouncer {
-  /** Announces the head if it moved since the last call; nothing otherwise. */
+  /** Announces the head if it moved since the last announcement and no sync runs; nothing otherwise. */
   readonly announceIfMoved: Effect.Effect<void, StoreError>
 }
 
-/** An announcer for `store` over `sessions`; the head at creation counts as announced. */
-export const make = (store: ChainStore["Service"], sessions: EthSessions.EthSessions): Effect.Effect<HeadAnnouncer, StoreError> =>
+/** What an announcer watches and tells. */
+export interface Options {
+  /** The chain whose head is announced. */
+  readonly store: ChainStore["Service"]
+  /** The peers to tell. */
+  readonly sessions: EthSessions.EthSessions
+  /** The peers' TDs: a peer that claims at least our head's TD is not told. */
+  readonly network: Network.Shape
+  /** Whether a sync runs: the head is announced once it is over. */
+  readonly synchronising: Effect.Effect<boolean>
+}
+
+/** An announcer; the head at creation counts as announced. */
+export const make = (options: Options): Effect.Effect<HeadAnnouncer, StoreError> =>
   Effect.gen(function*() {
+    const { store, sessions, network } = options
     /** The head announced last (or the one we started with). */
     let last = (yield* store.head).block.hash
     return {
       announceIfMoved: Effect.gen(function*() {
+        if (yield* options.synchronising) return
         const head = yield* store.head
         if (Hash.equals(head.block.hash, last)) return
         last = head.block.hash
-        const sent = yield* announce(yield* sessions.all, head)
+        const behind = new Set((yield* network.peers).filter((peer) => peer.td < head.td).map((peer) => peer.id))
+        const sent = yield* announce((yield* sessions.all).filter((session) => behind.has(session.id)), head)
         yield* Effect.logDebug(`announced block ${head.block.number}: NewBlock to ${sent.blocks} peers, its hash to ${sent.hashes}`)
       })
     }

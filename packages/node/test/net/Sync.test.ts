@@ -104,6 +104,11 @@ describe.skipIf(Mainnet.skipReason !== undefined)("syncing mainnet over RLPx", (
       yield* untilHead(store, 8191, "30 seconds")
       const [traffic] = (yield* joiner.traffic).values()
       expect(traffic?.in.get("eth:7")?.messages).toBe(1)
+      // The joiner's new head is the block the server announced: it is not announced back.
+      yield* Effect.sleep("300 millis")
+      const [served] = (yield* server.traffic).values()
+      expect(served?.in.get("eth:7")).toBeUndefined()
+      expect(served?.in.get("eth:1")).toBeUndefined()
       expect(yield* Nodes.exportsTheFile(store)).toBe(true)
     }), 90_000)
 })
