@@ -1,0 +1,80 @@
+/**
+ * The RLPx network of a node, on a small generated chain: inbound connections beyond maxPeers are
+ * refused with "too many peers", a dialled node that goes away is dialled again when it is back,
+ * and the node's scope closing disconnects its peers as "client quitting".
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { type Block, MemoryChainStore } from "@ethsync/core"
+import { ChainGenerator } from "@ethsync/testkit"
+import { Effect, Exit, Schedule, Scope, Stream } from "effect"
+import type * as EthNode from "../../src/net/EthNode.ts"
+import { DisconnectReason } from "../../src/rlpx/DisconnectReason.ts"
+import * as NodeKey from "../../src/rlpx/NodeKey.ts"
+import * as Hostile from "./Hostile.ts"
+import * as Nodes from "./Nodes.ts"
+
+/** A network id of our own: these nodes hold a test chain, not mainnet. */
+const networkId = 4242
+
+/** A memory store of the test chain with `blocks` blocks on its genesis. */
+const chainStore = (blocks: ReadonlyArray<Block.Block>) =>
+  Effect.gen(function*() {
+    const store = MemoryChainStore.make(ChainGenerator.testGenesis)
+    yield* Effect.orDie(store.insert(blocks))
+    return store
+  })
+
+/** Waits (bounded) until `node` has `count` peers. */
+const untilPeers = (node: EthNode.EthNode, count: number) =>
+  Effect.timeout(
+    Effect.repeat(node.network.peers, { until: (peers) => peers.length === count, schedule: Schedule.spaced("20 millis") }),
+    "10 seconds"
+  )
+
+describe("the RLPx network of a node", () => {
+  it.live("refuses inbound connections beyond maxPeers with too many peers", () =>
+    Effect.gen(function*() {
+      const blocks = yield* ChainGenerator.generate(ChainGenerator.testGenesis, 4)
+      const server = yield* Nodes.node(yield* chainStore(blocks), { networkId, maxPeers: 1 })
+      const first = yield* Nodes.node(yield* chainStore([]), { networkId, peers: [Nodes.enodeOf(server.enode)] })
+      yield* untilPeers(server, 1)
+      yield* untilPeers(first, 1)
+      const second = yield* Hostile.connect(server.enode)
+      expect(yield* Hostile.disconnectReason(second)).toBe(DisconnectReason.tooManyPeers)
+      expect((yield* server.network.peers).length).toBe(1)
+    }))
+
+  it.live("dials a node again when it comes back, and syncs from it", () =>
+    Effect.gen(function*() {
+      const blocks = yield* ChainGenerator.generate(ChainGenerator.testGenesis, 6)
+      const key = NodeKey.generate()
+      const first = yield* Scope.make()
+      const server = yield* Nodes.node(yield* chainStore(blocks.slice(0, 3)), { networkId, key }).pipe(Scope.provide(first))
+      const store = yield* chainStore([])
+      const client = yield* Nodes.node(store, { networkId, peers: [Nodes.enodeOf(server.enode)], syncOnFirstPeer: true })
+      expect((yield* Effect.timeout(client.untilSynced, "10 seconds")).block.number).toBe(3)
+      yield* Scope.close(first, Exit.void)
+      yield* untilPeers(client, 0)
+      // Back on the same port with the same key, and a longer chain.
+      yield* Nodes.node(yield* chainStore(blocks), { networkId, key, port: server.port })
+      yield* untilPeers(client, 1)
+      expect((yield* Effect.timeout(client.untilSynced, "10 seconds")).block.number).toBe(6)
+    }))
+
+  it.live("closing a node's scope disconnects its peers as client quitting", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const server = yield* Nodes.node(yield* chainStore([]), { networkId }).pipe(Scope.provide(scope))
+      const client = yield* Nodes.node(yield* chainStore([]), { networkId, peers: [Nodes.enodeOf(server.enode)] })
+      yield* untilPeers(client, 1)
+      const events = yield* client.network.events
+      yield* Scope.close(scope, Exit.void)
+      const left = yield* Effect.timeout(
+        Stream.runHead(Stream.filter(events, (event) => event._tag === "Disconnected")),
+        "5 seconds"
+      )
+      expect(left._tag === "Some" && left.value._tag === "Disconnected" && left.value.reason).toBe(
+        "disconnected by the peer: client quitting (0x08)"
+      )
+    }))
+})
