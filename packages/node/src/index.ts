@@ -1,7 +1,8 @@
 /**
  * @ethsync/node: the chain on disk (an LMDB ChainStore in a datadir), `geth export`-format
  * import and export, genesis selection, progress display, the eth/60-61 messages and the serving
- * of a peer's requests (src/eth), and the `ethsync` CLI (src/bin).
+ * of a peer's requests (src/eth), RLPx (src/rlpx), the node on the network (src/net: EthNode),
+ * and the `ethsync` CLI (src/bin).
  *
  * @since 0.1.0
  */
@@ -18,3 +19,5 @@ export * from "./eth/MessageError.ts"
 export * as Serving from "./eth/Serving.ts"
 export * as StatusCheck from "./eth/StatusCheck.ts"
 export * as Rlpx from "./rlpx/index.ts"
+export * as EthNode from "./net/EthNode.ts"
+export * as SyncScheduler from "./net/SyncScheduler.ts"

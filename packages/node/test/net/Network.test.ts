@@ -1,12 +1,14 @@
 /**
  * The RLPx network of a node, on a small generated chain: inbound connections beyond maxPeers are
- * refused with "too many peers", a dialled node that goes away is dialled again when it is back,
- * and the node's scope closing disconnects its peers as "client quitting".
+ * refused with "too many peers", a request before the Status and a second Status are punished as
+ * go-ethereum 1.0 does, announcements move a peer's head, a dialled node that goes away is dialled
+ * again when it is back, and the node's scope closing disconnects its peers as "client quitting".
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type Block, MemoryChainStore } from "@ethsync/core"
+import { type Block, Hash, MemoryChainStore } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { Effect, Exit, Schedule, Scope, Stream } from "effect"
+import * as EthMessage from "../../src/eth/EthMessage.ts"
 import type * as EthNode from "../../src/net/EthNode.ts"
 import { DisconnectReason } from "../../src/rlpx/DisconnectReason.ts"
 import * as NodeKey from "../../src/rlpx/NodeKey.ts"
@@ -42,6 +44,40 @@ describe("the RLPx network of a node", () => {
       const second = yield* Hostile.connect(server.enode)
       expect(yield* Hostile.disconnectReason(second)).toBe(DisconnectReason.tooManyPeers)
       expect((yield* server.network.peers).length).toBe(1)
+    }))
+
+  it.live("a request before the Status is a subprotocol error, a second Status makes a useless peer", () =>
+    Effect.gen(function*() {
+      const server = yield* Nodes.node(yield* chainStore([]), { networkId })
+      const ours = Hostile.status({ networkId, bestHash: ChainGenerator.testGenesis.hash, genesisHash: ChainGenerator.testGenesis.hash })
+      const early = yield* Hostile.connect(server.enode)
+      yield* early.send(EthMessage.codes.GetBlockHashesFromNumber, EthMessage.encode(EthMessage.GetBlockHashesFromNumber({ number: 0, amount: 1 })).payload)
+      const twice = yield* Hostile.connect(server.enode)
+      yield* Hostile.sendStatus(twice, ours)
+      yield* Hostile.sendStatus(twice, ours)
+      expect(yield* Hostile.disconnectReason(early)).toBe(DisconnectReason.subprotocolError)
+      expect(yield* Hostile.disconnectReason(twice)).toBe(DisconnectReason.uselessPeer)
+      const reasons = new Map((yield* server.drops).map((drop) => [drop.peer, drop.reason]))
+      expect(reasons.get(early.id)).toBe("bad Status: GetBlockHashesFromNumber came before the Status")
+      expect(reasons.get(twice.id)).toBe("a second Status")
+    }))
+
+  it.live("a peer's NewBlockHashes moves its head in the network, keeping its TD", () =>
+    Effect.gen(function*() {
+      const blocks = yield* ChainGenerator.generate(ChainGenerator.testGenesis, 2)
+      const server = yield* Nodes.node(yield* chainStore([]), { networkId })
+      const peer = yield* Hostile.connect(server.enode)
+      yield* Hostile.sendStatus(peer, Hostile.status({ networkId, td: 5n, bestHash: ChainGenerator.testGenesis.hash, genesisHash: ChainGenerator.testGenesis.hash }))
+      yield* untilPeers(server, 1)
+      yield* peer.send(EthMessage.codes.NewBlockHashes, EthMessage.encode(EthMessage.NewBlockHashes({ hashes: blocks.map((b) => b.hash) })).payload)
+      const [moved] = yield* Effect.timeout(
+        Effect.repeat(server.network.peers, {
+          until: (peers) => peers[0] !== undefined && Hash.equals(peers[0].head, blocks[1]!.hash),
+          schedule: Schedule.spaced("20 millis")
+        }),
+        "5 seconds"
+      )
+      expect(moved?.td).toBe(5n)
     }))
 
   it.live("dials a node again when it comes back, and syncs from it", () =>
