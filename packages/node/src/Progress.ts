@@ -95,7 +95,7 @@ const wiping = (console: Console.Console, blank: string): Console.Console =>
  * left, final, when the scope closes; elsewhere an info log line is written every few seconds.
  * Run the job through the returned display's `above` to keep its log lines off the live line.
  */
-export const show = (label: string, meter: Meter): Effect.Effect<Display, never, Scope.Scope | Stdio.Stdio | Terminal.Terminal> =>
+export const show = (label: string, meter: Pick<Meter, "sample">): Effect.Effect<Display, never, Scope.Scope | Stdio.Stdio | Terminal.Terminal> =>
   Effect.gen(function*() {
     const stdio = yield* Stdio.Stdio
     const start = yield* Clock.currentTimeMillis

@@ -1,13 +1,18 @@
 /**
  * The `ethsync` executable: runs the CLI on the command line's arguments with Node's services.
  * Errors are already printed as one line; the exit code is 0, 1 for refused data, 2 for a bad
- * invocation, 130 when interrupted.
+ * invocation. SIGINT and SIGTERM interrupt the command, whose scope closes (the datadir among
+ * it), and the exit code is 0: stopping `serve` or `node` is how they end.
  *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect } from "effect"
+import { Cause, Effect, Exit, Runtime } from "effect"
 import * as Ethsync from "../cli/Ethsync.ts"
 
-Ethsync.main.pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain({ disableErrorReporting: true }))
+/** The default teardown, except that an interrupted run (a signal) exits 0. */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
+Ethsync.main.pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain({ disableErrorReporting: true, teardown }))

@@ -11,7 +11,10 @@ import * as ExportCommand from "./ExportCommand.ts"
 import * as Failure from "./Failure.ts"
 import * as ImportCommand from "./ImportCommand.ts"
 import * as Logging from "./Logging.ts"
+import * as NodeCommand from "./NodeCommand.ts"
+import * as ServeCommand from "./ServeCommand.ts"
 import * as StatusCommand from "./StatusCommand.ts"
+import * as SyncCommand from "./SyncCommand.ts"
 import * as UsagePresenter from "./UsagePresenter.ts"
 
 /** The version `--version` prints. */
@@ -26,9 +29,18 @@ export const command = Command.make("ethsync").pipe(
     )
   }),
   Command.withDescription(
-    "Keep an Ethereum-style chain on disk: watch a sync against malicious peers (demo), import and export geth-format files, show its status"
+    "Keep an Ethereum-style chain on disk: watch a sync against malicious peers (demo), import and export geth-format files, " +
+      "show its status, serve it to and sync it from eth/60-61 nodes (serve, sync, node)"
   ),
-  Command.withSubcommands([DemoCommand.command, ImportCommand.command, ExportCommand.command, StatusCommand.command]),
+  Command.withSubcommands([
+    DemoCommand.command,
+    ImportCommand.command,
+    ExportCommand.command,
+    StatusCommand.command,
+    ServeCommand.command,
+    SyncCommand.command,
+    NodeCommand.command
+  ]),
   Command.provide((input) => Logging.layer(input.logFormat))
 )
 

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { ChainStore, Hash } from "@ethsync/core"
-import { Console, Data, Duration, Effect, Option } from "effect"
+import { Console, Data, Duration, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as BlockFile from "../BlockFile.ts"
 import * as ChainImport from "../ChainImport.ts"
@@ -12,13 +12,7 @@ import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as Progress from "../Progress.ts"
 import * as Flags from "./Flags.ts"
-
-/** `--network` and `--genesis` were both given. */
-export class ConflictingGenesis extends Data.TaggedError("ConflictingGenesis")<{}> {
-  override get message() {
-    return "--network and --genesis both name a chain; give one of them"
-  }
-}
+import * as GenesisFlags from "./GenesisFlags.ts"
 
 /** An empty datadir, and nothing that names its chain: no flag, and no block 0 at the start of the first file. */
 export class ChainUnnamed extends Data.TaggedError("ChainUnnamed")<{
@@ -33,28 +27,11 @@ export class ChainUnnamed extends Data.TaggedError("ChainUnnamed")<{
   }
 }
 
-/** The genesis the flags name, if they name one. */
-const chosenGenesis = (network: Option.Option<GenesisChoice.NetworkName>, genesis: Option.Option<string>) => {
-  if (Option.isSome(network) && Option.isSome(genesis)) return Effect.fail(new ConflictingGenesis())
-  const choice = Option.isSome(network)
-    ? GenesisChoice.GenesisChoice.Network({ name: network.value })
-    : Option.isSome(genesis)
-    ? GenesisChoice.GenesisChoice.File({ path: genesis.value })
-    : undefined
-  return choice ? GenesisChoice.load(choice) : Effect.succeed(undefined)
-}
-
 /** The `import` command. */
 export const command = Command.make("import", {
   datadir: Flags.datadir({ mustExist: false }),
-  network: Flag.Literals("network", GenesisChoice.networkNames).pipe(
-    Flag.withDescription("Built-in chain the datadir holds; a new datadir starts from its genesis (needed for a new datadir when the first file has no block 0)"),
-    Flag.optional
-  ),
-  genesis: Flag.File("genesis", { mustExist: true }).pipe(
-    Flag.withDescription("Custom chain: block 0 of this RLP file is the genesis the datadir holds or starts from"),
-    Flag.optional
-  ),
+  network: GenesisFlags.network,
+  genesis: GenesisFlags.genesis,
   batchSize: Flag.Int("batch-size").pipe(
     Flag.withDescription("Blocks written per transaction (default 1024)"),
     Flag.filter((n) => n >= 1, (n) => `a batch holds at least 1 block, not ${n}`),
@@ -66,7 +43,7 @@ export const command = Command.make("import", {
   )
 }, ({ datadir, network, genesis, batchSize, files }) =>
   Effect.scoped(Effect.gen(function*() {
-    const chosen = yield* chosenGenesis(network, genesis)
+    const chosen = yield* GenesisFlags.chosen(network, genesis)
     const initialGenesis = chosen ? undefined : yield* GenesisChoice.leadingGenesis(files[0]!)
     // With neither, only a datadir that holds a chain opens; an empty one is left as it is.
     const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis }).pipe(

@@ -62,6 +62,8 @@ export interface Options {
   readonly peers?: ReadonlyArray<Enode.Enode> | undefined
   /** Most connections (default 25); inbound ones beyond it are refused. */
   readonly maxPeers?: number | undefined
+  /** Sync on go-ethereum's triggers: a 5th peer, the timer, a heavier NewBlock (default true; `serve` only serves). */
+  readonly autoSync?: boolean | undefined
   /** Sync as soon as any peer has said Status (for `ethsync sync`), besides go-ethereum's triggers. */
   readonly syncOnFirstPeer?: boolean | undefined
   /** The eth versions offered, highest first (default 61 and 60). */
@@ -139,6 +141,7 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | St
       store,
       network: registry,
       announcer,
+      automatic: options.autoSync ?? true,
       interval: timing.syncInterval,
       minPeers: defaultMinPeers,
       onFirstPeer: options.syncOnFirstPeer ?? false,

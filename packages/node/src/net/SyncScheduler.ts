@@ -21,6 +21,8 @@ export interface Options {
   readonly network: Network.Shape
   /** Announces our head after each sync. */
   readonly announcer: HeadAnnouncer
+  /** Whether syncs start on their own (the triggers below); without, only `trigger` starts one. */
+  readonly automatic: boolean
   /** A sync is tried this often regardless (go-ethereum: 10 s). */
   readonly interval: Duration.Input
   /** A sync is tried when this many peers are connected as one more connects (go-ethereum: 5). */
@@ -94,7 +96,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
     })
 
     const events = yield* network.events
-    yield* Effect.forkScoped(Stream.runForEach(events, (event) => {
+    const triggers = Stream.runForEach(events, (event) => {
       switch (event._tag) {
         case "Connected":
           return Effect.flatMap(network.peers, (peers) => options.onFirstPeer || peers.length >= options.minPeers ? trigger : Effect.void)
@@ -105,8 +107,11 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
         case "Disconnected":
           return Effect.void
       }
-    }))
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.interval), trigger)))
+    })
+    if (options.automatic) {
+      yield* Effect.forkScoped(triggers)
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.interval), trigger)))
+    }
     yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
       yield* Queue.take(wake)
       const again = yield* syncBest.pipe(

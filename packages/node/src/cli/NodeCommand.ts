@@ -1,0 +1,27 @@
+/**
+ * `ethsync node --datadir DIR [--peer enode://…]`: serves the datadir's chain and syncs it, for
+ * ever, as a go-ethereum 1.0 node does (a sync when a 5th peer connects, every 10 s, and on a
+ * heavier NewBlock); prints its enode URL as the first line of stdout.
+ *
+ * @since 0.2.0
+ */
+import { Console, Effect } from "effect"
+import { Command } from "effect/cli"
+import * as NodeStart from "./NodeStart.ts"
+
+/** The `node` command. */
+export const command = Command.make("node", NodeStart.flags, (input) =>
+  Effect.scoped(Effect.gen(function*() {
+    const { node } = yield* NodeStart.start(input, { autoSync: true, syncOnFirstPeer: false })
+    yield* Console.log(node.enode)
+    return yield* Effect.never
+  }))).pipe(
+  Command.withShortDescription("Serve and sync the datadir's chain, for ever"),
+  Command.withDescription(
+    "Run a node: serve the datadir's chain over RLPx and sync it from the peers, as go-ethereum 1.0 does, until " +
+      "SIGINT or SIGTERM. The first line of stdout is the node's enode URL."
+  ),
+  Command.withExamples([
+    { command: "ethsync node --datadir ./chain --peer enode://…@127.0.0.1:30303", description: "Keep a chain in sync with a peer" }
+  ])
+)

@@ -1,0 +1,139 @@
+/**
+ * What `serve`, `sync` and `node` share: their flags (datadir and chain, listening address,
+ * peers, node key, limits) and starting an EthNode from them: the datadir's store, the node key
+ * (the datadir's `nodekey`, made on first use, or `--nodekey FILE`), the peers of `--peer` and
+ * of the datadir's `static-nodes.json`, and the network id of the datadir's chain.
+ *
+ * @since 0.2.0
+ */
+import { Hash } from "@ethsync/core"
+import { Data, Effect, Option, Path } from "effect"
+import { Flag } from "effect/cli"
+import * as GenesisChoice from "../GenesisChoice.ts"
+import * as LmdbChainStore from "../LmdbChainStore.ts"
+import * as EthNode from "../net/EthNode.ts"
+import * as Enode from "../rlpx/Enode.ts"
+import { defaultHost } from "../rlpx/Listen.ts"
+import * as NodeKeyFile from "../rlpx/NodeKeyFile.ts"
+import * as StaticNodes from "../rlpx/StaticNodes.ts"
+import * as Flags from "./Flags.ts"
+import * as GenesisFlags from "./GenesisFlags.ts"
+
+/** The network id of a chain that is no built-in network, unless `--networkid` says otherwise (go-ethereum's default). */
+const defaultNetworkId = 1
+
+/** An empty datadir and no `--network` or `--genesis` to start it from. */
+export class ChainUnnamed extends Data.TaggedError("ChainUnnamed")<{
+  /** The datadir's folder. */
+  readonly path: string
+}> {
+  override get message() {
+    return `datadir ${this.path} holds no chain yet: pass --network or --genesis to name the chain to serve and sync`
+  }
+}
+
+/** The flags of every command that runs a node. */
+export const flags = {
+  datadir: Flags.datadir({ mustExist: false }),
+  network: GenesisFlags.network,
+  genesis: GenesisFlags.genesis,
+  addr: Flag.String("addr").pipe(
+    Flag.withDescription("Address to listen on (default 127.0.0.1: this machine only)"),
+    Flag.withDefault(defaultHost)
+  ),
+  port: Flag.Int("port").pipe(
+    Flag.withDescription("TCP port to listen on; 0 picks a free one (default 30303)"),
+    Flag.filter((port) => port >= 0 && port <= 65535, (port) => `a port is 0..65535, not ${port}`),
+    Flag.withDefault(30303)
+  ),
+  peers: Flag.String("peer").pipe(
+    Flag.withDescription("enode://ID@HOST:PORT of a node to dial and keep connected to (repeatable)"),
+    Flag.filterMap(
+      (url) => {
+        const enode = Enode.parse(url)
+        return enode instanceof Enode.EnodeUrlError ? Option.none() : Option.some(enode)
+      },
+      (url) => {
+        const enode = Enode.parse(url)
+        return enode instanceof Enode.EnodeUrlError ? enode.message : url
+      }
+    ),
+    Flag.atLeast(0)
+  ),
+  maxPeers: Flag.Int("maxpeers").pipe(
+    Flag.withDescription(`Most peers connected at once (default ${EthNode.defaultMaxPeers})`),
+    Flag.filter((n) => n >= 1, (n) => `--maxpeers is at least 1, not ${n}`),
+    Flag.withDefault(EthNode.defaultMaxPeers)
+  ),
+  nodekey: Flag.File("nodekey", { mustExist: true }).pipe(
+    Flag.withDescription(`Node key file (64 hex digits); default: ${NodeKeyFile.fileName} in the datadir, made on first use`),
+    Flag.optional
+  ),
+  networkId: Flag.Int("networkid").pipe(
+    Flag.withDescription("Network id of the eth Status (default: the built-in network's, else 1)"),
+    Flag.optional
+  )
+}
+
+/** The parsed flags of a node command. */
+export interface Input {
+  /** The datadir. */
+  readonly datadir: string
+  /** `--network`. */
+  readonly network: Option.Option<GenesisChoice.NetworkName>
+  /** `--genesis`. */
+  readonly genesis: Option.Option<string>
+  /** `--addr`. */
+  readonly addr: string
+  /** `--port`. */
+  readonly port: number
+  /** Each `--peer`. */
+  readonly peers: ReadonlyArray<Enode.Enode>
+  /** `--maxpeers`. */
+  readonly maxPeers: number
+  /** `--nodekey`. */
+  readonly nodekey: Option.Option<string>
+  /** `--networkid`. */
+  readonly networkId: Option.Option<number>
+}
+
+/** How the command runs its node. */
+export interface Mode {
+  /** Sync on go-ethereum's triggers. */
+  readonly autoSync: boolean
+  /** Also sync as soon as the first peer has said Status. */
+  readonly syncOnFirstPeer: boolean
+}
+
+/** The network id of a datadir whose genesis is `genesis`. */
+const networkIdOf = (genesis: Hash.Hash): number => {
+  const builtIn = Object.values(GenesisChoice.networks).find((network) => Hash.equals(network.genesis.hash, genesis))
+  return builtIn?.networkId ?? defaultNetworkId
+}
+
+/** Opens the datadir and starts the node; both close with the scope. */
+export const start = (input: Input, mode: Mode) =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const chosen = yield* GenesisFlags.chosen(input.network, input.genesis)
+    const store = yield* LmdbChainStore.make({ path: input.datadir, genesis: chosen }).pipe(
+      Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: input.datadir })))
+    )
+    const key = yield* Option.match(input.nodekey, {
+      onNone: () => NodeKeyFile.loadOrCreate(path.join(input.datadir, NodeKeyFile.fileName)),
+      onSome: NodeKeyFile.read
+    })
+    const staticNodes = yield* StaticNodes.read(path.join(input.datadir, StaticNodes.fileName))
+    const node = yield* EthNode.make({
+      store,
+      key,
+      networkId: Option.getOrElse(input.networkId, () => networkIdOf(store.genesis.hash)),
+      host: input.addr,
+      port: input.port,
+      peers: [...input.peers, ...staticNodes],
+      maxPeers: input.maxPeers,
+      autoSync: mode.autoSync,
+      syncOnFirstPeer: mode.syncOnFirstPeer
+    })
+    return { store, node }
+  })

@@ -1,0 +1,27 @@
+/**
+ * `ethsync serve --datadir DIR [--addr A] [--port P]`: serves the datadir's chain to the nodes
+ * that connect (and to those of `--peer` and static-nodes.json), syncing from none; prints its
+ * enode URL as the first line of stdout, then serves until SIGINT or SIGTERM.
+ *
+ * @since 0.2.0
+ */
+import { Console, Effect } from "effect"
+import { Command } from "effect/cli"
+import * as NodeStart from "./NodeStart.ts"
+
+/** The `serve` command. */
+export const command = Command.make("serve", NodeStart.flags, (input) =>
+  Effect.scoped(Effect.gen(function*() {
+    const { node } = yield* NodeStart.start(input, { autoSync: false, syncOnFirstPeer: false })
+    yield* Console.log(node.enode)
+    return yield* Effect.never
+  }))).pipe(
+  Command.withShortDescription("Serve the datadir's chain to eth/60-61 peers"),
+  Command.withDescription(
+    "Serve the datadir's chain over RLPx (eth/61 and eth/60) without syncing. The first line of stdout is the " +
+      "node's enode URL; it serves until SIGINT or SIGTERM, then exits 0 with the datadir closed."
+  ),
+  Command.withExamples([
+    { command: "ethsync serve --datadir ./chain --port 0", description: "Serve on a free port of 127.0.0.1" }
+  ])
+)

@@ -1,0 +1,107 @@
+/**
+ * `ethsync serve`, `sync` and `node` as executables on 127.0.0.1, on a generated chain: serve in
+ * one process, sync --exit-when-synced in another; SIGINT ends serve and a running sync with exit
+ * code 0 and datadirs that reopen at their head.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ChainGenerator } from "@ethsync/testkit"
+import { Effect } from "effect"
+import type * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as CliRunner from "../CliRunner.ts"
+import * as TestChain from "../TestChain.ts"
+
+const genesis = ChainGenerator.testGenesis
+const blocks = await Effect.runPromise(ChainGenerator.generate(genesis, 300, { uncles: true, transactions: true }))
+
+/** The first line a child writes to stdout (bounded: 30 s). */
+const firstLine = (child: ChildProcess.ChildProcessWithoutNullStreams): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let text = ""
+    const timer = setTimeout(() => reject(new Error(`no line on stdout within 30 s; so far: ${text}`)), 30_000)
+    child.stdout.on("data", (chunk) => {
+      text += chunk
+      const end = text.indexOf("\n")
+      if (end >= 0) {
+        clearTimeout(timer)
+        resolve(text.slice(0, end))
+      }
+    })
+  })
+
+/** Everything a child writes to stdout from now on, and its exit code once it ends (bounded: 30 s). */
+const ending = (child: ChildProcess.ChildProcessWithoutNullStreams): Promise<{ readonly code: number | null; readonly stdout: string }> =>
+  new Promise((resolve, reject) => {
+    let stdout = ""
+    const timer = setTimeout(() => reject(new Error("the process did not end within 30 s")), 30_000)
+    child.stdout.on("data", (chunk) => stdout += chunk)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout })
+    })
+  })
+
+/** The head number `status --json` reports for a datadir. */
+const headOf = async (datadir: string): Promise<number> => {
+  const outcome = await Effect.runPromise(CliRunner.run(["status", "--datadir", datadir, "--json"]))
+  expect(outcome.code).toBe(0)
+  return JSON.parse(outcome.stdout[0]!).number
+}
+
+describe("ethsync serve, sync and node", () => {
+  it("a sync from a serve exits 0 once synced; SIGINT ends serve, a running sync and a node with 0", async () => {
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ethsync-node-cli-"))
+    const children: Array<ChildProcess.ChildProcessWithoutNullStreams> = []
+    try {
+      const file = Path.join(dir, "chain.rlp")
+      Fs.writeFileSync(file, TestChain.fileBytes([genesis, ...blocks]))
+      const served = Path.join(dir, "served")
+      expect((await Effect.runPromise(CliRunner.run(["import", "--datadir", served, file]))).code).toBe(0)
+
+      const serve = CliRunner.start(["serve", "--log-level", "warn", "--datadir", served, "--port", "0"])
+      children.push(serve)
+      const enode = await firstLine(serve)
+      expect(enode).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/)
+      const serveEnd = ending(serve)
+
+      const synced = Path.join(dir, "synced")
+      const sync = await CliRunner.spawn([
+        "sync", "--log-level", "warn", "--datadir", synced, "--genesis", file, "--port", "0", "--peer", enode, "--exit-when-synced"
+      ])
+      expect(sync.code).toBe(0)
+      expect(sync.stdout[0]).toMatch(/^synced 300 blocks in \d+\.\d\d s \(.* blocks\/s\); head 300 0x[0-9a-f]{64}; 0 peers dropped$/)
+      expect(await headOf(synced)).toBe(300)
+
+      // A sync that does not exit by itself: SIGINT ends it with its summary and exit code 0.
+      const other = Path.join(dir, "other")
+      const running = CliRunner.start(["sync", "--log-level", "warn", "--datadir", other, "--genesis", file, "--port", "0", "--peer", enode])
+      children.push(running)
+      const runningEnd = ending(running)
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      running.kill("SIGINT")
+      const stopped = await runningEnd
+      expect(stopped.code).toBe(0)
+      expect(stopped.stdout).toMatch(/^synced \d+ blocks? in /)
+
+      // A node prints its enode URL first, syncs from its peer, and ends with 0 on SIGINT too.
+      const third = Path.join(dir, "third")
+      const node = CliRunner.start(["node", "--log-level", "warn", "--datadir", third, "--genesis", file, "--port", "0", "--peer", enode])
+      children.push(node)
+      expect(await firstLine(node)).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/)
+      const nodeEnd = ending(node)
+      node.kill("SIGINT")
+      expect((await nodeEnd).code).toBe(0)
+      expect(await headOf(third)).toBeGreaterThanOrEqual(0)
+
+      serve.kill("SIGINT")
+      expect((await serveEnd).code).toBe(0)
+      expect(await headOf(served)).toBe(300)
+      expect(await headOf(other)).toBeGreaterThanOrEqual(0)
+    } finally {
+      for (const child of children) child.kill("SIGKILL")
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }, 90_000)
+})
