@@ -220,7 +220,8 @@ const checkHello = (
 
 /**
  * Exchanges hellos over a channel whose handshake gave `cipher`, then runs the connection in the
- * current Scope (`dial` and `listen` call it; applications use those). On failure the peer gets a Disconnect where one is due and the socket is closed.
+ * current Scope (`dial` and `listen` call it; applications use those). On failure the peer gets
+ * a Disconnect where one is due and the socket is closed.
  */
 export const open = (
   channel: SocketChannel,

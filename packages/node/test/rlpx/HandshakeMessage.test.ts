@@ -49,7 +49,7 @@ describe("HandshakeMessage", () => {
       Rlp.encodeBytes(new Uint8Array(32))
     ])
     expect(HandshakeMessage.readAuth(recipient, offCurve, "eip8")).toBe("the initiator id is not a secp256k1 public key")
-    const wrongSize = Rlp.encodeList([Rlp.encodeBytes(new Uint8Array(64)), Rlp.encodeBytes(new Uint8Array(64)), Rlp.encodeBytes(new Uint8Array(32))])
+    const wrongSize = Rlp.encodeList([64, 64, 32].map((size) => Rlp.encodeBytes(new Uint8Array(size))))
     expect(HandshakeMessage.readAuth(recipient, wrongSize, "eip8")).toBe("item 0 of the body is not a 65-byte string")
   })
 
