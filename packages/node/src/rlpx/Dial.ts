@@ -42,12 +42,12 @@ export const dial = (options: DialOptions): Effect.Effect<Connection.Connection,
           socket.off("error", onError)
         })
       })
-      return yield* restore(Effect.gen(function*() {
+      const opening = Effect.gen(function*() {
         yield* connected
         const cipher = yield* Handshake.initiate(channel, options.key, options.remote.id, options.handshake ?? "plain")
         return yield* Connection.open(channel, cipher, options.remote.id, options)
-      })).pipe(
-        Connection.withinHandshakeDeadline(options),
+      })
+      return yield* restore(Connection.withinHandshakeDeadline(options)(opening)).pipe(
         Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => socket.destroy()))
       )
     })
