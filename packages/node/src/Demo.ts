@@ -16,9 +16,11 @@ import {
 } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
+import type { NetAddress } from "effect/net"
 import { DatadirNotFresh } from "./DatadirError.ts"
 import * as DemoPeers from "./DemoPeers.ts"
 import * as LmdbChainStore from "./LmdbChainStore.ts"
+import * as MetricsServer from "./MetricsServer.ts"
 import * as Progress from "./Progress.ts"
 import * as SyncFigures from "./SyncFigures.ts"
 import * as SyncLoop from "./SyncLoop.ts"
@@ -54,6 +56,8 @@ export interface Options {
   readonly attackers: number
   /** The datadir to sync into and keep; a temporary one, removed afterwards, when undefined. */
   readonly datadir: string | undefined
+  /** Where to serve the run's metrics while it runs; not served when undefined. */
+  readonly metrics: NetAddress.InetAddress | undefined
 }
 
 /** What happened. */
@@ -126,13 +130,21 @@ const narrate = (network: Network.Shape) => {
     })
 }
 
-/** Runs the demo with metrics of its own; the temporary datadir, if any, is removed by the time it returns. */
+/**
+ * Runs the demo with metrics of its own, served while it runs if asked; the temporary datadir,
+ * if any, is removed and the metrics' port closed by the time it returns.
+ */
 export const run = (options: Options): Effect.Effect<
   Summary,
-  LmdbChainStore.OpenError | DatadirNotFresh | PlatformError.PlatformError | SyncLoop.NoPeerLeft,
+  | LmdbChainStore.OpenError
+  | DatadirNotFresh
+  | PlatformError.PlatformError
+  | SyncLoop.NoPeerLeft
+  | MetricsServer.MetricsUnavailable,
   FileSystem.FileSystem | Stdio.Stdio | Terminal.Terminal
 > =>
   Effect.suspend(() => Effect.scoped(Effect.gen(function*() {
+    if (options.metrics !== undefined) yield* MetricsServer.serve(options.metrics)
     const datadir = yield* datadirOf(options.datadir)
     const store = yield* LmdbChainStore.make({ path: datadir, genesis: ChainGenerator.testGenesis })
     const start = yield* store.head

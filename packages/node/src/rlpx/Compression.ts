@@ -23,7 +23,10 @@ export const announcedLength = (block: Uint8Array): number | undefined => {
   return undefined
 }
 
-/** Decompresses a payload of at most `limit` bytes; a string says why it cannot be (check {@link announcedLength} first to tell a too-large one). */
+/**
+ * Decompresses a payload of at most `limit` bytes; a string says why it cannot be (check
+ * {@link announcedLength} first to tell a too-large one).
+ */
 export const decompress = (block: Uint8Array, limit: number): Uint8Array | string => {
   try {
     return uncompress(block, limit)

@@ -9,7 +9,7 @@
  * @since 0.2.0
  */
 import { Bytes, Hex, Rlp } from "@ethsync/core"
-import { Deferred, type Duration, Effect, Queue, type Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Queue, type Scope, Stream } from "effect"
 import * as Capability from "./Capability.ts"
 import * as Compression from "./Compression.ts"
 import {
@@ -17,6 +17,7 @@ import {
   Disconnected,
   disconnectReasonFor,
   FrameMacMismatch,
+  HandshakeTimeout,
   IncompatiblePeer,
   MessageTooLarge,
   ProtocolError,
@@ -141,6 +142,13 @@ const disconnectWriteMillis = 1000
 /** The durations of `options`, each defaulting. */
 export const timing = (options: Options): Timing => ({ ...defaultTiming, ...options.timing })
 
+/** Fails `effect` with HandshakeTimeout when it outlasts the handshake deadline of `options` (for dial and listen). */
+export const withinHandshakeDeadline = (options: Options) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | HandshakeTimeout, R> => {
+  const millis = Duration.toMillis(Duration.fromInputUnsafe(timing(options).handshakeTimeout))
+  return Effect.timeoutOrElse(effect, { duration: millis, orElse: () => Effect.fail(new HandshakeTimeout({ millis })) })
+}
+
 /** A message as it comes off the wire: its wire code and its payload (not yet decompressed). */
 interface RawMessage {
   /** The wire code. */
@@ -220,7 +228,8 @@ const checkHello = (
 
 /**
  * Exchanges hellos over a channel whose handshake gave `cipher`, then runs the connection in the
- * current Scope (`dial` and `listen` call it; applications use those). On failure the peer gets a Disconnect where one is due and the socket is closed.
+ * current Scope (`dial` and `listen` call it; applications use those). On failure the peer gets
+ * a Disconnect where one is due and the socket is closed.
  */
 export const open = (
   channel: SocketChannel,

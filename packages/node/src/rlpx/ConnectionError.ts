@@ -59,7 +59,8 @@ export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
   readonly limit: number
 }> {
   override get message() {
-    return `a message of ${this.size} bytes ${this.direction === "in" ? "arrived" : "was to be sent"}, above the limit of ${this.limit}`
+    const verb = this.direction === "in" ? "arrived" : "was to be sent"
+    return `a message of ${this.size} bytes ${verb}, above the limit of ${this.limit}`
   }
 }
 

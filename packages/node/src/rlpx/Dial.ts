@@ -5,10 +5,10 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, Exit, type Scope } from "effect"
+import { Effect, Exit, type Scope } from "effect"
 import { connect } from "node:net"
 import * as Connection from "./Connection.ts"
-import { type ConnectionError, HandshakeTimeout, SocketFailure } from "./ConnectionError.ts"
+import { type ConnectionError, SocketFailure } from "./ConnectionError.ts"
 import type * as Enode from "./Enode.ts"
 import * as Handshake from "./Handshake.ts"
 import type * as HandshakeMessage from "./HandshakeMessage.ts"
@@ -42,13 +42,12 @@ export const dial = (options: DialOptions): Effect.Effect<Connection.Connection,
           socket.off("error", onError)
         })
       })
-      const millis = Duration.toMillis(Duration.fromInputUnsafe(timing.handshakeTimeout))
-      return yield* restore(Effect.gen(function*() {
+      const opening = Effect.gen(function*() {
         yield* connected
         const cipher = yield* Handshake.initiate(channel, options.key, options.remote.id, options.handshake ?? "plain")
         return yield* Connection.open(channel, cipher, options.remote.id, options)
-      })).pipe(
-        Effect.timeoutOrElse({ duration: millis, orElse: () => Effect.fail(new HandshakeTimeout({ millis })) }),
+      })
+      return yield* restore(Connection.withinHandshakeDeadline(options)(opening)).pipe(
         Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => socket.destroy()))
       )
     })

@@ -39,7 +39,11 @@ export const encrypt = (remoteId: Uint8Array, plaintext: Uint8Array, sharedMacDa
 }
 
 /** Decrypts a message sent to the holder of `secret`; a string says why it cannot be decrypted. */
-export const decrypt = (secret: Uint8Array, message: Uint8Array, sharedMacData: Uint8Array = new Uint8Array(0)): Uint8Array | string => {
+export const decrypt = (
+  secret: Uint8Array,
+  message: Uint8Array,
+  sharedMacData: Uint8Array = new Uint8Array(0)
+): Uint8Array | string => {
   if (message.length < overhead) return `${message.length} bytes are too few for an ECIES message`
   if (message[0] !== 4) return "the ephemeral key is not an uncompressed point"
   const ephemeralId = message.subarray(1, 65)

@@ -7,10 +7,10 @@
  *
  * @since 0.2.0
  */
-import { Data, Duration, Effect, FiberSet, type Scope } from "effect"
+import { Data, Effect, FiberSet, type Scope } from "effect"
 import { createServer, type Socket } from "node:net"
 import * as Connection from "./Connection.ts"
-import { type ConnectionError, HandshakeTimeout } from "./ConnectionError.ts"
+import type { ConnectionError } from "./ConnectionError.ts"
 import * as Enode from "./Enode.ts"
 import * as Handshake from "./Handshake.ts"
 import * as SocketChannel from "./SocketChannel.ts"
@@ -59,7 +59,6 @@ export const listen = <R>(options: ListenOptions<R>): Effect.Effect<Listener, Li
   Effect.gen(function*() {
     const host = options.host ?? defaultHost
     const timing = Connection.timing(options)
-    const millis = Duration.toMillis(Duration.fromInputUnsafe(timing.handshakeTimeout))
     const onHandshakeFailure = options.onHandshakeFailure ??
       ((error, remoteAddress) => Effect.logDebug(`rlpx: ${remoteAddress} failed the handshake: ${error.message}`))
     const run = yield* FiberSet.makeRuntime<R, void, never>()
@@ -83,7 +82,7 @@ export const listen = <R>(options: ListenOptions<R>): Effect.Effect<Listener, Li
           const { remoteId, cipher } = yield* Handshake.respond(channel, options.key)
           return yield* Connection.open(channel, cipher, remoteId, connectionOptions)
         }).pipe(
-          Effect.timeoutOrElse({ duration: millis, orElse: () => Effect.fail(new HandshakeTimeout({ millis })) }),
+          Connection.withinHandshakeDeadline(options),
           Effect.result
         )
         if (accepted._tag === "Failure") return yield* onHandshakeFailure(accepted.failure, channel.remoteAddress)

@@ -15,7 +15,17 @@ import * as HandshakeMessage from "../../src/rlpx/HandshakeMessage.ts"
 import * as Listen from "../../src/rlpx/Listen.ts"
 import * as NodeKey from "../../src/rlpx/NodeKey.ts"
 import * as SocketChannel from "../../src/rlpx/SocketChannel.ts"
-import { bigMessageLimit, bounded, bytes, nodeOptions, parseEnode, patientTiming, testCapability, testListener, text } from "./Peers.ts"
+import {
+  bigMessageLimit,
+  bounded,
+  bytes,
+  nodeOptions,
+  parseEnode,
+  patientTiming,
+  testCapability,
+  testListener,
+  text
+} from "./Peers.ts"
 
 describe("RLPx between two of our nodes", () => {
   for (const form of ["plain", "eip8"] as const) {
@@ -102,7 +112,8 @@ describe("RLPx between two of our nodes", () => {
       })
       const connection = yield* Dial.dial({ ...nodeOptions(), remote: parseEnode(server.enode) })
       const texts: Array<string> = []
-      const end = yield* bounded(Effect.flip(Stream.runForEach(connection.messages, (m) => Effect.sync(() => texts.push(text(m.payload))))))
+      const collect = Stream.runForEach(connection.messages, (m) => Effect.sync(() => texts.push(text(m.payload))))
+      const end = yield* bounded(Effect.flip(collect))
       expect(texts).toEqual(["early 1", "early 2", "early 3"])
       expect(end).toMatchObject({ _tag: "Disconnected", by: "peer", reason: DisconnectReason.requested })
     }))

@@ -24,10 +24,18 @@ import { bigMessageLimit, bounded, bytes, nodeOptions, patientTiming, testListen
 
 type TestServer = Effect.Success<ReturnType<typeof testListener>>
 
+/** A socket and our channel over it. */
+interface Raw {
+  /** The socket. */
+  readonly socket: Socket
+  /** Our channel over it. */
+  readonly channel: SocketChannel.SocketChannel
+}
+
 /** A raw TCP connection to a port, destroyed with the scope. */
-const rawConnection = (port: number): Effect.Effect<{ readonly socket: Socket; readonly channel: SocketChannel.SocketChannel }, never, Scope.Scope> =>
+const rawConnection = (port: number): Effect.Effect<Raw, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.callback<{ readonly socket: Socket; readonly channel: SocketChannel.SocketChannel }>((resume) => {
+    Effect.callback<Raw>((resume) => {
       const socket = connect({ host: "127.0.0.1", port })
       const channel = SocketChannel.make(socket, "5 seconds")
       socket.once("connect", () => resume(Effect.succeed({ socket, channel })))

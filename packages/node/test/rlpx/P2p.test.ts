@@ -17,7 +17,12 @@ describe("Capability.match", () => {
       { name: "abc", version: 1, length: 3 },
       { name: "zzz", version: 1, length: 2 }
     ]
-    const theirs = [{ name: "zzz", version: 1 }, { name: "eth", version: 60 }, { name: "eth", version: 61 }, { name: "abc", version: 1 }]
+    const theirs = [
+      { name: "zzz", version: 1 },
+      { name: "eth", version: 60 },
+      { name: "eth", version: 61 },
+      { name: "abc", version: 1 }
+    ]
     expect(Capability.match(ours, theirs).map((c) => [c.name, c.version, c.offset])).toEqual([
       ["abc", 1, 0x10],
       ["eth", 61, 0x13],
