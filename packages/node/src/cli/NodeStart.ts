@@ -8,9 +8,11 @@
  */
 import { Hash } from "@ethsync/core"
 import { Data, Effect, Option, Path } from "effect"
+import type { NetAddress } from "effect/net"
 import { Flag } from "effect/cli"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
+import * as MetricsServer from "../MetricsServer.ts"
 import * as EthNode from "../net/EthNode.ts"
 import * as Enode from "../rlpx/Enode.ts"
 import { defaultHost } from "../rlpx/Listen.ts"
@@ -72,7 +74,8 @@ export const flags = {
   networkId: Flag.Int("networkid").pipe(
     Flag.withDescription("Network id of the eth Status (default: the built-in network's, else 1)"),
     Flag.optional
-  )
+  ),
+  metrics: Flags.metrics
 }
 
 /** The parsed flags of a node command. */
@@ -95,6 +98,8 @@ export interface Input {
   readonly nodekey: Option.Option<string>
   /** `--networkid`. */
   readonly networkId: Option.Option<number>
+  /** `--metrics`. */
+  readonly metrics: Option.Option<NetAddress.InetAddress>
 }
 
 /** How the command runs its node. */
@@ -111,9 +116,10 @@ const networkIdOf = (genesis: Hash.Hash): number => {
   return builtIn?.networkId ?? defaultNetworkId
 }
 
-/** Opens the datadir and starts the node; both close with the scope. */
+/** Opens the datadir and starts the node (and the metrics server, if asked); all close with the scope. */
 export const start = (input: Input, mode: Mode) =>
   Effect.gen(function*() {
+    if (Option.isSome(input.metrics)) yield* MetricsServer.serve(input.metrics.value)
     const path = yield* Path.Path
     const chosen = yield* GenesisFlags.chosen(input.network, input.genesis)
     const store = yield* LmdbChainStore.make({ path: input.datadir, genesis: chosen }).pipe(

@@ -17,6 +17,7 @@ import * as StatusCheck from "../eth/StatusCheck.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import { DisconnectReason, describeReason } from "../rlpx/DisconnectReason.ts"
 import * as EthSessions from "./EthSessions.ts"
+import * as NetMetrics from "./NetMetrics.ts"
 import * as PeerFault from "./PeerFault.ts"
 
 /** What a handler works with: the node's chain, network, downloader and sessions. */
@@ -66,10 +67,12 @@ export const make = (options: Options) => (connection: Connection.Connection): E
   /** Disconnects a peer that has not joined, logging why. */
   const refuse = (fault: PeerFault.PeerFault) => {
     const reason = PeerFault.disconnectReason(fault)
-    return Effect.andThen(
+    return Effect.all([
       Effect.logInfo(`eth: refused: ${fault.message} (${describeReason(reason)})`),
-      Effect.andThen(options.onRefused(id, fault.message), connection.disconnect(reason))
-    )
+      NetMetrics.disconnect(fault._tag),
+      options.onRefused(id, fault.message),
+      connection.disconnect(reason)
+    ], { discard: true })
   }
 
   /** Our Status and the peer's, checked: the peer's Status, or why it is refused. */
@@ -88,6 +91,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
         duration: statusMillis,
         orElse: () => Effect.fail(new PeerFault.NoStatus({ millis: statusMillis }))
       })
+      yield* NetMetrics.message("in", first.code, first.payload.length)
       const decoded = EthMessage.decode(version, first.code, first.payload)
       if (Result.isFailure(decoded)) return yield* PeerFault.badStatus(decoded.failure)
       if (decoded.success._tag !== "Status") {
@@ -111,7 +115,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
       case "GetBlocks":
         return Serving.answer(message).pipe(
           Effect.provideService(ChainStore, store),
-          Effect.flatMap(({ code, payload }) => connection.send("eth", code, payload)),
+          Effect.flatMap(EthSessions.sendEncoded(connection, id)),
           Effect.catchTag("StoreError", (error) => Effect.logWarning(`eth: cannot answer ${message._tag}: ${error.message}`)),
           Effect.ignore
         )
@@ -154,6 +158,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
       session.learn(status.bestHash)
       const registered = yield* Effect.result(downloader.registerPeer(handle(session, status.bestHash, options.maxHashFetch)))
       if (Result.isFailure(registered)) {
+        yield* NetMetrics.disconnect(registered.failure._tag)
         yield* registry.disconnect(id, registered.failure.message)
         return yield* hangUp(registered.failure.message, DisconnectReason.uselessPeer)
       }
@@ -161,13 +166,18 @@ export const make = (options: Options) => (connection: Connection.Connection): E
       yield* Effect.logDebug(`eth: joined on eth/${version}`)
       const reading = Effect.flip(Effect.forever(Effect.gen(function*() {
         const message = yield* connection.receive
+        yield* NetMetrics.message("in", message.code, message.payload.length)
         const decoded = EthMessage.decode(version, message.code, message.payload)
         if (Result.isFailure(decoded)) return yield* new PeerFault.BadMessage({ error: decoded.failure })
         yield* dispatch(session, decoded.success)
       })))
       const ended = yield* Effect.raceFirst(reading, Deferred.await(kicked))
-      if (typeof ended === "string") return yield* hangUp(ended, DisconnectReason.uselessPeer)
+      if (typeof ended === "string") {
+        yield* NetMetrics.disconnect("Downloader")
+        return yield* hangUp(ended, DisconnectReason.uselessPeer)
+      }
       if (PeerFault.isPeerFault(ended)) {
+        yield* NetMetrics.disconnect(ended._tag)
         yield* registry.disconnect(id, ended.message)
         return yield* hangUp(ended.message, PeerFault.disconnectReason(ended))
       }

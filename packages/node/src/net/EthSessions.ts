@@ -6,10 +6,11 @@
  * @since 0.2.0
  */
 import { Hash, PeerTransportError } from "@ethsync/core"
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type { EthVersion } from "../eth/EthVersion.ts"
 import type * as Connection from "../rlpx/Connection.ts"
+import * as NetMetrics from "./NetMetrics.ts"
 
 /** Blocks remembered per peer as known to it, as go-ethereum 1.0 keeps (oldest forgotten first). */
 export const maxKnownBlocks = 1024
@@ -33,12 +34,17 @@ export interface Session {
 /** The part of a connection a session uses. */
 export type Link = Pick<Connection.Connection, "send" | "stats">
 
+/** Sends an encoded eth message over a connection, counting it; any failure is a PeerTransportError for `id`. */
+export const sendEncoded = (connection: Link, id: string) =>
+({ code, payload }: EthMessage.Encoded): Effect.Effect<void, PeerTransportError> =>
+  connection.send("eth", code, payload).pipe(
+    Effect.mapError((error) => new PeerTransportError({ peer: id, reason: error.message })),
+    Effect.andThen(NetMetrics.message("out", code, payload.length))
+  )
+
 /** Sends an eth message over a connection; any failure is a PeerTransportError for `id`. */
-export const sendOver = (connection: Link, id: string) =>
-(message: EthMessage.EthMessage): Effect.Effect<void, PeerTransportError> => {
-  const { code, payload } = EthMessage.encode(message)
-  return Effect.mapError(connection.send("eth", code, payload), (error) => new PeerTransportError({ peer: id, reason: error.message }))
-}
+export const sendOver = (connection: Link, id: string) => (message: EthMessage.EthMessage): Effect.Effect<void, PeerTransportError> =>
+  sendEncoded(connection, id)(EthMessage.encode(message))
 
 /** A session for a peer on `connection`. */
 export const session = (connection: Link, id: string, version: EthVersion): Session => {
@@ -61,7 +67,7 @@ export const session = (connection: Link, id: string, version: EthVersion): Sess
 
 /** The sessions of a node. */
 export interface EthSessions {
-  /** Adds a session; false when a session with its id exists (the same node connected twice). */
+  /** Adds a session; false when a session with its id exists (the same node connected twice). Counted in the peers gauge. */
   readonly add: (session: Session) => Effect.Effect<boolean>
   /** Removes the session with this id, if it is the one given. */
   readonly remove: (session: Session) => Effect.Effect<void>
@@ -79,11 +85,11 @@ export const make = (): EthSessions => {
         if (sessions.has(session.id)) return false
         sessions.set(session.id, session)
         return true
-      }),
+      }).pipe(Effect.tap(() => Metric.update(NetMetrics.peersConnected, sessions.size))),
     remove: (session) =>
       Effect.sync(() => {
         if (sessions.get(session.id) === session) sessions.delete(session.id)
-      }),
+      }).pipe(Effect.andThen(Effect.suspend(() => Metric.update(NetMetrics.peersConnected, sessions.size)))),
     all: Effect.sync(() => Array.from(sessions.values()))
   }
 }

@@ -22,6 +22,7 @@ import { defaultHost, listen, type ListenFailed } from "../rlpx/Listen.ts"
 import type * as NodeKey from "../rlpx/NodeKey.ts"
 import * as EthHandler from "./EthHandler.ts"
 import * as EthSessions from "./EthSessions.ts"
+import * as NetMetrics from "./NetMetrics.ts"
 
 /** Durations of the network; tests shrink them. */
 export interface Timing {
@@ -108,7 +109,7 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
       Effect.timeoutOrElse(connection.closed, { duration: "100 millis", orElse: () => Effect.succeed(undefined) }).pipe(
         Effect.flatMap((end) =>
           end !== undefined && end._tag !== "Disconnected" && disconnectReasonFor(end) !== undefined
-            ? note(EthHandler.peerId(connection), end.message)
+            ? Effect.andThen(NetMetrics.disconnect(end._tag), note(EthHandler.peerId(connection), end.message))
             : Effect.void
         )
       )

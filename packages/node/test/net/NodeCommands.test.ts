@@ -1,7 +1,7 @@
 /**
  * `ethsync serve`, `sync` and `node` as executables on 127.0.0.1, on a generated chain: serve in
- * one process, sync --exit-when-synced in another; SIGINT ends serve and a running sync with exit
- * code 0 and datadirs that reopen at their head.
+ * one process (its metrics scraped), sync --exit-when-synced in another; SIGINT ends serve, a
+ * running sync and a node with exit code 0 and datadirs that reopen at their head.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ChainGenerator } from "@ethsync/testkit"
@@ -27,6 +27,21 @@ const firstLine = (child: ChildProcess.ChildProcessWithoutNullStreams): Promise<
       if (end >= 0) {
         clearTimeout(timer)
         resolve(text.slice(0, end))
+      }
+    })
+  })
+
+/** The first match of `pattern` in what a child writes to stderr (bounded: 30 s). */
+const onStderr = (child: ChildProcess.ChildProcessWithoutNullStreams, pattern: RegExp): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let text = ""
+    const timer = setTimeout(() => reject(new Error(`no match of ${pattern} on stderr within 30 s; so far: ${text}`)), 30_000)
+    child.stderr.on("data", (chunk) => {
+      text += chunk
+      const match = pattern.exec(text)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
       }
     })
   })
@@ -60,8 +75,9 @@ describe("ethsync serve, sync and node", () => {
       const served = Path.join(dir, "served")
       expect((await Effect.runPromise(CliRunner.run(["import", "--datadir", served, file]))).code).toBe(0)
 
-      const serve = CliRunner.start(["serve", "--log-level", "warn", "--datadir", served, "--port", "0"])
+      const serve = CliRunner.start(["serve", "--datadir", served, "--port", "0", "--metrics", "127.0.0.1:0"])
       children.push(serve)
+      const metricsUrl = onStderr(serve, /serving metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/)
       const enode = await firstLine(serve)
       expect(enode).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/)
       const serveEnd = ending(serve)
@@ -73,6 +89,10 @@ describe("ethsync serve, sync and node", () => {
       expect(sync.code).toBe(0)
       expect(sync.stdout[0]).toMatch(/^synced 300 blocks in \d+\.\d\d s \(.* blocks\/s\); head 300 0x[0-9a-f]{64}; 0 peers dropped$/)
       expect(await headOf(synced)).toBe(300)
+      // The server's metrics: the blocks it sent, by message.
+      const scraped = await (await fetch(await metricsUrl)).text()
+      expect(scraped).toMatch(/^ethsync_net_messages\{direction="out",message="Blocks"\} [1-9]\d*$/m)
+      expect(scraped).toMatch(/^ethsync_net_messages\{direction="in",message="GetBlocks"\} [1-9]\d*$/m)
 
       // A sync that does not exit by itself: SIGINT ends it with its summary and exit code 0.
       const other = Path.join(dir, "other")

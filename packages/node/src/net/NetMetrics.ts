@@ -1,0 +1,42 @@
+/**
+ * The network's metrics, beside the downloader's: peers connected, eth messages and their bytes
+ * in and out by message, and peers disconnected by kind of reason; exported in Prometheus' text
+ * format by `--metrics`.
+ *
+ * @since 0.2.0
+ */
+import { Effect, Metric } from "effect"
+import * as EthMessage from "../eth/EthMessage.ts"
+
+/** Peers whose Status we accepted, connected now. */
+export const peersConnected = Metric.gauge("ethsync_net_peers_connected", { description: "eth peers connected now" })
+
+/** eth messages, by direction and message. */
+export const messages = Metric.counter("ethsync_net_messages", { description: "eth messages by direction and message", incremental: true })
+
+/** Payload bytes of eth messages, by direction and message. */
+export const bytes = Metric.counter("ethsync_net_message_bytes", {
+  description: "eth message payload bytes by direction and message",
+  incremental: true
+})
+
+/** Peers we disconnected, by kind of reason (a protocol fault's name, `Downloader` for its drops, an RLPx failure's name). */
+export const disconnects = Metric.counter("ethsync_net_disconnects", {
+  description: "peers disconnected by kind of reason",
+  incremental: true
+})
+
+/** The name of an eth message code, or `unknown`. */
+const nameOf = (code: number): string => Object.entries(EthMessage.codes).find(([, c]) => c === code)?.[0] ?? "unknown"
+
+/** Counts one eth message of `size` payload bytes. */
+export const message = (direction: "in" | "out", code: number, size: number): Effect.Effect<void> => {
+  const attributes = { direction, message: nameOf(code) }
+  return Effect.andThen(
+    Metric.update(Metric.withAttributes(messages, attributes), 1),
+    Metric.update(Metric.withAttributes(bytes, attributes), size)
+  )
+}
+
+/** Counts a peer disconnected for a reason of kind `kind`. */
+export const disconnect = (kind: string): Effect.Effect<void> => Metric.update(Metric.withAttributes(disconnects, { reason: kind }), 1)
