@@ -9,7 +9,7 @@
  */
 import { BanList, ChainStore, Downloader, DownloaderConfig, type Head, Network, type StoreError } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
-import type * as EthVersion from "../eth/EthVersion.ts"
+import * as EthVersion from "../eth/EthVersion.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import type * as Enode from "../rlpx/Enode.ts"
 import type * as HandshakeMessage from "../rlpx/HandshakeMessage.ts"
@@ -122,7 +122,7 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | St
       peers: options.peers ?? [],
       maxPeers: options.maxPeers ?? defaultMaxPeers,
       networkId: options.networkId,
-      versions: options.versions ?? [61, 60],
+      versions: options.versions ?? EthVersion.supported,
       handshake: options.handshake,
       timing,
       store,
@@ -146,7 +146,8 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | St
       minPeers: defaultMinPeers,
       onFirstPeer: options.syncOnFirstPeer ?? false,
       peerlessLimit: timing.peerlessLimit,
-      settled: network.settled
+      settled: network.settled,
+      drops: network.drops
     })
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(
       Effect.sleep(timing.headCheck),

@@ -64,9 +64,18 @@ export class AlreadyConnected extends Data.TaggedError("AlreadyConnected")<{}> {
 /** Every reason the handler ends a connection. */
 export type PeerFault = NoStatus | BadStatus | SecondStatus | BadMessage | NoSharedVersion | AlreadyConnected
 
+/** The tag of every fault, so that a fault added to the union must be added here. */
+const faultTags: Record<PeerFault["_tag"], true> = {
+  NoStatus: true,
+  BadStatus: true,
+  SecondStatus: true,
+  BadMessage: true,
+  NoSharedVersion: true,
+  AlreadyConnected: true
+}
+
 /** Whether an error is a PeerFault. */
-export const isPeerFault = (error: { readonly _tag: string }): error is PeerFault =>
-  ["NoStatus", "BadStatus", "SecondStatus", "BadMessage", "NoSharedVersion", "AlreadyConnected"].includes(error._tag)
+export const isPeerFault = (error: { readonly _tag: string }): error is PeerFault => Object.hasOwn(faultTags, error._tag)
 
 /** A BadStatus for a Status that disagrees with ours or could not be read. */
 export const badStatus = (error: StatusMismatch | DecodeError): BadStatus => new BadStatus({ reason: error.message })

@@ -86,8 +86,6 @@ export interface RlpxNetwork {
   readonly sessions: EthSessions.EthSessions
   /** The peers we disconnected, each once with the first reason: refused at their Status, cut off by RLPx, or dropped. */
   readonly drops: Effect.Effect<ReadonlyArray<Network.Drop>>
-  /** Connections open now, inbound and outbound. */
-  readonly connections: Effect.Effect<number>
   /** Whether every node we dial is connected now or has been tried once (its dial failed or its connection ended). */
   readonly settled: Effect.Effect<boolean>
 }
@@ -167,12 +165,14 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
         Effect.catch((error) => Effect.logDebug(`rlpx: dialling ${Enode.format(enode)} failed: ${error.message}`))
       )
       return Effect.gen(function*() {
+        /** The wait before the next dial: doubled after each, back to the least after a long connection. */
         let wait = redialMin
         while (true) {
           const [took] = yield* Effect.timed(once)
           tried.add(id)
-          wait = Duration.toMillis(took) >= redialMax ? redialMin : Math.min(wait * 2, redialMax)
+          if (Duration.toMillis(took) >= redialMax) wait = redialMin
           yield* Effect.sleep(wait)
+          wait = Math.min(wait * 2, redialMax)
         }
       })
     }
@@ -187,7 +187,6 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
         ...Array.from(refused, ([peer, reason]) => ({ peer, reason })),
         ...dropped.filter((drop) => !refused.has(drop.peer))
       ]),
-      connections: Effect.sync(() => open),
       settled: Effect.map(options.registry.peers, (peers) =>
         dialled.every(({ id }) => tried.has(id) || peers.some((peer) => peer.id === id)))
     }

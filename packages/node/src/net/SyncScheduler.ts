@@ -33,6 +33,8 @@ export interface Options {
   readonly peerlessLimit: Duration.Input
   /** Whether every node we dial has connected or been tried: `untilSynced` waits for it, so a first peer behind us does not end the wait. */
   readonly settled: Effect.Effect<boolean>
+  /** The peers disconnected so far and why, for NoPeerConnected to name (refusals at the Status included). */
+  readonly drops: Effect.Effect<ReadonlyArray<Network.Drop>>
 }
 
 /** No peer stayed connected long enough to sync from: the node cannot tell whether it is synced. */
@@ -73,6 +75,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
     const wake = yield* Queue.sliding<void>(1)
     const trigger = Effect.asVoid(Queue.offer(wake, undefined))
 
+    /** The connected peers ahead of us. */
     const ahead = Effect.gen(function*() {
       const head = yield* store.head
       const peers = yield* network.peers
@@ -95,8 +98,8 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
       return after.td > before.td || dropped
     })
 
-    const events = yield* network.events
-    const triggers = Stream.runForEach(events, (event) => {
+    /** Syncs on go-ethereum's triggers from the peers' events. */
+    const triggers = (events: Stream.Stream<Network.Event>) => Stream.runForEach(events, (event) => {
       switch (event._tag) {
         case "Connected":
           return Effect.flatMap(network.peers, (peers) => options.onFirstPeer || peers.length >= options.minPeers ? trigger : Effect.void)
@@ -109,7 +112,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
       }
     })
     if (options.automatic) {
-      yield* Effect.forkScoped(triggers)
+      yield* Effect.forkScoped(triggers(yield* network.events))
       yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.interval), trigger)))
     }
     yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
@@ -120,6 +123,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
       if (again) yield* trigger
     })))
 
+    /** See SyncScheduler.untilSynced: checked every {@link checkMillis}. */
     const untilSynced = Effect.gen(function*() {
       const limit = Duration.toMillis(Duration.fromInputUnsafe(options.peerlessLimit))
       let peerless = 0
@@ -127,7 +131,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
         const peers = yield* network.peers
         if (peers.length === 0) {
           peerless += checkMillis
-          if (peerless >= limit) return yield* new NoPeerConnected({ millis: limit, drops: yield* network.drops })
+          if (peerless >= limit) return yield* new NoPeerConnected({ millis: limit, drops: yield* options.drops })
         } else {
           peerless = 0
           const quiet = (yield* options.settled) && !(yield* downloader.synchronising)
