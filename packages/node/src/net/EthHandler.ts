@@ -139,7 +139,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
   /** The peer's session from its Status on: joined, registered, reading messages until it ends. */
   const joined = (version: EthVersion, status: EthMessage.Status) =>
     Effect.gen(function*() {
-      const session = EthSessions.session(connection, id, version)
+      const session = EthSessions.session(connection, id)
       if (!(yield* sessions.add(session))) return yield* refuse(new PeerFault.AlreadyConnected())
       yield* Effect.addFinalizer(() => sessions.remove(session))
       /**

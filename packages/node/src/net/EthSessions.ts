@@ -8,7 +8,6 @@
 import { Hash, PeerTransportError } from "@ethsync/core"
 import { Effect, Metric } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
-import type { EthVersion } from "../eth/EthVersion.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import * as NetMetrics from "./NetMetrics.ts"
 
@@ -19,8 +18,6 @@ export const maxKnownBlocks = 1024
 export interface Session {
   /** The peer's id (its node id in hex). */
   readonly id: string
-  /** The eth version spoken with it. */
-  readonly version: EthVersion
   /** Sends it a message; a failed send is a PeerTransportError. */
   readonly send: (message: EthMessage.EthMessage) => Effect.Effect<void, PeerTransportError>
   /** Whether the peer has the block (it announced it, or we sent it). */
@@ -47,12 +44,11 @@ export const sendOver = (connection: Link, id: string) => (message: EthMessage.E
   sendEncoded(connection, id)(EthMessage.encode(message))
 
 /** A session for a peer on `connection`. */
-export const session = (connection: Link, id: string, version: EthVersion): Session => {
+export const session = (connection: Link, id: string): Session => {
   /** Blocks the peer has, by hash key, oldest first. */
   const known = new Set<string>()
   return {
     id,
-    version,
     send: sendOver(connection, id),
     knows: (hash) => known.has(Hash.key(hash)),
     learn: (hash) => {

@@ -16,7 +16,6 @@ const recording = (id: string) => {
   const known = new Set<string>()
   const session: EthSessions.Session = {
     id,
-    version: 61,
     send: (message) => Effect.sync(() => void sent.push(message)),
     knows: (hash) => known.has(Hex.fromBytes(hash)),
     learn: (hash) => void known.add(Hex.fromBytes(hash)),
@@ -46,7 +45,7 @@ describe("HeadAnnouncer", () => {
   it.effect("a session forgets the oldest blocks beyond its limit", () =>
     Effect.gen(function*() {
       const link: EthSessions.Link = { send: () => Effect.void, stats: Effect.succeed({ in: new Map(), out: new Map() }) }
-      const session = EthSessions.session(link, "peer", 61)
+      const session = EthSessions.session(link, "peer")
       const hashes = Array.from({ length: EthSessions.maxKnownBlocks + 1 }, (_, i) => Hash.keccak(Uint8Array.of(i >> 8, i & 255)))
       for (const hash of hashes) session.learn(hash)
       expect(session.knows(hashes[0]!)).toBe(false)
