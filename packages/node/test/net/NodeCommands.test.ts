@@ -1,7 +1,8 @@
 /**
  * `ethsync serve`, `sync` and `node` as executables on 127.0.0.1, on a generated chain: serve in
- * one process (its metrics scraped), sync --exit-when-synced in another; SIGINT ends serve, a
- * running sync and a node with exit code 0 and datadirs that reopen at their head.
+ * one process (its metrics scraped), sync --exit-when-synced in another, a sync from the peer of
+ * its static-nodes.json; SIGINT ends serve, a running sync and a node with exit code 0 and
+ * datadirs that reopen at their head; a restarted serve keeps its node id.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ChainGenerator } from "@ethsync/testkit"
@@ -65,6 +66,16 @@ const headOf = async (datadir: string): Promise<number> => {
   return JSON.parse(outcome.stdout[0]!).number
 }
 
+/** Waits until a datadir's head is `number`, as `status` reads it beside the process writing it (bounded: 30 s). */
+const untilHead = async (datadir: string, number: number): Promise<void> => {
+  for (let tries = 0; tries < 150; tries++) {
+    const outcome = await Effect.runPromise(CliRunner.run(["status", "--datadir", datadir, "--json"]))
+    if (outcome.code === 0 && JSON.parse(outcome.stdout[0]!).number === number) return
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`datadir ${datadir} did not reach block ${number} within 30 s`)
+}
+
 describe("ethsync serve, sync and node", () => {
   it("a sync from a serve exits 0 once synced; SIGINT ends serve, a running sync and a node with 0", async () => {
     const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ethsync-node-cli-"))
@@ -94,16 +105,18 @@ describe("ethsync serve, sync and node", () => {
       expect(scraped).toMatch(/^ethsync_net_messages\{direction="out",message="Blocks"\} [1-9]\d*$/m)
       expect(scraped).toMatch(/^ethsync_net_messages\{direction="in",message="GetBlocks"\} [1-9]\d*$/m)
 
-      // A sync that does not exit by itself: SIGINT ends it with its summary and exit code 0.
+      // A sync that does not exit by itself, its peer in static-nodes.json: SIGINT ends it with its summary and exit code 0.
       const other = Path.join(dir, "other")
-      const running = CliRunner.start(["sync", "--log-level", "warn", "--datadir", other, "--genesis", file, "--port", "0", "--peer", enode])
+      Fs.mkdirSync(other)
+      Fs.writeFileSync(Path.join(other, "static-nodes.json"), JSON.stringify([enode]))
+      const running = CliRunner.start(["sync", "--log-level", "warn", "--datadir", other, "--genesis", file, "--port", "0"])
       children.push(running)
       const runningEnd = ending(running)
-      await new Promise((resolve) => setTimeout(resolve, 3000))
+      await untilHead(other, 300)
       running.kill("SIGINT")
       const stopped = await runningEnd
       expect(stopped.code).toBe(0)
-      expect(stopped.stdout).toMatch(/^synced \d+ blocks? in /)
+      expect(stopped.stdout).toMatch(/^synced 300 blocks in /)
 
       // A node prints its enode URL first, syncs from its peer, and ends with 0 on SIGINT too.
       const third = Path.join(dir, "third")
@@ -118,6 +131,13 @@ describe("ethsync serve, sync and node", () => {
       serve.kill("SIGINT")
       expect((await serveEnd).code).toBe(0)
       expect(await headOf(served)).toBe(300)
+      // Its node key is kept in the datadir: started again, it has the same node id.
+      const again = CliRunner.start(["serve", "--log-level", "warn", "--datadir", served, "--port", "0"])
+      children.push(again)
+      expect((await firstLine(again)).split("@")[0]).toBe(enode.split("@")[0])
+      const againEnd = ending(again)
+      again.kill("SIGTERM")
+      expect((await againEnd).code).toBe(0)
       expect(await headOf(other)).toBeGreaterThanOrEqual(0)
     } finally {
       for (const child of children) child.kill("SIGKILL")
