@@ -14,7 +14,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, S1. */
+  /** W1..W5, W5-slow, I1, S1, R1, R3. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -40,7 +40,9 @@ const cases: ReadonlyArray<Case> = [
     workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50), slowPeers: 1, slowFactor: 10 }
   },
   { name: "I1" },
-  { name: "S1" }
+  { name: "S1" },
+  { name: "R1" },
+  { name: "R3" }
 ]
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -64,6 +66,24 @@ const measure = (c: Case) =>
       return yield* Console.log(JSON.stringify({
         case: "S1", blocks, serveMs: round(serveMs), importMs: round(importMs), ratio: Math.round(serveMs / importMs * 1000) / 1000,
         runs: served.map(round)
+      }))
+    }
+    if (c.name === "R1" || c.name === "R3") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      const servers = c.name === "R1" ? 1 : 3
+      // One untimed run first, so the JIT has compiled both ends.
+      const { blocks } = yield* Workloads.runNetworkSync(file, servers)
+      const synced: Array<number> = []
+      const imported: Array<number> = []
+      for (let i = 0; i < runs; i++) {
+        synced.push((yield* Workloads.runNetworkSync(file, servers)).ms)
+        imported.push((yield* Workloads.runImport(file)).ms)
+      }
+      const syncMs = median(synced)
+      const importMs = median(imported)
+      return yield* Console.log(JSON.stringify({
+        case: c.name, blocks, servers, syncMs: round(syncMs), importMs: round(importMs),
+        ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round)
       }))
     }
     if (c.name === "I1") {
