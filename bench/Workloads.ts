@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { NodeServices } from "@effect/platform-node"
-import { ChainStore, Genesis, Hash } from "@ethsync/core"
+import { ChainStore, Genesis, Hash, type SealVerifier } from "@ethsync/core"
 import { ChainImport, LmdbChainStore } from "@ethsync/node"
 import { Harness, SimPeer, TestChain } from "@ethsync/testkit"
 import { Data, Duration, Effect, Exit } from "effect"
@@ -96,13 +96,16 @@ export const floor = (workload: SyncWorkload, maxHashFetch: number, maxBlockFetc
   return Math.ceil(workload.blocks / maxHashFetch) * rtt + Math.ceil(workload.blocks / (fast * maxBlockFetch)) * rtt
 }
 
-/** Real milliseconds to import a geth-format file into an empty datadir, and how many blocks it brought. */
-export const runImport = (file: string): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+/**
+ * Real milliseconds to import a geth-format file into an empty datadir, checking seals with
+ * `verifier`, and how many blocks it brought.
+ */
+export const runImport = (file: string, verifier: SealVerifier.Shape): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.acquireUseRelease(
     Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
     (dir) =>
       Effect.scoped(Effect.gen(function*() {
-        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet })
+        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet, verifier })
         const start = performance.now()
         const summary = yield* ChainImport.importFiles([file], { batchSize: 1024 }).pipe(
           Effect.provideService(ChainStore, store)

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { DownloaderConfig } from "@ethsync/core"
+import { DownloaderConfig, SealVerifier } from "@ethsync/core"
 import { Console, Duration, Effect, References } from "effect"
 import * as Workloads from "./Workloads.ts"
 
@@ -51,7 +51,7 @@ const measure = (c: Case) =>
     if (c.name === "I1") {
       if (!file) return yield* Console.log(JSON.stringify({ case: "I1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
       const results: Array<{ ms: number; blocks: number }> = []
-      for (let i = 0; i < runs; i++) results.push(yield* Workloads.runImport(file))
+      for (let i = 0; i < runs; i++) results.push(yield* Workloads.runImport(file, SealVerifier.none))
       const ms = median(results.map((r) => r.ms))
       const blocks = results[0]!.blocks
       return yield* Console.log(JSON.stringify({

@@ -33,7 +33,7 @@ const importCorrupt = (bytes: Uint8Array, message: (file: string) => RegExp | st
     expect(outcome.code).toBe(1)
     const head = yield* Consistency.check(datadir)
     expect(Hash.toHex(head.hash)).toBe(Hash.toHex(parent.hash))
-    const store = yield* LmdbChainStore.make({ path: datadir })
+    const store = yield* LmdbChainStore.make({ path: datadir, readOnly: true })
     for (const block of refused) expect(yield* store.has(block.hash)).toBe(false)
   })
 

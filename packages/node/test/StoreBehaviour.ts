@@ -2,14 +2,14 @@
  * The behaviour every ChainStore must show, as one suite run against each implementation, so the
  * LMDB store is held to exactly what the memory store does.
  */
-import { Block, Hash, Hex, type InsertFailed, type Rule, type Shape, type StoreError } from "@ethsync/core"
+import { Block, Hash, Hex, type InsertFailed, type Rule, SealVerifier, type Shape, type StoreError } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, type Scope } from "effect"
 import * as TestChain from "./TestChain.ts"
 
-/** Opens a store of the implementation under test, holding `genesis`. */
-export type Open = (genesis: Block.Block) => Effect.Effect<Shape, unknown, Scope.Scope>
+/** Opens a store of the implementation under test, holding `genesis`, checking seals with `verifier`. */
+export type Open = (genesis: Block.Block, verifier: SealVerifier.Shape) => Effect.Effect<Shape, unknown, Scope.Scope>
 
 /** The canonical hashes 0..head of a store, 0x-hex. */
 const canonical = (store: Shape) =>
@@ -26,9 +26,11 @@ const insertFailure = (store: Shape, blocks: ReadonlyArray<Block.Block>) =>
   Effect.flip(store.insert(blocks)) as Effect.Effect<InsertFailed | StoreError>
 
 /** Runs the suite for the store `open` makes. */
-export const suite = (name: string, open: Open) =>
+export const suite = (name: string, openWith: Open) =>
   describe(`${name} behaves as a ChainStore`, () => {
     const genesis = TestChain.genesis()
+    /** A store of generated blocks, whose seals are made up. */
+    const open = (genesis: Block.Block) => openWith(genesis, SealVerifier.none)
 
     it.effect("starts at its genesis", () =>
       Effect.gen(function*() {

@@ -17,6 +17,11 @@ export type Rule =
   | "difficulty"
   | "uncleHash"
   | "transactionsRoot"
+  | "tooManyUncles"
+  | "duplicateUncle"
+  | "uncleIncluded"
+  | "uncleIsAncestor"
+  | "uncleParent"
 
 /** A block that breaks a chain rule: which rule, which block, and what the numbers were. */
 export class InvalidBlock extends Data.TaggedError("InvalidBlock")<{

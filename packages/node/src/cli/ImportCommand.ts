@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { ChainStore, Hash } from "@ethsync/core"
+import { ChainStore, Hash, SealVerifier } from "@ethsync/core"
 import { Console, Data, Duration, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as BlockFile from "../BlockFile.ts"
@@ -69,7 +69,7 @@ export const command = Command.make("import", {
     const chosen = yield* chosenGenesis(network, genesis)
     const initialGenesis = chosen ? undefined : yield* GenesisChoice.leadingGenesis(files[0]!)
     // With neither, only a datadir that holds a chain opens; an empty one is left as it is.
-    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis }).pipe(
+    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis, verifier: SealVerifier.none }).pipe(
       Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: datadir, file: files[0]! })))
     )
     const meter = yield* Progress.make(yield* BlockFile.totalSize(files))
