@@ -1,6 +1,8 @@
 /**
  * Importing `geth export`-format files into the ChainStore: streamed, in batches of one
- * transaction each, stopping at the first bad block with everything before it kept.
+ * transaction each, stopping at the first bad block with everything before it kept. With a
+ * SealPrefetch, a batch's seal checks start as soon as it is read and run while the batch before
+ * it is validated and written.
  *
  * @since 0.1.0
  */
@@ -8,6 +10,7 @@ import { ChainStore, Hash, type InvalidBlock, type StoreError } from "@ethsync/c
 import { Data, Effect, type FileSystem, Stream } from "effect"
 import * as BlockFile from "./BlockFile.ts"
 import type * as Progress from "./Progress.ts"
+import type * as SealPrefetch from "./SealPrefetch.ts"
 
 /** A block of the file broke a chain rule; the blocks before it were imported. */
 export class BlockRejected extends Data.TaggedError("BlockRejected")<{
@@ -46,6 +49,8 @@ export interface Options {
   readonly batchSize: number
   /** Advanced by the bytes and blocks of each batch that lands. */
   readonly meter?: Progress.Meter | undefined
+  /** Starts each batch's seal checks early: the one whose verifier the store checks with. */
+  readonly prefetch?: SealPrefetch.SealPrefetch | undefined
 }
 
 /** What an import did. */
@@ -64,8 +69,10 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
   Effect.gen(function*() {
     const store = yield* ChainStore
     yield* Effect.logInfo(`importing ${path}`)
-    /** Blocks read and not yet inserted. */
+    /** The batch being read. */
     let pending: Array<BlockFile.Positioned> = []
+    /** The last full batch read: its seal checks started, it is inserted once the next one is read. */
+    let held: Array<BlockFile.Positioned> = []
     /** Bytes of the file up to the end of the last inserted block. */
     let landed = 0
     /** Blocks read. */
@@ -73,9 +80,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
     /** Blocks new to the store. */
     let imported = 0
 
-    const flush = Effect.suspend(() => {
-      const batch = pending
-      pending = []
+    const insert = (batch: ReadonlyArray<BlockFile.Positioned>) => {
       const last = batch.at(-1)
       if (last === undefined) return Effect.void
       const end = last.offset + last.block.rlp.length
@@ -89,7 +94,27 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
           return options.meter ? options.meter.advance(done, batch.length) : Effect.void
         })
       )
+    }
+
+    /** Starts the seal checks of a batch, unless its last block is stored (then, likely, all are). */
+    const prefetch = (batch: ReadonlyArray<BlockFile.Positioned>) => {
+      const last = batch.at(-1)
+      if (!options.prefetch || last === undefined) return Effect.void
+      const start = options.prefetch.start
+      return Effect.flatMap(store.has(last.block.hash), (stored) =>
+        stored ? Effect.void : start(batch.flatMap((p) => [p.block.header, ...p.block.uncles])))
+    }
+
+    /** The batch read is complete: starts its seal checks, then inserts the batch held before it. */
+    const rotate = Effect.suspend(() => {
+      const previous = held
+      held = pending
+      pending = []
+      return Effect.andThen(prefetch(held), insert(previous))
     })
+
+    /** Inserts everything read: the held batch, then the last one. */
+    const flush = Effect.andThen(rotate, rotate)
 
     const take = (positioned: BlockFile.Positioned): Effect.Effect<void, ImportError> => {
       const { block, position } = positioned
@@ -98,7 +123,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
       }
       read++
       pending.push(positioned)
-      return pending.length >= options.batchSize ? flush : Effect.void
+      return pending.length >= options.batchSize ? rotate : Effect.void
     }
 
     yield* BlockFile.stream(path).pipe(
