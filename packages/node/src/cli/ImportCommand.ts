@@ -11,6 +11,7 @@ import * as ChainImport from "../ChainImport.ts"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as Progress from "../Progress.ts"
+import * as SealPrefetch from "../SealPrefetch.ts"
 import * as Flags from "./Flags.ts"
 
 /** `--network` and `--genesis` were both given. */
@@ -69,13 +70,14 @@ export const command = Command.make("import", {
     const chosen = yield* chosenGenesis(network, genesis)
     const initialGenesis = chosen ? undefined : yield* GenesisChoice.leadingGenesis(files[0]!)
     // With neither, only a datadir that holds a chain opens; an empty one is left as it is.
-    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis, verifier: SealVerifier.none }).pipe(
+    const prefetch = yield* SealPrefetch.make(yield* SealVerifier.SealVerifier)
+    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis, verifier: prefetch.verifier }).pipe(
       Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: datadir, file: files[0]! })))
     )
     const meter = yield* Progress.make(yield* BlockFile.totalSize(files))
     const [took, summary] = yield* Effect.timed(Effect.scoped(Effect.andThen(
       Progress.show("importing", meter),
-      ChainImport.importFiles(files, { batchSize, meter })
+      ChainImport.importFiles(files, { batchSize, meter, prefetch })
     ))).pipe(Effect.provideService(ChainStore, store))
     const head = yield* store.head
     const seconds = Duration.toMillis(took) / 1000
@@ -85,6 +87,7 @@ export const command = Command.make("import", {
         `head ${head.block.number} ${Hash.toHex(head.block.hash)}`
     )
   }))).pipe(
+  Command.provide(SealVerifier.layerNone),
   Command.withShortDescription("Import blocks from `geth export`-format files"),
   Command.withDescription(
     "Import blocks from files in the `geth export` format. A leading block 0 must be the datadir's genesis " +
