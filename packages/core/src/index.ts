@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * as Block from "./chain/Block.ts"
+export * as Ethash from "./chain/ethash/index.ts"
 export * from "./chain/BlockDecodeError.ts"
 export * as BodyRules from "./chain/BodyRules.ts"
 export * as Bytes from "./chain/Bytes.ts"

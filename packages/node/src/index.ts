@@ -7,6 +7,7 @@
 export * as BlockFile from "./BlockFile.ts"
 export * as ChainExport from "./ChainExport.ts"
 export * as ChainImport from "./ChainImport.ts"
+export * as EthashVerifier from "./seal/EthashVerifier.ts"
 export * from "./DatadirError.ts"
 export * as GenesisChoice from "./GenesisChoice.ts"
 export * as LmdbChainStore from "./LmdbChainStore.ts"

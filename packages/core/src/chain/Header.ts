@@ -120,6 +120,9 @@ const encodeFields = (f: Fields): Array<Uint8Array> => [
   Rlp.encodeBytes(f.nonce)
 ]
 
+/** The RLP of the first 13 fields (all but mixHash and nonce): what the proof-of-work seal commits to. */
+export const encodeUnsealed = (header: Fields): Uint8Array => Rlp.encodeList(encodeFields(header).slice(0, 13))
+
 /** Re-encodes a header from its fields (not from its cached bytes). */
 export const encode = (header: Fields): Uint8Array => Rlp.encodeList(encodeFields(header))
 

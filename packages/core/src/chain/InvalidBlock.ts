@@ -22,6 +22,8 @@ export type Rule =
   | "uncleIncluded"
   | "uncleIsAncestor"
   | "uncleParent"
+  | "sealMixHash"
+  | "sealDifficulty"
 
 /** A block that breaks a chain rule: which rule, which block, and what the numbers were. */
 export class InvalidBlock extends Data.TaggedError("InvalidBlock")<{
