@@ -11,6 +11,7 @@ import * as ChainImport from "../ChainImport.ts"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as Progress from "../Progress.ts"
+import * as SealChoice from "../SealChoice.ts"
 import * as SealPrefetch from "../SealPrefetch.ts"
 import * as Flags from "./Flags.ts"
 
@@ -56,6 +57,7 @@ export const command = Command.make("import", {
     Flag.withDescription("Custom chain: block 0 of this RLP file is the genesis the datadir holds or starts from"),
     Flag.optional
   ),
+  verifySeals: Flags.verifySeals,
   batchSize: Flag.Int("batch-size").pipe(
     Flag.withDescription("Blocks written per transaction (default 1024)"),
     Flag.filter((n) => n >= 1, (n) => `a batch holds at least 1 block, not ${n}`),
@@ -87,12 +89,12 @@ export const command = Command.make("import", {
         `head ${head.block.number} ${Hash.toHex(head.block.hash)}`
     )
   }))).pipe(
-  Command.provide(SealVerifier.layerNone),
+  Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Import blocks from `geth export`-format files"),
   Command.withDescription(
     "Import blocks from files in the `geth export` format. A leading block 0 must be the datadir's genesis " +
       "(an empty datadir starts from it; without one, an empty datadir needs --network or --genesis). " +
-      "Blocks already stored are skipped. The first invalid block stops the " +
+      "Blocks already stored are skipped. Every seal is checked (Ethash) unless --verify-seals none. The first invalid block stops the " +
       "import (exit code 1) with everything before it kept."
   ),
   Command.withExamples([
