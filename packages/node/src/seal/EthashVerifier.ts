@@ -21,8 +21,11 @@ export interface Options {
   readonly workers?: number | undefined
 }
 
-/** Headers per batch sent to a worker: a few milliseconds of work each, so the pool stays balanced. */
-const batchSize = 16
+/**
+ * Headers per batch sent to a worker: a multiple of the 8 that hashimoto runs in lockstep, and
+ * some tens of milliseconds of work, so the pool stays balanced and the messages are few.
+ */
+const batchSize = 32
 /** The next epoch's cache is built when a header is this close to its epoch's end. */
 const prebuildWindow = 2000
 /** Epoch caches kept in memory (16 MiB and up each): the newest ones requested. */

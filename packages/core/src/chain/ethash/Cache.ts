@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import * as Epoch from "./Epoch.ts"
-import * as Keccak from "./Keccak.ts"
+import * as Wasm from "./Wasm.ts"
 
 /** 32-bit words per cache row. */
 export const rowWords = 16
@@ -26,23 +26,7 @@ export interface Cache {
 export const wordsOf = (epoch: number): number => Epoch.cacheBytes(epoch) / 4
 
 /** Fills `words` (a whole number of rows) with the cache of `seed`: the generation step, for any size. */
-export const generate = (seed: Uint8Array, words: Int32Array): void => {
-  const rows = words.length / rowWords
-  const seedWords = new Int32Array(8)
-  new Uint8Array(seedWords.buffer).set(seed)
-  Keccak.hash512(seedWords, 0, 8, words, 0)
-  for (let row = 1; row < rows; row++) Keccak.hash512(words, (row - 1) * rowWords, rowWords, words, row * rowWords)
-  const mixed = new Int32Array(rowWords)
-  for (let round = 0; round < 3; round++) {
-    for (let row = 0; row < rows; row++) {
-      const dst = row * rowWords
-      const prev = ((row + rows - 1) % rows) * rowWords
-      const other = ((words[dst]! >>> 0) % rows) * rowWords
-      for (let k = 0; k < rowWords; k++) mixed[k] = words[prev + k]! ^ words[other + k]!
-      Keccak.hash512(mixed, 0, rowWords, words, dst)
-    }
-  }
-}
+export const generate = (seed: Uint8Array, words: Int32Array): void => Wasm.makeCache(seed, words)
 
 /** Wraps words already holding `epoch`'s cache (built elsewhere, or read back from a file). */
 export const fromWords = (epoch: number, words: Int32Array): Cache => ({

@@ -11,7 +11,7 @@ import * as Header from "../Header.ts"
 import * as Hex from "../Hex.ts"
 import { InvalidBlock } from "../InvalidBlock.ts"
 import type * as Cache from "./Cache.ts"
-import * as Hashimoto from "./Hashimoto.ts"
+import * as Wasm from "./Wasm.ts"
 
 /** Words of one header's hashimoto input: its seal hash (8) and its nonce, little-endian (2). */
 export const inputWords = 10
@@ -32,10 +32,8 @@ export const writeInput = (header: Header.Fields, into: Int32Array, at: number):
 }
 
 /** Runs hashimoto-light for every packed input (`inputWords` each), writing `outputWords` each. */
-export const runBatch = (cache: Cache.Cache, input: Int32Array, output: Int32Array): void => {
-  const count = input.length / inputWords
-  for (let i = 0; i < count; i++) Hashimoto.light(cache, input, i * inputWords, output, i * outputWords)
-}
+export const runBatch = (cache: Cache.Cache, input: Int32Array, output: Int32Array): void =>
+  Wasm.hashimoto(cache.words, cache.rows, cache.datasetRows, input, output)
 
 /** The bytes of `words` words at `at` of `from`. */
 const bytesAt = (from: Int32Array, at: number, words: number): Uint8Array =>
@@ -64,11 +62,14 @@ export const judge = (header: Header.Header, output: Int32Array, at: number): In
   return undefined
 }
 
-/** Checks one header's seal here and now (tests, and callers without worker threads). */
-export const check = (cache: Cache.Cache, header: Header.Header): InvalidBlock | undefined => {
-  const input = new Int32Array(inputWords)
-  const output = new Int32Array(outputWords)
-  writeInput(header, input, 0)
+/**
+ * Checks the seals of `headers` here and now, in one batch (for tests, and callers without worker
+ * threads): the InvalidBlock of each, or undefined when its seal is good.
+ */
+export const check = (cache: Cache.Cache, headers: ReadonlyArray<Header.Header>): Array<InvalidBlock | undefined> => {
+  const input = new Int32Array(headers.length * inputWords)
+  const output = new Int32Array(headers.length * outputWords)
+  headers.forEach((header, i) => writeInput(header, input, i * inputWords))
   runBatch(cache, input, output)
-  return judge(header, output, 0)
+  return headers.map((header, i) => judge(header, output, i * outputWords))
 }

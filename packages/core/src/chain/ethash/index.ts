@@ -5,6 +5,5 @@
  */
 export * as Cache from "./Cache.ts"
 export * as Epoch from "./Epoch.ts"
-export * as Hashimoto from "./Hashimoto.ts"
-export * as Keccak from "./Keccak.ts"
 export * as Seal from "./Seal.ts"
+export * as Wasm from "./Wasm.ts"
