@@ -1,8 +1,9 @@
 /**
  * Importing `geth export`-format files into the ChainStore: streamed, in batches of one
  * transaction each, stopping at the first bad block with everything before it kept. With a
- * SealPrefetch, a batch's seal checks start as soon as it is read and run while the batch before
- * it is validated and written.
+ * SealPrefetch, seal checks start as the blocks are read, a few at a time, and a batch is inserted
+ * only once the next one is read: the seals of one batch are checked while the batch before it is
+ * validated and written.
  *
  * @since 0.1.0
  */
@@ -40,6 +41,9 @@ export class ForeignGenesis extends Data.TaggedError("ForeignGenesis")<{
   }
 }
 
+/** Blocks whose seal checks are started together while a batch is read: few, so checks start soon. */
+const prefetchChunk = 128
+
 /** Why an import stopped. */
 export type ImportError = BlockFile.BlockFileError | BlockRejected | ForeignGenesis | StoreError
 
@@ -71,6 +75,8 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
     yield* Effect.logInfo(`importing ${path}`)
     /** The batch being read. */
     let pending: Array<BlockFile.Positioned> = []
+    /** How many blocks of `pending` have their seal checks started. */
+    let prefetched = 0
     /** The last full batch read: its seal checks started, it is inserted once the next one is read. */
     let held: Array<BlockFile.Positioned> = []
     /** Bytes of the file up to the end of the last inserted block. */
@@ -96,22 +102,28 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
       )
     }
 
-    /** Starts the seal checks of a batch, unless its last block is stored (then, likely, all are). */
-    const prefetch = (batch: ReadonlyArray<BlockFile.Positioned>) => {
-      const last = batch.at(-1)
+    /**
+     * Starts the seal checks of the blocks of `pending` not started yet, unless the last of them is
+     * stored (then, likely, all are).
+     */
+    const prefetch = Effect.suspend(() => {
+      const blocks = pending.slice(prefetched)
+      prefetched = pending.length
+      const last = blocks.at(-1)
       if (!options.prefetch || last === undefined) return Effect.void
       const start = options.prefetch.start
       return Effect.flatMap(store.has(last.block.hash), (stored) =>
-        stored ? Effect.void : start(batch.flatMap((p) => [p.block.header, ...p.block.uncles])))
-    }
+        stored ? Effect.void : start(blocks.flatMap((p) => [p.block.header, ...p.block.uncles])))
+    })
 
-    /** The batch read is complete: starts its seal checks, then inserts the batch held before it. */
-    const rotate = Effect.suspend(() => {
+    /** The batch read is complete: starts the rest of its seal checks, then inserts the batch held before it. */
+    const rotate = Effect.andThen(prefetch, Effect.suspend(() => {
       const previous = held
       held = pending
       pending = []
-      return Effect.andThen(prefetch(held), insert(previous))
-    })
+      prefetched = 0
+      return insert(previous)
+    }))
 
     /** Inserts everything read: the held batch, then the last one. */
     const flush = Effect.andThen(rotate, rotate)
@@ -123,7 +135,9 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
       }
       read++
       pending.push(positioned)
-      return pending.length >= options.batchSize ? rotate : Effect.void
+      return pending.length >= options.batchSize ? rotate
+        : pending.length - prefetched >= prefetchChunk ? prefetch
+        : Effect.void
     }
 
     yield* BlockFile.stream(path).pipe(
