@@ -140,9 +140,11 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
         : Effect.void
     }
 
+    // A file that turns bad keeps the blocks read before the bad spot; a refused block ends the
+    // import at once (the batch read after it would only be refused for its unknown parent).
     yield* BlockFile.stream(path).pipe(
       Stream.runForEach(take),
-      Effect.catch((error) => Effect.andThen(flush, Effect.fail(error)))
+      Effect.catchIf(BlockFile.isBlockFileError, (error) => Effect.andThen(flush, Effect.fail(error)))
     )
     yield* flush
     return { read, imported }
