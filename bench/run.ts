@@ -7,6 +7,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { DownloaderConfig } from "@ethsync/core"
 import { Console, Duration, Effect, References } from "effect"
+import * as Seals from "./Seals.ts"
 import * as Workloads from "./Workloads.ts"
 
 /** Runs per case; the median is reported. */
@@ -14,7 +15,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1. */
+  /** W1..W5, W5-slow, I1, P1, P1-cache. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -39,7 +40,9 @@ const cases: ReadonlyArray<Case> = [
     virtual: true,
     workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50), slowPeers: 1, slowFactor: 10 }
   },
-  { name: "I1" }
+  { name: "I1" },
+  { name: "P1" },
+  { name: "P1-cache" }
 ]
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -48,6 +51,11 @@ const round = (x: number) => Math.round(x * 10) / 10
 /** Measures one case and prints its line. */
 const measure = (c: Case) =>
   Effect.gen(function*() {
+    if (c.name === "P1-cache") return yield* Console.log(JSON.stringify(yield* Seals.cacheCase))
+    if (c.name === "P1") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: "P1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      return yield* Console.log(JSON.stringify(yield* Seals.sealsCase(file)))
+    }
     if (c.name === "I1") {
       if (!file) return yield* Console.log(JSON.stringify({ case: "I1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
       const results: Array<{ ms: number; blocks: number }> = []

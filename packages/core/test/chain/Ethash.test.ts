@@ -96,6 +96,13 @@ describe("Ethash keccak (WebAssembly)", () => {
       expect(Hex.fromBytes(Wasm.keccak(input, 17, 4))).toBe(Hex.fromBytes(keccak_256(input)))
     }
   })
+
+  it("matches @noble/hashes' keccak-256 on bytes of any length, across block boundaries", () => {
+    for (const length of [0, 1, 31, 135, 136, 137, 271, 272, 530, 70_000]) {
+      const input = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff)
+      expect(Hex.fromBytes(Wasm.keccak256(input))).toBe(Hex.fromBytes(keccak_256(input)))
+    }
+  })
 })
 
 describe("Ethash on a small made-up cache", () => {
