@@ -16,15 +16,16 @@ import * as Path from "node:path"
 const dir = Path.join(import.meta.dirname, "../packages/core/src/chain/ethash")
 
 // Memory layout (bytes); EthashWasm.ts repeats the ones it uses.
+const HEADERS = Number(process.env["ETHASH_LOCKSTEP"] ?? 8) // headers in lockstep
+const ITEMS = 2 * HEADERS // dataset items in flight
 const RC = 0 // 24 round constants
 const STATE = 256 // the sponge's 25 lanes
 const TEMP = 512 // one 64-byte row (the cache's RandMemoHash input)
-const SEED = 1024 // 8 x 96: each header's seed (64) then compressed mix (32)
-const MIX = 2048 // 8 x 128: each header's mix
-const ITEM = 4096 // 16 x 64: the dataset items in flight
-const BLOCK = 5120 // the last, padded block of a keccak-256 over bytes
-const HEADERS = 8 // headers in lockstep
-const ITEMS = 2 * HEADERS
+const SEED = 1024 // HEADERS x 96: each header's seed (64) then compressed mix (32)
+const MIX = SEED + 96 * HEADERS // HEADERS x 128: each header's mix
+const ITEM = MIX + 128 * HEADERS // ITEMS x 64: the dataset items in flight
+const BLOCK = ITEM + 64 * ITEMS // the last, padded block of a keccak-256 over bytes
+if (BLOCK + 136 > 16384) throw new Error("the layout overruns the input area of Wasm.ts")
 
 const rho = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14]
 
@@ -233,6 +234,9 @@ Fs.writeFileSync(
  *
  * @since 0.2.0
  */
+
+/** Headers its hashimoto runs in lockstep: batches are padded to a multiple of it. */
+export const lockstep = ${HEADERS}
 
 /** The module's bytes, base64. */
 export const base64 =
