@@ -23,10 +23,10 @@ afterAll(() => Fs.rmSync(root, { recursive: true, force: true }))
 const datadir = Path.join(root, "datadir")
 const cachePath = CacheFile.pathOf(datadir, 0)
 
-/** The verdicts (rule or "ok") of a verifier made with `options` on `headers`. */
+/** The verdicts (rule or "ok") of a verifier made with `options` on `headers` (one worker unless said). */
 const verdicts = (options: EthashVerifier.Options, headers: ReadonlyArray<Header.Header>) =>
   Effect.scoped(Effect.gen(function*() {
-    const verifier = yield* EthashVerifier.make(options)
+    const verifier = yield* EthashVerifier.make({ workers: 1, ...options })
     const results = yield* verifier.verify(headers)
     return results.map((failure) => failure?.rule ?? "ok")
   }))
@@ -83,7 +83,7 @@ describe("EthashVerifier", () => {
 
   it.live("builds the next epoch's cache ahead when a header is near its epoch's end", () =>
     Effect.gen(function*() {
-      const verifier = yield* EthashVerifier.make({ datadir })
+      const verifier = yield* EthashVerifier.make({ datadir, workers: 1 })
       const late = changed(block1, { number: 29_500 })
       expect((yield* verifier.verify([late]))[0]?.rule).toBe("sealMixHash")
       expect(yield* appears(CacheFile.pathOf(datadir, 1))).toBe(true)
@@ -98,7 +98,7 @@ describe("EthashVerifier", () => {
         return number === 0 ? [] : [block.success.header, ...block.success.uncles]
       })
       expect(headers.length).toBe(8191 + 1410)
-      const results = yield* verdicts({ datadir }, headers)
+      const results = yield* verdicts({ datadir, workers: undefined }, headers)
       expect(results.filter((r) => r !== "ok")).toEqual([])
     }))
 })
