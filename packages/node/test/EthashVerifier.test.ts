@@ -89,6 +89,18 @@ describe("EthashVerifier", () => {
       expect(yield* appears(CacheFile.pathOf(datadir, 1))).toBe(true)
     }), 120_000)
 
+  it.live("fails a header numbered past Ethash's last epoch at once, building no cache for it", () =>
+    Effect.gen(function*() {
+      const far = Path.join(root, "far")
+      const results = yield* Effect.scoped(Effect.gen(function*() {
+        const verifier = yield* EthashVerifier.make({ datadir: far, workers: 1 })
+        return yield* verifier.verify([changed(block1, { number: 2048 * 30_000 })])
+      }))
+      expect(results[0]?.rule).toBe("number")
+      expect(results[0]?.reason).toContain("past Ethash's last epoch")
+      expect(Fs.existsSync(far)).toBe(false)
+    }))
+
   it.live.skipIf(!file)("passes all 8,191 mainnet headers above genesis and their 1,410 uncles", () =>
     Effect.gen(function*() {
       const bytes = new Uint8Array(Fs.readFileSync(file!))

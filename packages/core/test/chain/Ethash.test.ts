@@ -167,6 +167,8 @@ describe("Ethash seals of real headers (epoch 0's cache, built once)", () => {
     const failure = Seal.judge(harder, output, 0)
     expect(failure?.rule).toBe("sealDifficulty")
     expect(failure?.message).toContain("above 2^256 / difficulty")
+    const zero = Seal.judge(new Header.Header({ ...block1, difficulty: 0n }, block1.rlp), output, 0)
+    expect([zero?.rule, zero?.reason]).toEqual(["sealDifficulty", "a difficulty of 0 sets no target to meet"])
     expect(Seal.judge(block1, output, 0)).toBeUndefined()
   })
 

@@ -57,7 +57,9 @@ export const judge = (header: Header.Header, output: Int32Array, at: number): In
       rule: "sealDifficulty",
       number: header.number,
       hash: Hash.toHex(header.hash),
-      reason: `the seal's hash ${Hex.fromBytes(bytesAt(output, at + 8, 8))} is above 2^256 / difficulty ${header.difficulty}`
+      reason: header.difficulty === 0n
+        ? "a difficulty of 0 sets no target to meet"
+        : `the seal's hash ${Hex.fromBytes(bytesAt(output, at + 8, 8))} is above 2^256 / difficulty ${header.difficulty}`
     })
   }
   return undefined
