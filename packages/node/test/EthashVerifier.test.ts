@@ -10,6 +10,7 @@ import { Effect, Result } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import type * as WorkerThreads from "node:worker_threads"
 import { block1, changed, uncleOf3 } from "../../core/test/support/sealedHeaders.ts"
 import * as CacheFile from "../src/seal/CacheFile.ts"
 import * as EthashVerifier from "../src/seal/EthashVerifier.ts"
@@ -88,6 +89,21 @@ describe("EthashVerifier", () => {
       expect((yield* verifier.verify([late]))[0]?.rule).toBe("sealMixHash")
       expect(yield* appears(CacheFile.pathOf(datadir, 1))).toBe(true)
     }), 120_000)
+
+  it.live("ends its worker threads when its scope closes", () =>
+    Effect.gen(function*() {
+      const started: Array<WorkerThreads.Worker> = []
+      const exited = new Set<WorkerThreads.Worker>()
+      const onWorker = (worker: WorkerThreads.Worker) => {
+        started.push(worker)
+        worker.on("exit", () => exited.add(worker))
+      }
+      process.on("worker", onWorker)
+      expect(yield* verdicts({ datadir, workers: 2 }, [block1])).toEqual(["ok"])
+      process.off("worker", onWorker)
+      for (let waited = 0; waited < 10_000 && exited.size < started.length; waited += 50) yield* Effect.sleep("50 millis")
+      expect([started.length, exited.size]).toEqual([2, 2])
+    }))
 
   it.live("fails a header numbered past Ethash's last epoch at once, building no cache for it", () =>
     Effect.gen(function*() {
