@@ -1,9 +1,8 @@
 /**
- * Keccak for Ethash's hot paths: keccak-f[1600] on 32-bit halves of the 64-bit lanes, for inputs
- * that are whole 32-bit words and fit one block (Ethash hashes 32, 40, 64 and 96 bytes), reading
- * and writing `Int32Array` words in place so that the cache and dataset loops allocate nothing.
- * Words are little-endian, as Ethash defines them (and as every platform Node runs on stores them).
- * Measured against @noble/hashes, hash-wasm and the native `keccak` package: see docs/PERFORMANCE.md.
+ * A keccak candidate the P1 benchmark measures: keccak-f[1600] in plain JavaScript on 32-bit
+ * halves of the 64-bit lanes, the 50 words in locals and the round body unrolled, for inputs of
+ * whole 32-bit words that fit one block, in place on `Int32Array`s. Ethash used it before its
+ * WebAssembly (64-bit lanes), which measured faster: see docs/PERFORMANCE.md.
  *
  * @since 0.2.0
  */
@@ -49,10 +48,6 @@ const sponge = (
 /** Keccak-512 of `inWords` (at most 17) words at `src[srcAt]`, into 16 words at `dst[dstAt]`. */
 export const hash512 = (src: Int32Array, srcAt: number, inWords: number, dst: Int32Array, dstAt: number): void =>
   sponge(src, srcAt, inWords, 18, dst, dstAt, 16)
-
-/** Keccak-256 of `inWords` (at most 33) words at `src[srcAt]`, into 8 words at `dst[dstAt]`. */
-export const hash256 = (src: Int32Array, srcAt: number, inWords: number, dst: Int32Array, dstAt: number): void =>
-  sponge(src, srcAt, inWords, 34, dst, dstAt, 8)
 
 /** keccak-f[1600] on `s` in place: 24 rounds with the 50 words in locals, the round body unrolled. */
 const permute = (s: Int32Array): void => {

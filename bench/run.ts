@@ -11,6 +11,7 @@ import { Console, Duration, Effect, References } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Seals from "./Seals.ts"
 import * as Workloads from "./Workloads.ts"
 
 /** Runs per case; the median is reported. */
@@ -18,7 +19,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, I1-seals. */
+  /** W1..W5, W5-slow, I1, I1-seals, P1, P1-cache. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -44,7 +45,9 @@ const cases: ReadonlyArray<Case> = [
     workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50), slowPeers: 1, slowFactor: 10 }
   },
   { name: "I1" },
-  { name: "I1-seals" }
+  { name: "I1-seals" },
+  { name: "P1" },
+  { name: "P1-cache" }
 ]
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -77,6 +80,11 @@ const measureImport = (name: "I1" | "I1-seals") =>
 /** Measures one case and prints its line. */
 const measure = (c: Case) =>
   Effect.gen(function*() {
+    if (c.name === "P1-cache") return yield* Console.log(JSON.stringify(yield* Seals.cacheCase))
+    if (c.name === "P1") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: "P1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      return yield* Console.log(JSON.stringify(yield* Seals.sealsCase(file)))
+    }
     if (c.name === "I1" || c.name === "I1-seals") return yield* measureImport(c.name)
     const workload = c.workload!
     // One untimed run at a tenth of the size first, so the JIT has compiled the hot paths.

@@ -16,14 +16,16 @@ import * as Path from "node:path"
 const dir = Path.join(import.meta.dirname, "../packages/core/src/chain/ethash")
 
 // Memory layout (bytes); EthashWasm.ts repeats the ones it uses.
+const HEADERS = Number(process.env["ETHASH_LOCKSTEP"] ?? 8) // headers in lockstep
+const ITEMS = 2 * HEADERS // dataset items in flight
 const RC = 0 // 24 round constants
 const STATE = 256 // the sponge's 25 lanes
 const TEMP = 512 // one 64-byte row (the cache's RandMemoHash input)
-const SEED = 1024 // 8 x 96: each header's seed (64) then compressed mix (32)
-const MIX = 2048 // 8 x 128: each header's mix
-const ITEM = 4096 // 16 x 64: the dataset items in flight
-const HEADERS = 8 // headers in lockstep
-const ITEMS = 2 * HEADERS
+const SEED = 1024 // HEADERS x 96: each header's seed (64) then compressed mix (32)
+const MIX = SEED + 96 * HEADERS // HEADERS x 128: each header's mix
+const ITEM = MIX + 128 * HEADERS // ITEMS x 64: the dataset items in flight
+const BLOCK = ITEM + 64 * ITEMS // the last, padded block of a keccak-256 over bytes
+if (BLOCK + 136 > 16384) throw new Error("the layout overruns the input area of Wasm.ts")
 
 const rho = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14]
 
@@ -106,6 +108,27 @@ w(`  )`)
 // Exported keccak for tests of the sponge.
 w(`  (func (export "keccak") (param $src i32) (param $inLanes i32) (param $rate i32) (param $dst i32) (param $outLanes i32)`)
 w(`    (call $keccak ${g("src")} ${g("inLanes")} ${g("rate")} ${g("dst")} ${g("outLanes")}))`)
+
+// Keccak-256 of $len bytes at $src (any length), 32 bytes to $dst: for seal hashes.
+w(`  (func (export "keccak256") (param $src i32) (param $len i32) (param $dst i32)`)
+w(`    (memory.fill (i32.const ${STATE}) (i32.const 0) (i32.const 200))`)
+w(`    (block $done (loop $blocks (br_if $done (i32.lt_u ${g("len")} (i32.const 136)))`)
+for (let k = 0; k < 17; k++) {
+  w(`      (i64.store offset=${STATE + 8 * k} (i32.const 0) (i64.xor (i64.load offset=${STATE + 8 * k} (i32.const 0)) (i64.load offset=${8 * k} ${g("src")})))`)
+}
+w(`      (call $permute)`)
+w(`      (local.set $src (i32.add ${g("src")} (i32.const 136)))`)
+w(`      (local.set $len (i32.sub ${g("len")} (i32.const 136))) (br $blocks)))`)
+w(`    (memory.fill (i32.const ${BLOCK}) (i32.const 0) (i32.const 136))`)
+w(`    (memory.copy (i32.const ${BLOCK}) ${g("src")} ${g("len")})`)
+w(`    (i32.store8 offset=${BLOCK} ${g("len")} (i32.const 1))`)
+w(`    (i32.store8 offset=${BLOCK + 135} (i32.const 0) (i32.or (i32.load8_u offset=${BLOCK + 135} (i32.const 0)) (i32.const 0x80)))`)
+for (let k = 0; k < 17; k++) {
+  w(`    (i64.store offset=${STATE + 8 * k} (i32.const 0) (i64.xor (i64.load offset=${STATE + 8 * k} (i32.const 0)) (i64.load offset=${BLOCK + 8 * k} (i32.const 0))))`)
+}
+w(`    (call $permute)`)
+for (let k = 0; k < 4; k++) w(`    (i64.store offset=${8 * k} ${g("dst")} (i64.load offset=${STATE + 8 * k} (i32.const 0)))`)
+w(`  )`)
 
 // The cache of the 32-byte seed at $seed, `rows` rows at $cache.
 w(`  (func (export "makeCache") (param $seed i32) (param $cache i32) (param $rows i32) (local $i i32) (local $round i32) (local $dst i32) (local $src i32) (local $other i32)`)
@@ -211,6 +234,9 @@ Fs.writeFileSync(
  *
  * @since 0.2.0
  */
+
+/** Headers its hashimoto runs in lockstep: batches are padded to a multiple of it. */
+export const lockstep = ${HEADERS}
 
 /** The module's bytes, base64. */
 export const base64 =

@@ -10,6 +10,7 @@ import { Effect, Result } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import type * as WorkerThreads from "node:worker_threads"
 import { block1, changed, uncleOf3 } from "../../core/test/support/sealedHeaders.ts"
 import * as CacheFile from "../src/seal/CacheFile.ts"
 import * as EthashVerifier from "../src/seal/EthashVerifier.ts"
@@ -23,10 +24,10 @@ afterAll(() => Fs.rmSync(root, { recursive: true, force: true }))
 const datadir = Path.join(root, "datadir")
 const cachePath = CacheFile.pathOf(datadir, 0)
 
-/** The verdicts (rule or "ok") of a verifier made with `options` on `headers`. */
+/** The verdicts (rule or "ok") of a verifier made with `options` on `headers` (one worker unless said). */
 const verdicts = (options: EthashVerifier.Options, headers: ReadonlyArray<Header.Header>) =>
   Effect.scoped(Effect.gen(function*() {
-    const verifier = yield* EthashVerifier.make(options)
+    const verifier = yield* EthashVerifier.make({ workers: 1, ...options })
     const results = yield* verifier.verify(headers)
     return results.map((failure) => failure?.rule ?? "ok")
   }))
@@ -83,11 +84,38 @@ describe("EthashVerifier", () => {
 
   it.live("builds the next epoch's cache ahead when a header is near its epoch's end", () =>
     Effect.gen(function*() {
-      const verifier = yield* EthashVerifier.make({ datadir })
+      const verifier = yield* EthashVerifier.make({ datadir, workers: 1 })
       const late = changed(block1, { number: 29_500 })
       expect((yield* verifier.verify([late]))[0]?.rule).toBe("sealMixHash")
       expect(yield* appears(CacheFile.pathOf(datadir, 1))).toBe(true)
     }), 120_000)
+
+  it.live("ends its worker threads when its scope closes", () =>
+    Effect.gen(function*() {
+      const started: Array<WorkerThreads.Worker> = []
+      const exited = new Set<WorkerThreads.Worker>()
+      const onWorker = (worker: WorkerThreads.Worker) => {
+        started.push(worker)
+        worker.on("exit", () => exited.add(worker))
+      }
+      process.on("worker", onWorker)
+      expect(yield* verdicts({ datadir, workers: 2 }, [block1])).toEqual(["ok"])
+      process.off("worker", onWorker)
+      for (let waited = 0; waited < 10_000 && exited.size < started.length; waited += 50) yield* Effect.sleep("50 millis")
+      expect([started.length, exited.size]).toEqual([2, 2])
+    }))
+
+  it.live("fails a header numbered past Ethash's last epoch at once, building no cache for it", () =>
+    Effect.gen(function*() {
+      const far = Path.join(root, "far")
+      const results = yield* Effect.scoped(Effect.gen(function*() {
+        const verifier = yield* EthashVerifier.make({ datadir: far, workers: 1 })
+        return yield* verifier.verify([changed(block1, { number: 2048 * 30_000 })])
+      }))
+      expect(results[0]?.rule).toBe("number")
+      expect(results[0]?.reason).toContain("past Ethash's last epoch")
+      expect(Fs.existsSync(far)).toBe(false)
+    }))
 
   it.live.skipIf(!file)("passes all 8,191 mainnet headers above genesis and their 1,410 uncles", () =>
     Effect.gen(function*() {
@@ -98,7 +126,7 @@ describe("EthashVerifier", () => {
         return number === 0 ? [] : [block.success.header, ...block.success.uncles]
       })
       expect(headers.length).toBe(8191 + 1410)
-      const results = yield* verdicts({ datadir }, headers)
+      const results = yield* verdicts({ datadir, workers: undefined }, headers)
       expect(results.filter((r) => r !== "ok")).toEqual([])
     }))
 })

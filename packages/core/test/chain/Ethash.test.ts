@@ -96,6 +96,13 @@ describe("Ethash keccak (WebAssembly)", () => {
       expect(Hex.fromBytes(Wasm.keccak(input, 17, 4))).toBe(Hex.fromBytes(keccak_256(input)))
     }
   })
+
+  it("matches @noble/hashes' keccak-256 on bytes of any length, across block boundaries", () => {
+    for (const length of [0, 1, 31, 135, 136, 137, 271, 272, 530, 70_000]) {
+      const input = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff)
+      expect(Hex.fromBytes(Wasm.keccak256(input))).toBe(Hex.fromBytes(keccak_256(input)))
+    }
+  })
 })
 
 describe("Ethash on a small made-up cache", () => {
@@ -160,6 +167,8 @@ describe("Ethash seals of real headers (epoch 0's cache, built once)", () => {
     const failure = Seal.judge(harder, output, 0)
     expect(failure?.rule).toBe("sealDifficulty")
     expect(failure?.message).toContain("above 2^256 / difficulty")
+    const zero = Seal.judge(new Header.Header({ ...block1, difficulty: 0n }, block1.rlp), output, 0)
+    expect([zero?.rule, zero?.reason]).toEqual(["sealDifficulty", "a difficulty of 0 sets no target to meet"])
     expect(Seal.judge(block1, output, 0)).toBeUndefined()
   })
 

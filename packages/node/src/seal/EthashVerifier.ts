@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { Ethash, type Header, type InvalidBlock, SealVerifier } from "@ethsync/core"
+import { Ethash, Hash, type Header, InvalidBlock, SealVerifier } from "@ethsync/core"
 import { Deferred, Effect, Layer, type Scope } from "effect"
 import * as Os from "node:os"
 import * as CacheFile from "./CacheFile.ts"
@@ -28,6 +28,11 @@ export interface Options {
 const batchSize = 32
 /** The next epoch's cache is built when a header is this close to its epoch's end. */
 const prebuildWindow = 2000
+/**
+ * The last epoch served (go-ethereum's size tables end there too, at block 61,439,999): a header
+ * numbered beyond it fails at once, rather than make the verifier build a cache of hundreds of MiB.
+ */
+const lastEpoch = 2047
 /** Epoch caches kept in memory (16 MiB and up each): the newest ones requested. */
 const keptEpochs = 3
 
@@ -102,14 +107,24 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
         const byEpoch = new Map<number, Array<number>>()
         headers.forEach((header, index) => {
           const epoch = Ethash.Epoch.ofBlock(header.number)
+          if (epoch > lastEpoch) {
+            results[index] = new InvalidBlock({
+              rule: "number",
+              number: header.number,
+              hash: Hash.toHex(header.hash),
+              reason: `block number ${header.number} is past Ethash's last epoch (${lastEpoch}), whose seals can be checked`
+            })
+            return
+          }
           const group = byEpoch.get(epoch)
           if (group) group.push(index)
           else byEpoch.set(epoch, [index])
         })
         const upcoming = new Set<number>()
         for (const header of headers) {
-          if (header.number % Ethash.Epoch.length >= Ethash.Epoch.length - prebuildWindow) {
-            upcoming.add(Ethash.Epoch.ofBlock(header.number) + 1)
+          const next = Ethash.Epoch.ofBlock(header.number) + 1
+          if (header.number % Ethash.Epoch.length >= Ethash.Epoch.length - prebuildWindow && next <= lastEpoch) {
+            upcoming.add(next)
           }
         }
         for (const epoch of upcoming) yield* Effect.forkIn(cacheOf(epoch), scope)

@@ -4,8 +4,10 @@
  *
  * @since 0.2.0
  */
-import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
-import { Ethash } from "@ethsync/core"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
+// The Ethash modules alone: the worker starts without loading the rest of core.
+import * as Ethash from "@ethsync/core/ethash"
 import { Effect } from "effect"
 import * as WorkerRunner from "effect/workers/WorkerRunner"
 import type * as SealProtocol from "./SealProtocol.ts"

@@ -5,7 +5,6 @@
  *
  * @since 0.2.0
  */
-import { keccak_256 } from "@noble/hashes/sha3.js"
 import * as Hash from "../Hash.ts"
 import * as Header from "../Header.ts"
 import * as Hex from "../Hex.ts"
@@ -22,10 +21,10 @@ export const outputWords = 16
 const two256 = 1n << 256n
 
 /** The seal hash: keccak-256 of the header's RLP without mixHash and nonce. */
-export const sealHash = (header: Header.Fields): Uint8Array => keccak_256(Header.encodeUnsealed(header))
+export const sealHash = (header: Header.Header): Uint8Array => Wasm.keccak256(Header.encodeUnsealed(header))
 
 /** Packs `header`'s hashimoto input at word `at` of `into`. */
-export const writeInput = (header: Header.Fields, into: Int32Array, at: number): void => {
+export const writeInput = (header: Header.Header, into: Int32Array, at: number): void => {
   const bytes = new Uint8Array(into.buffer, into.byteOffset + at * 4, inputWords * 4)
   bytes.set(sealHash(header), 0)
   for (let i = 0; i < 8; i++) bytes[32 + i] = header.nonce[7 - i]!
@@ -50,13 +49,17 @@ export const judge = (header: Header.Header, output: Int32Array, at: number): In
       reason: `the seal's mix digest is ${Hex.fromBytes(mix)}, not the header's mixHash ${Hash.toHex(header.mixHash)}`
     })
   }
-  const result = BigInt(Hex.fromBytes(bytesAt(output, at + 8, 8)))
+  const hash = new DataView(output.buffer, output.byteOffset + (at + 8) * 4, 32)
+  const result = (hash.getBigUint64(0) << 192n) | (hash.getBigUint64(8) << 128n) | (hash.getBigUint64(16) << 64n) |
+    hash.getBigUint64(24)
   if (header.difficulty === 0n || result > two256 / header.difficulty) {
     return new InvalidBlock({
       rule: "sealDifficulty",
       number: header.number,
       hash: Hash.toHex(header.hash),
-      reason: `the seal's hash ${Hex.fromBytes(bytesAt(output, at + 8, 8))} is above 2^256 / difficulty ${header.difficulty}`
+      reason: header.difficulty === 0n
+        ? "a difficulty of 0 sets no target to meet"
+        : `the seal's hash ${Hex.fromBytes(bytesAt(output, at + 8, 8))} is above 2^256 / difficulty ${header.difficulty}`
     })
   }
   return undefined
