@@ -53,7 +53,7 @@ export interface Options {
   readonly batchSize: number
   /** Advanced by the bytes and blocks of each batch that lands. */
   readonly meter?: Progress.Meter | undefined
-  /** Starts each batch's seal checks early: the one whose verifier the store checks with. */
+  /** Starts seal checks as blocks are read: the SealPrefetch whose verifier the store checks with. */
   readonly prefetch?: SealPrefetch.SealPrefetch | undefined
 }
 
@@ -106,7 +106,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
      * Starts the seal checks of the blocks of `pending` not started yet, unless the last of them is
      * stored (then, likely, all are).
      */
-    const prefetch = Effect.suspend(() => {
+    const startSeals = Effect.suspend(() => {
       const blocks = pending.slice(prefetched)
       prefetched = pending.length
       const last = blocks.at(-1)
@@ -117,7 +117,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
     })
 
     /** The batch read is complete: starts the rest of its seal checks, then inserts the batch held before it. */
-    const rotate = Effect.andThen(prefetch, Effect.suspend(() => {
+    const rotate = Effect.andThen(startSeals, Effect.suspend(() => {
       const previous = held
       held = pending
       pending = []
@@ -136,7 +136,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
       read++
       pending.push(positioned)
       return pending.length >= options.batchSize ? rotate
-        : pending.length - prefetched >= prefetchChunk ? prefetch
+        : pending.length - prefetched >= prefetchChunk ? startSeals
         : Effect.void
     }
 
