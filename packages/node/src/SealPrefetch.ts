@@ -31,7 +31,11 @@ export interface SealPrefetch {
   readonly start: (headers: ReadonlyArray<Header.Header>) => Effect.Effect<void>
 }
 
-/** Prefetching over `underlying`; checks still running when the scope closes are interrupted. */
+/**
+ * Prefetching over `underlying`. Checks still running when the scope closes are interrupted; the
+ * verdicts of started headers never asked for (blocks found stored, or after a refused one) are
+ * kept until then.
+ */
 export const make = (underlying: SealVerifier.Shape): Effect.Effect<SealPrefetch, never, Scope.Scope> =>
   Effect.map(Effect.scope, (scope) => {
     /** Checks started and not yet asked for, by header key. */

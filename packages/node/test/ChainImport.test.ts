@@ -35,7 +35,7 @@ const recording = () => {
         headers.map((header) => {
           checked.push(Hash.toHex(header.hash))
           return header.key === bad.key
-            ? new InvalidBlock({ rule: "difficulty", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
+            ? new InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
             : undefined
         })
       )
@@ -65,8 +65,8 @@ describe("ChainImport with seal checks", () => {
         const { failure, store } = yield* importWith(verifier, prefetch)
         expect(failure._tag).toBe("BlockRejected")
         if (failure._tag !== "BlockRejected") return
-        expect([failure.position, failure.error.rule, failure.error.hash]).toEqual([39, "difficulty", Hash.toHex(bad.hash)])
-        expect(failure.message).toMatch(/block 40 .* breaks the difficulty rule: seal rejected by the test$/)
+        expect([failure.position, failure.error.rule, failure.error.hash]).toEqual([39, "sealMixHash", Hash.toHex(bad.hash)])
+        expect(failure.message).toMatch(/block 40 .* breaks the sealMixHash rule: seal rejected by the test$/)
         expect((yield* store.head).block.hash).toEqual(chain[38]!.hash)
         expect(new Set(checked).size).toBe(checked.length)
         const throughBad = chain.slice(0, 40).flatMap((b) => [b.header, ...b.uncles]).map((h) => Hash.toHex(h.hash))

@@ -26,8 +26,8 @@ const insertFailure = (store: Shape, blocks: ReadonlyArray<Block.Block>) =>
   Effect.flip(store.insert(blocks)) as Effect.Effect<InsertFailed | StoreError>
 
 /**
- * A test double of a seal verifier: it rejects the seal of `bad` (with the difficulty rule, as a
- * stand-in for a seal rule) and accepts every other; `calls` records the headers of each call.
+ * A test double of a seal verifier: it rejects the seal of `bad` (as Ethash would a wrong mix)
+ * and accepts every other; `calls` records the headers of each call.
  */
 const rejecting = (bad: Header.Header) => {
   const calls: Array<ReadonlyArray<string>> = []
@@ -38,7 +38,7 @@ const rejecting = (bad: Header.Header) => {
         calls.push(headers.map((header) => Hash.toHex(header.hash)))
         return headers.map((header) =>
           header.key === bad.key
-            ? new InvalidBlock({ rule: "difficulty", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
+            ? new InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
             : undefined
         )
       })
@@ -245,7 +245,7 @@ export const suite = (name: string, openWith: Open) =>
           const store = yield* openWith(genesis, verifier)
           const failure = yield* insertFailure(store, chain)
           expect(failure._tag === "InsertFailed" && [failure.index, failure.error.rule, failure.error.reason])
-            .toEqual([3, "difficulty", "seal rejected by the test"])
+            .toEqual([3, "sealMixHash", "seal rejected by the test"])
           expect(yield* Effect.forEach(chain, (b) => store.has(b.hash))).toEqual(chain.map((_, i) => i < 3))
           expect((yield* store.head).block.hash).toEqual(chain[2]!.hash)
         }))
@@ -261,7 +261,7 @@ export const suite = (name: string, openWith: Open) =>
           const batch = [...chain.slice(0, 3), block, after]
           const failure = yield* insertFailure(store, batch)
           expect(failure._tag === "InsertFailed" && [failure.index, failure.error.rule, failure.error.hash])
-            .toEqual([3, "difficulty", Hash.toHex(block.hash)])
+            .toEqual([3, "sealMixHash", Hash.toHex(block.hash)])
           expect(failure._tag === "InsertFailed" && failure.error.reason)
             .toBe(`uncle 1 (${Hash.toHex(uncles[1]!.hash)}, number 3): seal rejected by the test`)
           expect(calls).toEqual([[...chain.slice(0, 3), block].flatMap((b) => [b.header, ...b.uncles]).concat(after.header)
