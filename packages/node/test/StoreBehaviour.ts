@@ -46,7 +46,7 @@ const rejecting = (bad: Header.Header) => {
   return { verifier, calls }
 }
 
-/** Runs the suite for the store `open` makes. */
+/** Runs the suite for the stores `openWith` makes. */
 export const suite = (name: string, openWith: Open) =>
   describe(`${name} behaves as a ChainStore`, () => {
     const genesis = TestChain.genesis()
