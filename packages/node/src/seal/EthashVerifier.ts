@@ -133,7 +133,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
           for (let at = 0; at < indices.length; at += batchSize) batches.push([epoch, indices.slice(at, at + batchSize)])
         }
         yield* Effect.forEach(batches, ([epoch, indices]) => checkBatch(epoch, headers, indices, results), {
-          concurrency: workers.size,
+          concurrency: workers.slots,
           discard: true
         })
         return results
