@@ -1,11 +1,13 @@
 /**
- * Generates Ethash's WebAssembly (keccak-f[1600] on 64-bit lanes, the cache generation, and
- * hashimoto-light with SIMD FNV on 4 headers in lockstep) as WAT, assembles it with `wat2wasm`
- * (Debian package `wabt`), and writes both next to the module that embeds the bytes:
+ * Generates Ethash's WebAssembly (keccak-f[1600] on 64-bit lanes, keccak-256 of any bytes, the
+ * cache generation, and hashimoto-light with SIMD FNV on 8 headers in lockstep) as WAT, assembles
+ * it with `wat2wasm` (Debian package `wabt`), and writes both next to the module that embeds it:
  *
  *   node tools/ethash-wasm.ts   →  packages/core/src/chain/ethash/ethash.wat, EthashWasmBytes.ts
  *
- * The memory layout here must match packages/core/src/chain/ethash/EthashWasm.ts.
+ * `ETHASH_LOCKSTEP=16 node tools/ethash-wasm.ts` generates another lockstep width (for measuring;
+ * 8 measured best). Everything this layout places lies below 16 KiB, where
+ * packages/core/src/chain/ethash/Wasm.ts starts its own areas.
  *
  * @since 0.2.0
  */
@@ -15,7 +17,7 @@ import * as Path from "node:path"
 
 const dir = Path.join(import.meta.dirname, "../packages/core/src/chain/ethash")
 
-// Memory layout (bytes); EthashWasm.ts repeats the ones it uses.
+// Memory layout (bytes), all below Wasm.ts's areas.
 const HEADERS = Number(process.env["ETHASH_LOCKSTEP"] ?? 8) // headers in lockstep
 const ITEMS = 2 * HEADERS // dataset items in flight
 const RC = 0 // 24 round constants
