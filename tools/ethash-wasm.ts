@@ -13,6 +13,7 @@
  */
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 
 const dir = Path.join(import.meta.dirname, "../packages/core/src/chain/ethash")
@@ -224,9 +225,12 @@ w(`)`)
 
 const watPath = Path.join(dir, "ethash.wat")
 Fs.writeFileSync(watPath, lines.join("\n") + "\n")
-const wasmPath = Path.join(Fs.mkdtempSync("/tmp/ethash-wasm-"), "ethash.wasm")
+const wasmDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ethash-wasm-"))
+const wasmPath = Path.join(wasmDir, "ethash.wasm")
 execFileSync("wat2wasm", [watPath, "-o", wasmPath])
-const base64 = Fs.readFileSync(wasmPath).toString("base64")
+const wasm = Fs.readFileSync(wasmPath)
+Fs.rmSync(wasmDir, { recursive: true })
+const base64 = wasm.toString("base64")
 const chunks = base64.match(/.{1,100}/g)!.map((c) => `  "${c}"`).join(" +\n")
 Fs.writeFileSync(
   Path.join(dir, "EthashWasmBytes.ts"),
@@ -245,4 +249,4 @@ export const base64 =
 ${chunks}
 `
 )
-console.log(`wrote ${watPath} and EthashWasmBytes.ts (${Fs.statSync(wasmPath).size} bytes of wasm)`)
+console.log(`wrote ${watPath} and EthashWasmBytes.ts (${wasm.length} bytes of wasm)`)
