@@ -1,9 +1,10 @@
 /**
  * The Ethash seal verifier: hashimoto-light on a pool of worker threads, in batches, so the event
- * loop stays free. Each epoch's cache is built once, in a worker, into shared memory that every
- * worker reads; with a datadir it is kept in `<datadir>/ethash/` and reused by later runs (a
- * corrupt or truncated file is rebuilt), and near an epoch's end the next epoch's cache is built
- * ahead of need. Without a datadir the caches live in memory only.
+ * loop stays free. Each epoch's cache is built once, in a worker, into a SharedArrayBuffer handed
+ * to every worker (each copies it once per epoch into its WebAssembly memory, never per batch);
+ * with a datadir it is kept in `<datadir>/ethash/` and reused by later runs (a corrupt or
+ * truncated file is rebuilt), and near an epoch's end the next epoch's cache is built ahead of
+ * need. Without a datadir the caches live in memory only. A worker that dies is a defect.
  *
  * @since 0.2.0
  */
@@ -46,6 +47,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
     /** Epoch caches, built or being built. */
     const caches = new Map<number, Deferred.Deferred<SharedArrayBuffer>>()
 
+    /** Builds `epoch`'s cache in a worker, into new shared memory. */
     const build = (epoch: number) =>
       Effect.gen(function*() {
         const cache = new SharedArrayBuffer(Ethash.Epoch.cacheBytes(epoch))
@@ -53,6 +55,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
         return cache
       })
 
+    /** `epoch`'s cache from the datadir's file, or built (and then written there) when it has none fit to use. */
     const load = (epoch: number): Effect.Effect<SharedArrayBuffer> =>
       Effect.gen(function*() {
         if (datadir === undefined) return yield* build(epoch)
@@ -101,6 +104,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
         })
       })
 
+    /** Groups the headers by epoch, starts the next epoch's cache when one is near its end, checks the batches. */
     const verify: SealVerifier.Shape["verify"] = (headers) =>
       Effect.gen(function*() {
         const results = new Array<InvalidBlock | undefined>(headers.length).fill(undefined)
@@ -133,7 +137,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
           for (let at = 0; at < indices.length; at += batchSize) batches.push([epoch, indices.slice(at, at + batchSize)])
         }
         yield* Effect.forEach(batches, ([epoch, indices]) => checkBatch(epoch, headers, indices, results), {
-          concurrency: workers.size,
+          concurrency: workers.slots,
           discard: true
         })
         return results

@@ -12,7 +12,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js"
 import * as EthashWasmBytes from "./EthashWasmBytes.ts"
 
-/** Where hashimoto inputs go (40 bytes each). */
+/** Where hashimoto inputs go (40 bytes each); below it lie ethash.wat's own areas (tools/ethash-wasm.ts). */
 const inputAt = 16384
 /** Headers per hashimoto call: what the input and output areas hold. */
 const maxBatch = 256
