@@ -1,8 +1,8 @@
 /**
- * Seal checks started ahead of need. The importer starts checking a batch's seals as soon as the
- * batch is read; the store's insert, which checks seals with its verifier, then finds them under
- * way instead of starting over. So a worker-pool verifier checks the next batch while the main
- * thread validates and writes the current one.
+ * Seal checks started ahead of need. The importer starts checking seals as it reads the blocks;
+ * the store's insert, which checks seals with its verifier, then finds them under way (or done)
+ * instead of starting over. So a worker-pool verifier checks the next batch while the main thread
+ * validates and writes the current one.
  *
  * @since 0.2.0
  */

@@ -94,8 +94,8 @@ export const command = Command.make("import", {
   Command.withDescription(
     "Import blocks from files in the `geth export` format. A leading block 0 must be the datadir's genesis " +
       "(an empty datadir starts from it; without one, an empty datadir needs --network or --genesis). " +
-      "Blocks already stored are skipped. Every seal is checked (Ethash) unless --verify-seals none. The first invalid block stops the " +
-      "import (exit code 1) with everything before it kept."
+      "Blocks already stored are skipped. Every seal is checked (Ethash) unless --verify-seals none. " +
+      "The first invalid block stops the import (exit code 1) with everything before it kept."
   ),
   Command.withExamples([
     { command: "ethsync import --datadir ./chain mainnet-0-8191.rlp", description: "Import mainnet blocks 0..8191" },
