@@ -158,10 +158,14 @@ w(`  )`)
 // Hashimoto-light of `groups` x 4 headers: input 40 bytes each at $in (seal hash, nonce LE),
 // output 64 bytes each at $out (compressed mix, final hash).
 const fnv = (a: string, b: string) => `(i32.xor (i32.mul ${a} (i32.const 0x01000193)) ${b})`
-w(`  (func (export "hashimoto") (param $in i32) (param $out i32) (param $groups i32) (param $cache i32) (param $rows i32) (param $drows i32)`)
+// $rowsMagic is floor((2^64 - 1) / rows) + 1: the parent loop reduces by rows with Lemire's
+// fastmod (multiplies) instead of i32.rem_u, whose divider would bound the loop.
+w(`  (func (export "hashimoto") (param $in i32) (param $out i32) (param $groups i32) (param $cache i32) (param $rows i32) (param $drows i32) (param $rowsMagic i64)`)
 w(`    (local $g i32) (local $i i32) (local $j i32) (local $jw i32) (local $p i32) (local $row i32) (local $prime v128) (local $hdr i32)`)
+w(`    (local $low i64) (local $rows64 i64)`)
 w(`    ${Array.from({ length: ITEMS }, (_, q) => `(local $idx${q} i32)`).join(" ")}`)
 w(`    (local.set $prime (i32x4.splat (i32.const 0x01000193)))`)
+w(`    (local.set $rows64 (i64.extend_i32_u ${g("rows")}))`)
 w(`    (block $groupsDone (loop $group (br_if $groupsDone (i32.ge_u ${g("g")} ${g("groups")}))`)
 for (let h = 0; h < HEADERS; h++) {
   const seed = SEED + 96 * h
@@ -191,7 +195,11 @@ w(`        (loop $parent`)
 w(`          (local.set $jw (i32.shl (i32.and ${g("j")} (i32.const 15)) (i32.const 2)))`)
 for (let q = 0; q < ITEMS; q++) {
   const item = ITEM + 64 * q
-  w(`          (local.set $row (i32.add ${g("cache")} (i32.shl (i32.rem_u ${fnv(`(i32.xor ${g(`idx${q}`)} ${g("j")})`, `(i32.load offset=${item} ${g("jw")})`)} ${g("rows")}) (i32.const 6))))`)
+  const index = fnv(`(i32.xor ${g(`idx${q}`)} ${g("j")})`, `(i32.load offset=${item} ${g("jw")})`)
+  w(`          (local.set $low (i64.mul ${g("rowsMagic")} (i64.extend_i32_u ${index})))`)
+  const high = `(i64.mul (i64.shr_u ${g("low")} (i64.const 32)) ${g("rows64")})`
+  const carry = `(i64.shr_u (i64.mul (i64.and ${g("low")} (i64.const 0xffffffff)) ${g("rows64")}) (i64.const 32))`
+  w(`          (local.set $row (i32.add ${g("cache")} (i32.shl (i32.wrap_i64 (i64.shr_u (i64.add ${high} ${carry}) (i64.const 32))) (i32.const 6))))`)
   for (let k = 0; k < 4; k++) {
     w(`          (v128.store offset=${item + 16 * k} (i32.const 0) (v128.xor (i32x4.mul (v128.load offset=${item + 16 * k} (i32.const 0)) ${g("prime")}) (v128.load offset=${16 * k} ${g("row")})))`)
   }

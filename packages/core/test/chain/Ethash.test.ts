@@ -1,3 +1,8 @@
+/**
+ * Ethash in core: the sizes and seeds of epochs, the WebAssembly keccak against @noble/hashes, the
+ * cache and hashimoto on a small made-up cache against a straightforward reference written here,
+ * and the seal check of real mainnet headers, changed ones failing with the rule named.
+ */
 import { keccak_256, keccak_512 } from "@noble/hashes/sha3.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cache from "../../src/chain/ethash/Cache.ts"

@@ -39,6 +39,7 @@ const answer = (request: SealProtocol.Request): SealProtocol.Reply => {
   return { id: request.id, output }
 }
 
+/** Answers requests, each with one reply, until the verifier closes the worker. */
 const main = Effect.gen(function*() {
   const platform = yield* WorkerRunner.WorkerRunnerPlatform
   const runner = yield* platform.start<SealProtocol.Reply, SealProtocol.Request>()

@@ -16,7 +16,7 @@ export const datasetRowBytes = 128
 /** The epoch a block number falls in. */
 export const ofBlock = (blockNumber: number): number => Math.floor(blockNumber / length)
 
-/** Whether n is prime (trial division: row counts stay below 2^27, so at most a few thousand steps). */
+/** Whether n is prime (trial division up to its square root: under 12,000 for any epoch's row count). */
 const isPrime = (n: number): boolean => {
   if (n < 2) return false
   if (n % 2 === 0) return n === 2

@@ -49,7 +49,15 @@ interface Exports {
   readonly keccak: (src: number, inLanes: number, rateLanes: number, dst: number, outLanes: number) => void
   readonly keccak256: (src: number, length: number, dst: number) => void
   readonly makeCache: (seed: number, cache: number, rows: number) => void
-  readonly hashimoto: (input: number, output: number, groups: number, cache: number, rows: number, datasetRows: number) => void
+  readonly hashimoto: (
+    input: number,
+    output: number,
+    groups: number,
+    cache: number,
+    rows: number,
+    datasetRows: number,
+    rowsMagic: bigint
+  ) => void
 }
 
 /** This thread's instance, made on first use. */
@@ -116,7 +124,7 @@ export const hashimoto = (words: Int32Array, rows: number, datasetRows: number, 
     memory.set(input.subarray(done * 10, (done + n) * 10), inputAt / 4)
     // The lockstep's spare slots repeat the last header; their outputs are dropped.
     for (let k = n; k < groups * lockstep; k++) memory.copyWithin(inputAt / 4 + k * 10, inputAt / 4 + (n - 1) * 10, inputAt / 4 + n * 10)
-    wasm.hashimoto(inputAt, outputAt, groups, cacheAt, rows, datasetRows)
+    wasm.hashimoto(inputAt, outputAt, groups, cacheAt, rows, datasetRows, (2n ** 64n - 1n) / BigInt(rows) + 1n)
     output.set(memory.subarray(outputAt / 4, outputAt / 4 + n * 16), done * 16)
   }
 }
