@@ -1,15 +1,17 @@
 /**
  * The benchmark workloads of shared/docs/benchmarks.md: W1-W4 on the real clock, W5 (and its
- * slow-peer variant) on the test clock, I1 as a geth-format file import. Each run verifies its
- * result and fails loudly when a block is missing.
+ * slow-peer variant) on the test clock, I1 as a geth-format file import, S1 as serving that chain
+ * to an eth/61 client without a transport. Each run verifies its result and fails loudly when a
+ * block is missing.
  *
  * @since 0.1.0
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, Hash } from "@ethsync/core"
-import { ChainImport, LmdbChainStore } from "@ethsync/node"
-import { Harness, SimPeer, TestChain } from "@ethsync/testkit"
-import { Data, Duration, Effect, Exit } from "effect"
+import { ChainImport, EthMessage, LmdbChainStore, Serving } from "@ethsync/node"
+import { SimPeer, TestChain } from "@ethsync/testkit"
+import { Harness } from "@ethsync/testkit/harness"
+import { Data, Duration, Effect, Exit, Result } from "effect"
 import { TestClock } from "effect/testing"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -116,3 +118,52 @@ export const runImport = (file: string): Effect.Effect<{ readonly ms: number; re
       })).pipe(Effect.mapError((e) => e._tag === "BenchFailed" ? e : new BenchFailed({ reason: e.message }))),
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   ).pipe(Effect.provide(NodeServices.layer))
+
+/** The answer to `request`, decoded as a client of eth/61 decodes it. */
+const ask = (request: Serving.Request) =>
+  Effect.flatMap(Serving.answer(request), ({ code, payload }) => {
+    const decoded = EthMessage.decode(61, code, payload)
+    return Result.isSuccess(decoded)
+      ? Effect.succeed(decoded.success)
+      : Effect.fail(new BenchFailed({ reason: `an answer does not decode: ${decoded.failure.message}` }))
+  })
+
+/**
+ * Real milliseconds to serve the chain of a geth-format file, imported first (untimed) into an
+ * empty datadir, as an eth/61 client asks for it: hashes from number 0, 2048 at a time, then their
+ * blocks 128 at a time, each answer encoded by the server and decoded by the client, with no
+ * transport between them: the serving side's and the codec's share of a sync.
+ */
+export const runServe = (file: string): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
+    (dir) =>
+      Effect.scoped(Effect.gen(function*() {
+        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet })
+        yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore, store)
+        const start = performance.now()
+        const blocks = yield* Effect.provideService(serveAll, ChainStore, store)
+        const ms = performance.now() - start
+        const head = yield* store.head
+        if (blocks !== head.block.number + 1) {
+          return yield* new BenchFailed({ reason: `served ${blocks} blocks of a chain of ${head.block.number + 1}` })
+        }
+        return { ms, blocks }
+      })).pipe(Effect.mapError((e) => e._tag === "BenchFailed" ? e : new BenchFailed({ reason: e.message }))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  ).pipe(Effect.provide(NodeServices.layer))
+
+/** Asks for every canonical hash from number 0, then for their blocks; returns how many blocks came. */
+const serveAll = Effect.gen(function*() {
+  /** Blocks the client received. */
+  let blocks = 0
+  for (let number = 0;;) {
+    const hashes = yield* ask(EthMessage.GetBlockHashesFromNumber({ number, amount: Serving.maxHashes }))
+    if (hashes._tag !== "BlockHashes" || hashes.hashes.length === 0) return blocks
+    for (let at = 0; at < hashes.hashes.length; at += Serving.maxBlocks) {
+      const answer = yield* ask(EthMessage.GetBlocks({ hashes: hashes.hashes.slice(at, at + Serving.maxBlocks) }))
+      if (answer._tag === "Blocks") blocks += answer.blocks.length
+    }
+    number += hashes.hashes.length
+  }
+})

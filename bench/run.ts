@@ -15,7 +15,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, P1, P1-cache. */
+  /** W1..W5, W5-slow, I1, S1, P1, P1-cache. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -41,6 +41,7 @@ const cases: ReadonlyArray<Case> = [
     workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50), slowPeers: 1, slowFactor: 10 }
   },
   { name: "I1" },
+  { name: "S1" },
   { name: "P1" },
   { name: "P1-cache" }
 ]
@@ -55,6 +56,23 @@ const measure = (c: Case) =>
     if (c.name === "P1") {
       if (!file) return yield* Console.log(JSON.stringify({ case: "P1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
       return yield* Console.log(JSON.stringify(yield* Seals.sealsCase(file)))
+    }
+    if (c.name === "S1") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: "S1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      // One untimed run first, so the JIT has compiled the serving paths.
+      const { blocks } = yield* Workloads.runServe(file)
+      const served: Array<number> = []
+      const imported: Array<number> = []
+      for (let i = 0; i < runs; i++) {
+        served.push((yield* Workloads.runServe(file)).ms)
+        imported.push((yield* Workloads.runImport(file)).ms)
+      }
+      const serveMs = median(served)
+      const importMs = median(imported)
+      return yield* Console.log(JSON.stringify({
+        case: "S1", blocks, serveMs: round(serveMs), importMs: round(importMs), ratio: Math.round(serveMs / importMs * 1000) / 1000,
+        runs: served.map(round)
+      }))
     }
     if (c.name === "I1") {
       if (!file) return yield* Console.log(JSON.stringify({ case: "I1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))

@@ -183,6 +183,18 @@ export const canonicalHash = (db: ChainDb, number: number): Hash.Hash | undefine
   return hash === undefined ? undefined : Hash.makeUnsafe(hash)
 }
 
+/**
+ * The canonical hashes of the heights from `first` up to before `end` that exist, ascending, in
+ * one range read of the index (its entries run without a gap from 0 to the head).
+ */
+export const canonicalHashes = (db: ChainDb, first: number, end: number): Array<Hash.Hash> => {
+  const hashes: Array<Hash.Hash> = []
+  const start = Math.max(first, 0)
+  if (end <= start) return hashes
+  for (const { value } of db.canonical.getRange({ start, end })) hashes.push(Hash.makeUnsafe(value))
+  return hashes
+}
+
 /** A hash kept in `meta`. */
 export const metaHash = (db: ChainDb, key: MetaKey): Hash.Hash | undefined => {
   const hash = db.meta.get(key)

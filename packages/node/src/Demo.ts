@@ -8,43 +8,42 @@
 import {
   BanList,
   ChainStore,
+  Downloader,
   DownloaderConfig,
-  DownloaderLive,
   type Head,
-  PeerDropper,
+  Network,
   SyncEvent
 } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
-import { Duration, Effect, Fiber, FileSystem, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
+import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
+import type { NetAddress } from "effect/net"
 import { DatadirNotFresh } from "./DatadirError.ts"
 import * as DemoPeers from "./DemoPeers.ts"
 import * as LmdbChainStore from "./LmdbChainStore.ts"
-import * as PeerPool from "./PeerPool.ts"
+import * as MetricsServer from "./MetricsServer.ts"
 import * as Progress from "./Progress.ts"
+import * as SyncFigures from "./SyncFigures.ts"
 import * as SyncLoop from "./SyncLoop.ts"
 import { count, plural } from "./Wording.ts"
 
 /**
- * A downloader over `store` (a fresh ban list, the pool's dropper) with the demo's peers of `chain`
- * registered and connected to the pool, whose drops unregister them.
+ * A downloader over `store` (a fresh ban list) on a simulated network with the demo's peers of
+ * `chain` connected and registered; the downloader disconnects the peers it drops.
  */
 export const stage = (store: ChainStore["Service"], chain: TestChain.TestChain, counts: DemoPeers.Counts) =>
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
-    const pool = yield* PeerPool.make
-    const downloader = yield* DownloaderLive.make.pipe(
+    const network = yield* Network.makeRegistry
+    const downloader = yield* Downloader.make.pipe(
       Effect.provideService(ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-      Effect.provideService(PeerDropper, pool.dropper)
+      Effect.provideService(Network.Network, network)
     )
-    yield* pool.attach(downloader)
-    const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
+    const sim = yield* SimNetwork.make(network, downloader, config.maxHashFetch)
     const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)
-    for (const peer of peers) {
-      const { handle } = yield* Effect.orDie(network.add(peer.spec)) // a fresh ban list and distinct ids: never refused
-      yield* pool.connect({ id: handle.id, head: handle.head, td: peer.td })
-    }
-    return { pool, downloader, peers }
+    // A fresh ban list and distinct ids: never refused.
+    for (const peer of peers) yield* Effect.orDie(sim.add(peer.spec))
+    return { network, downloader, peers }
   })
 
 /** What to stage. */
@@ -57,6 +56,8 @@ export interface Options {
   readonly attackers: number
   /** The datadir to sync into and keep; a temporary one, removed afterwards, when undefined. */
   readonly datadir: string | undefined
+  /** Where to serve the run's metrics while it runs; not served when undefined. */
+  readonly metrics: NetAddress.InetAddress | undefined
 }
 
 /** What happened. */
@@ -74,13 +75,15 @@ export interface Summary {
   /** The attackers' ids. */
   readonly attackers: ReadonlyArray<string>
   /** Every peer dropped, and why, in order. */
-  readonly drops: ReadonlyArray<PeerPool.Drop>
+  readonly drops: ReadonlyArray<Network.Drop>
   /** The syncs the loop ran, in order. */
   readonly syncs: ReadonlyArray<SyncLoop.Attempt>
   /** The datadir synced into. */
   readonly datadir: string
   /** Whether the datadir was kept (given by the user) or removed (temporary). */
   readonly kept: boolean
+  /** The downloader's metrics at the end. */
+  readonly figures: SyncFigures.SyncFigures
 }
 
 /** The folder to sync into: the given one, or a temporary one removed when the scope closes. */
@@ -110,30 +113,38 @@ const follow = (events: Stream.Stream<SyncEvent>, meter: Progress.Meter) => {
 }
 
 /** Logs, once each, the drops not yet logged, then how the sync with `attempt.peer` ended if it was not dropped. */
-const narrate = (pool: PeerPool.PeerPool) => {
+const narrate = (network: Network.Shape) => {
   /** Drops logged so far. */
   let logged = 0
   return (attempt: SyncLoop.Attempt) =>
     Effect.gen(function*() {
-      const drops = yield* pool.drops
-      for (const drop of drops.slice(logged)) yield* Effect.logInfo(`${drop.peer} dropped: ${drop.reason}`)
+      const drops = yield* network.drops
+      for (const drop of drops.slice(logged)) {
+        yield* Effect.logInfo("dropped", drop.reason).pipe(Effect.annotateLogs({ peer: drop.peer }))
+      }
       logged = drops.length
       if (attempt.dropped) return
       yield* Effect.logInfo(
-        attempt.error === undefined
-          ? `synced from ${attempt.peer}: head ${count(attempt.head)}`
-          : `sync with ${attempt.peer} ended: ${attempt.error.message}`
-      )
+        attempt.error === undefined ? `synced: head ${count(attempt.head)}` : `sync ended: ${attempt.error.message}`
+      ).pipe(Effect.annotateLogs({ peer: attempt.peer }))
     })
 }
 
-/** Runs the demo; the temporary datadir, if any, is removed by the time it returns. */
+/**
+ * Runs the demo with metrics of its own, served while it runs if asked; the temporary datadir,
+ * if any, is removed and the metrics' port closed by the time it returns.
+ */
 export const run = (options: Options): Effect.Effect<
   Summary,
-  LmdbChainStore.OpenError | DatadirNotFresh | PlatformError.PlatformError | SyncLoop.NoPeerLeft,
+  | LmdbChainStore.OpenError
+  | DatadirNotFresh
+  | PlatformError.PlatformError
+  | SyncLoop.NoPeerLeft
+  | MetricsServer.MetricsUnavailable,
   FileSystem.FileSystem | Stdio.Stdio | Terminal.Terminal
 > =>
-  Effect.scoped(Effect.gen(function*() {
+  Effect.suspend(() => Effect.scoped(Effect.gen(function*() {
+    if (options.metrics !== undefined) yield* MetricsServer.serve(options.metrics)
     const datadir = yield* datadirOf(options.datadir)
     const store = yield* LmdbChainStore.make({ path: datadir, genesis: ChainGenerator.testGenesis })
     const start = yield* store.head
@@ -142,7 +153,7 @@ export const run = (options: Options): Effect.Effect<
     const [generating, chain] = yield* Effect.timed(TestChain.make(options.blocks))
     yield* Effect.logInfo(`generated the chain in ${seconds(generating)} s`)
 
-    const { pool, downloader, peers } = yield* stage(store, chain, { honest: options.peers, attackers: options.attackers })
+    const { network, downloader, peers } = yield* stage(store, chain, { honest: options.peers, attackers: options.attackers })
     yield* Effect.logInfo(
       `syncing into ${datadir} from ${plural(options.peers, "honest peer")} and ${plural(options.attackers, "attacker")}`
     )
@@ -158,7 +169,7 @@ export const run = (options: Options): Effect.Effect<
       const follower = yield* Effect.forkScoped(follow(yield* downloader.subscribe, meter))
       const display = yield* Progress.show("syncing", meter)
       const outcome = yield* Effect.timed(display.above(
-        SyncLoop.run({ downloader, store, pool, goal, onAttempt: narrate(pool) })
+        SyncLoop.run({ downloader, store, network, goal, onAttempt: narrate(network) })
       ))
       // The events may trail the loop: settle the meter on the chain's head before the last draw.
       yield* Fiber.interrupt(follower)
@@ -177,9 +188,10 @@ export const run = (options: Options): Effect.Effect<
       head,
       honest: ids(true),
       attackers: ids(false),
-      drops: yield* pool.drops,
+      drops: yield* network.drops,
       syncs,
       datadir,
-      kept: options.datadir !== undefined
+      kept: options.datadir !== undefined,
+      figures: yield* SyncFigures.read
     }
-  }))
+  })).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))

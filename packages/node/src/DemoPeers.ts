@@ -11,10 +11,8 @@ import { Duration } from "effect"
 
 /** A simulated peer of the demo. */
 export interface DemoPeer {
-  /** How it behaves (its id included). */
+  /** How it behaves (its id and the total difficulty it advertises included). */
   readonly spec: SimPeer.Spec
-  /** The total difficulty it advertises. */
-  readonly td: bigint
   /** Whether it serves the real chain faithfully. */
   readonly honest: boolean
 }
@@ -102,8 +100,7 @@ export const make = (chain: TestChain.TestChain, counts: Counts, cacheLimit: num
   const td = TotalDifficulty.of(chain.blocks.map((block) => block.header))
   const usable = attacks.filter((attack) => attack.caught(chain.length, cacheLimit))
   const honest = Array.from({ length: counts.honest }, (_, i): DemoPeer => ({
-    spec: { ...SimPeer.honest(`honest-${i + 1}`, chain), latency: latency(i, counts.honest) },
-    td,
+    spec: { ...SimPeer.honest(`honest-${i + 1}`, chain), latency: latency(i, counts.honest), td },
     honest: true
   }))
   const attackers = Array.from({ length: counts.attackers }, (_, i): DemoPeer => {
@@ -111,8 +108,7 @@ export const make = (chain: TestChain.TestChain, counts: Counts, cacheLimit: num
     const round = Math.floor(i / usable.length)
     const id = `attacker-${attack.name}${round === 0 ? "" : `-${round + 1}`}`
     return {
-      spec: { ...attack.spec(id, chain, { tag: i + 1, cacheLimit }), latency: latency(i, counts.attackers) },
-      td: td + attack.claim,
+      spec: { ...attack.spec(id, chain, { tag: i + 1, cacheLimit }), latency: latency(i, counts.attackers), td: td + attack.claim },
       honest: false
     }
   })

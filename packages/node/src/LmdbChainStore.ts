@@ -174,6 +174,10 @@ export const fromChainDb = (db: ChainDb.ChainDb, options: GenesisOptions): Effec
           const hash = ChainDb.canonicalHash(db, number)
           return Option.fromUndefinedOr(hash && ChainDb.blockRlp(db, hash))
         }),
+      canonicalHashes: (first, count) =>
+        ChainDb.attempt(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
+      header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
+      blockRlp: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
       td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
       head: ChainDb.attempt("read the head", (): Head => {
         const tip = readTip(db)

@@ -6,9 +6,8 @@
  *
  * @since 0.1.0
  */
-import { type ChainStore, type Downloader, Hash, type SyncError } from "@ethsync/core"
+import { type ChainStore, type Downloader, Hash, type Network, type SyncError } from "@ethsync/core"
 import { Data, Effect } from "effect"
-import type * as PeerPool from "./PeerPool.ts"
 
 /** No connected peer advertises more than our head, or every one that does failed to move it. */
 export class NoPeerLeft extends Data.TaggedError("NoPeerLeft")<{
@@ -48,8 +47,8 @@ export interface Options {
   readonly downloader: Downloader.Shape
   /** The chain it imports into. */
   readonly store: ChainStore["Service"]
-  /** The connected peers; its dropper is the downloader's. */
-  readonly pool: PeerPool.PeerPool
+  /** The connected peers; the downloader disconnects through it. */
+  readonly network: Network.Shape
   /** Where to stop. */
   readonly goal: Goal
   /** Told of every sync as it ends. */
@@ -63,7 +62,7 @@ export interface Options {
  * try, and with the StoreError of a sync that the chain store ended.
  */
 export const run = Effect.fnUntraced(function*(options: Options) {
-  const { downloader, store, pool, goal } = options
+  const { downloader, store, network, goal } = options
   /** The syncs run so far. */
   const attempts: Array<Attempt> = []
   /** Peers that failed to move the head since it last moved. */
@@ -71,13 +70,13 @@ export const run = Effect.fnUntraced(function*(options: Options) {
   while (true) {
     const head = yield* store.head
     if (Hash.equals(head.block.hash, goal.hash)) return attempts
-    const candidates = (yield* pool.connected).filter((peer) => peer.td > head.td && !passedOver.has(peer.id))
-    const best = candidates.reduce<PeerPool.Advertised | undefined>((a, b) => a === undefined || b.td > a.td ? b : a, undefined)
+    const candidates = (yield* network.peers).filter((peer) => peer.td > head.td && !passedOver.has(peer.id))
+    const best = candidates.reduce<Network.Connected | undefined>((a, b) => a === undefined || b.td > a.td ? b : a, undefined)
     if (best === undefined) return yield* new NoPeerLeft({ head: head.block.number, goal: goal.number })
     const error = yield* downloader.synchroniseOrDrop(best.id, best.head)
     if (error?._tag === "StoreError") return yield* error
     const after = yield* store.head
-    const dropped = !(yield* pool.isConnected(best.id))
+    const dropped = !(yield* network.peers).some((peer) => peer.id === best.id)
     if (after.td > head.td) passedOver.clear()
     else if (!dropped) passedOver.add(best.id)
     const attempt: Attempt = { peer: best.id, error, dropped, head: after.block.number }

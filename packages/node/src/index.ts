@@ -1,6 +1,7 @@
 /**
  * @ethsync/node: the chain on disk (an LMDB ChainStore in a datadir), `geth export`-format
- * import and export, genesis selection, progress display, and the `ethsync` CLI (src/bin).
+ * import and export, genesis selection, progress display, the eth/60-61 messages and the serving
+ * of a peer's requests (src/eth), and the `ethsync` CLI (src/bin).
  *
  * @since 0.1.0
  */
@@ -12,3 +13,9 @@ export * from "./DatadirError.ts"
 export * as GenesisChoice from "./GenesisChoice.ts"
 export * as LmdbChainStore from "./LmdbChainStore.ts"
 export * as Progress from "./Progress.ts"
+export * as EthMessage from "./eth/EthMessage.ts"
+export * as EthVersion from "./eth/EthVersion.ts"
+export * from "./eth/MessageError.ts"
+export * as Serving from "./eth/Serving.ts"
+export * as StatusCheck from "./eth/StatusCheck.ts"
+export * as Rlpx from "./rlpx/index.ts"

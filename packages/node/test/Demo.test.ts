@@ -16,8 +16,8 @@ const quiet = ["--log-level", "warn"]
 
 /** What the summary says about each attacker's drop, by attack. */
 const reasons: Record<string, RegExp> = {
-  "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for a hash of its own chain$/,
-  "missing-block": /^no peer can be asked for any of the \d+ blocks still to fetch$/,
+  "made-up-chain": /^block cross-check failed: peer attacker-made-up-chain has no block for 0x[0-9a-f]{64}, a hash of its own chain$/,
+  "missing-block": /^no peer can be asked for any of the \d+ blocks still to fetch \(hashes from attacker-missing-block\)$/,
   "unknown-parent": /^block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/,
   "swapped-chunks": /^retrieved hash chain is invalid: block \d+ \(delivered by [a-z0-9-]+\) has no place in the download window: the hash chain is out of order$/,
   "every-second-hash": /^block cross-check failed: block 0x[0-9a-f]{64} names parent 0x[0-9a-f]{64}, the hash chain says/,
@@ -59,6 +59,10 @@ describe("ethsync demo", () => {
       expect([...drops.keys()].sort()).toEqual(Object.keys(reasons).map((attack) => `attacker-${attack}`).sort())
       for (const [attack, reason] of Object.entries(reasons)) expect(drops.get(`attacker-${attack}`)).toMatch(reason)
       expect(datadirOf(outcome.stdout)).toBe(datadir)
+      // This run's metrics only: every block once, every attacker dropped once.
+      expect(outcome.stdout.at(-1)).toMatch(
+        /^ {2}metrics {3}5,000 blocks imported, \d+ syncs ended, 6 peers dropped, [\d,]+ block round trips \(mean [\d.]+ ms, max [\d,]+ ms\)$/
+      )
 
       const chain = yield* TestChain.make(blocks)
       const status = yield* CliRunner.run(["status", "--datadir", datadir, "--json"])
@@ -77,7 +81,7 @@ describe("ethsync demo", () => {
       expect(outcome.stdout).toContain("  dropped   2 of 2 attackers, no honest peer")
       const datadir = datadirOf(outcome.stdout)
       expect(datadir).toMatch(/ethsync-demo-/)
-      expect(outcome.stdout.at(-1)).toMatch(/\(temporary, removed\)$/)
+      expect(outcome.stdout.at(-2)).toMatch(/\(temporary, removed\)$/)
       expect(Fs.existsSync(datadir!)).toBe(false)
     }))
 

@@ -98,6 +98,43 @@ export const suite = (name: string, open: Open) =>
         expect(Option.getOrThrow(yield* store.td(longer[199]!.hash))).toBe(TestChain.tdOf([genesis, ...slow, ...longer]))
       }))
 
+    it.effect("reads canonical hashes by height range, ascending and cut at the head, following a reorganisation", () =>
+      Effect.gen(function*() {
+        const store = yield* open(genesis)
+        const slow = TestChain.extend(genesis, 60, 20n)
+        yield* store.insert(slow)
+        const hexes = (hashes: ReadonlyArray<Hash.Hash>) => hashes.map(Hash.toHex)
+        const slowHex = [genesis, ...slow].map((b) => Hash.toHex(b.hash))
+        expect(hexes(yield* store.canonicalHashes(0, 61))).toEqual(slowHex)
+        expect(hexes(yield* store.canonicalHashes(5, 3))).toEqual(slowHex.slice(5, 8))
+        expect(hexes(yield* store.canonicalHashes(58, 100))).toEqual(slowHex.slice(58))
+        expect(hexes(yield* store.canonicalHashes(-2, 4))).toEqual(slowHex.slice(0, 2))
+        expect(yield* store.canonicalHashes(61, 5)).toEqual([])
+        expect(yield* store.canonicalHashes(3, 0)).toEqual([])
+        const fast = TestChain.extend(slow[4]!, 54, 1n)
+        yield* store.insert(fast)
+        const fastHex = [genesis, ...slow.slice(0, 5), ...fast].map((b) => Hash.toHex(b.hash))
+        expect((yield* store.head).block.hash).toEqual(fast[53]!.hash)
+        expect(hexes(yield* store.canonicalHashes(0, 100))).toEqual(fastHex)
+        expect(yield* store.canonicalHashes(60, 5)).toEqual([])
+      }))
+
+    it.effect("reads the header and the stored bytes of any stored block, a fork's included, and nothing for an unknown hash", () =>
+      Effect.gen(function*() {
+        const store = yield* open(ChainGenerator.testGenesis)
+        const blocks = yield* ChainGenerator.generate(ChainGenerator.testGenesis, 12, { uncles: true, transactions: true })
+        const fork = yield* ChainGenerator.fork([ChainGenerator.testGenesis, ...blocks], 6, 2)
+        yield* store.insert([...blocks, ...fork])
+        for (const block of [ChainGenerator.testGenesis, ...blocks, ...fork]) {
+          expect(Hex.fromBytes(Option.getOrThrow(yield* store.blockRlp(block.hash)))).toBe(Hex.fromBytes(block.rlp))
+          const header = Option.getOrThrow(yield* store.header(block.hash))
+          expect([Hex.fromBytes(header.rlp), header.number]).toEqual([Hex.fromBytes(block.header.rlp), block.number])
+        }
+        const unknown = Hash.keccak(Uint8Array.of(7))
+        expect(Option.isNone(yield* store.blockRlp(unknown))).toBe(true)
+        expect(Option.isNone(yield* store.header(unknown))).toBe(true)
+      }))
+
     /** A transaction, taken from a generated chain. */
     const transaction = Effect.map(
       ChainGenerator.generate(ChainGenerator.testGenesis, 8, { transactions: true }),

@@ -14,19 +14,19 @@ describe("SyncLoop", () => {
     Effect.gen(function*() {
       const chain = yield* TestChain.make(2000)
       const store = MemoryChainStore.make(ChainGenerator.testGenesis)
-      const { pool, downloader } = yield* Demo.stage(store, chain, { honest: 0, attackers: 3 })
+      const { network, downloader } = yield* Demo.stage(store, chain, { honest: 0, attackers: 3 })
       const seen: Array<string> = []
       const error = yield* Effect.flip(SyncLoop.run({
         downloader,
         store,
-        pool,
+        network,
         goal: { number: chain.length, hash: chain.head.hash },
         onAttempt: (attempt) => Effect.sync(() => void seen.push(attempt.peer))
       }))
       const order = ["attacker-made-up-chain", "attacker-unknown-parent", "attacker-missing-block"]
       expect(seen).toEqual(order)
-      expect((yield* pool.drops).map((drop) => drop.peer)).toEqual(order)
-      expect(yield* pool.connected).toEqual([])
+      expect((yield* network.drops).map((drop) => drop.peer)).toEqual(order)
+      expect(yield* network.peers).toEqual([])
       // The missing-block attacker's chain is real below its missing block: that much was imported.
       const head = (yield* Effect.orDie(store.head)).block.number
       expect(head).toBeGreaterThan(0)

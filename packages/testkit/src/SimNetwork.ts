@@ -1,47 +1,60 @@
 /**
- * The in-memory transport between a downloader and its simulated peers: it builds and registers
- * peers, runs their answers on fibers owned by its scope, and remembers every hash handed to the
- * downloader so a test can check that none stays queued once a sync is over.
+ * The in-memory transport between a downloader and its simulated peers: it builds peers, connects
+ * them to the network registry (so the sync loop sees their head and TD, and a disconnect takes
+ * them off), registers them with the downloader, and runs their answers on fibers owned by its
+ * scope. A test harness may ask it to remember every hash handed to the downloader, to check that
+ * none stays queued once a sync is over; the demo does not, so a long run keeps no history.
  *
  * @since 0.1.0
  */
-import type { Downloader, Hash, SyncError } from "@ethsync/core"
+import type { Downloader, Hash, Network, SyncError } from "@ethsync/core"
 import { Effect, FiberSet, type Scope } from "effect"
-import * as ScriptedPeer from "./ScriptedPeer.ts"
 import * as SimPeer from "./SimPeer.ts"
 
 /** A transport with its peers. */
 export interface SimNetwork {
-  /** Builds the peer of `spec` and registers it with the downloader. */
+  /** Where its peers answer through; scripted peers of a harness join on it too. */
+  readonly wire: SimPeer.Wire
+  /** Builds the peer of `spec`, registers it with the downloader and connects it to the network. */
   readonly add: (spec: SimPeer.Spec) => Effect.Effect<SimPeer.SimPeer, SyncError.BannedHead | SyncError.DuplicatePeer>
-  /** Builds a scripted peer advertising `head` and registers it. */
-  readonly addScripted: (
-    id: string,
-    head: Hash.Hash
-  ) => Effect.Effect<ScriptedPeer.ScriptedPeer, SyncError.BannedHead | SyncError.DuplicatePeer>
-  /** The hashes delivered to the downloader since the last call, in batches. */
+  /** The hashes delivered to the downloader since the last call, in batches (always empty unless tracking). */
   readonly takeSent: () => ReadonlyArray<ReadonlyArray<Hash.Hash>>
 }
 
-/** A transport to `downloader`; answers still in flight are interrupted when the scope closes. */
-export const make = (downloader: Downloader.Shape, maxHashFetch: number): Effect.Effect<SimNetwork, never, Scope.Scope> =>
+/** How to build a network. */
+export interface Options {
+  /** Remember every hash batch delivered until `takeSent` (for leak checks). */
+  readonly track?: boolean
+}
+
+/** The simulated eth protocol version its peers speak. */
+const version = 61
+
+/** A transport to `downloader` on `registry`; answers still in flight are interrupted when the scope closes. */
+export const make = (
+  registry: Network.Registry,
+  downloader: Downloader.Shape,
+  maxHashFetch: number,
+  options: Options = {}
+): Effect.Effect<SimNetwork, never, Scope.Scope> =>
   Effect.gen(function*() {
-    /** Hash batches delivered since the last `takeSent`. */
+    /** Hash batches delivered since the last `takeSent`, when tracking. */
     let sent: Array<ReadonlyArray<Hash.Hash>> = []
     const wire: SimPeer.Wire = {
       downloader,
       fibers: yield* FiberSet.make(),
       maxHashFetch,
-      sent: (hashes) => void sent.push(hashes)
+      sent: options.track ? (hashes) => void sent.push(hashes) : () => {}
     }
     return {
+      wire,
       add: (spec) => {
         const peer = SimPeer.make(spec, wire)
-        return Effect.as(downloader.registerPeer(peer.handle), peer)
-      },
-      addScripted: (id, head) => {
-        const peer = ScriptedPeer.make(id, head, wire)
-        return Effect.as(downloader.registerPeer(peer.handle), peer)
+        const { id, head } = peer.handle
+        return downloader.registerPeer(peer.handle).pipe(
+          Effect.andThen(registry.join({ id, version, head, td: spec.td ?? 0n }, (reason) => registry.leave(id, reason))),
+          Effect.as(peer)
+        )
       },
       takeSent: () => {
         const batches = sent

@@ -30,6 +30,8 @@ export interface Spec {
   readonly maxHashes?: number
   /** Blocks added, unrequested, to every block reply. */
   readonly extraBlocks?: ReadonlyArray<Block.Block>
+  /** The total difficulty it claims for its head; 0 unless given. */
+  readonly td?: bigint
 }
 
 /** What a peer was asked and what it answered, for assertions. */
@@ -42,7 +44,7 @@ export interface Counters {
   blocksAsked: number
   /** Blocks sent in replies (extra ones included). */
   blocksSent: number
-  /** Replies the downloader refused with NoSyncActive (the sync had ended). */
+  /** Replies the downloader refused (no sync running, or this peer no longer registered). */
   refused: number
 }
 
@@ -110,7 +112,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
   const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
   const maxHashes = spec.maxHashes ?? wire.maxHashFetch
   /** Sends `answer` after the peer's latency, on a fiber of the wire. */
-  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive>) =>
+  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>) =>
     Effect.asVoid(FiberSet.run(
       wire.fibers,
       Effect.sleep(latency).pipe(

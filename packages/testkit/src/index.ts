@@ -1,9 +1,13 @@
+/**
+ * @ethsync/testkit, the simulation: deterministic chain generation, simulated honest and attacking
+ * peers, and the in-memory network between them and a downloader. The product (the demo) may use
+ * it; the test harness on TestClock is the separate entry point `@ethsync/testkit/harness`.
+ *
+ * @since 0.1.0
+ */
+export * as Attacks from "./Attacks.ts"
 export * as ChainGenerator from "./ChainGenerator.ts"
 export * as HashList from "./HashList.ts"
-export * as TestChain from "./TestChain.ts"
-export * as SimPeer from "./SimPeer.ts"
-export * as ScriptedPeer from "./ScriptedPeer.ts"
 export * as SimNetwork from "./SimNetwork.ts"
-export * as ImportGate from "./ImportGate.ts"
-export * as Harness from "./Harness.ts"
-export * as Attacks from "./Attacks.ts"
+export * as SimPeer from "./SimPeer.ts"
+export * as TestChain from "./TestChain.ts"

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SyncMetrics } from "@ethsync/core"
 import { Effect, Metric } from "effect"
-import { Attacks, Harness, SimPeer, TestChain } from "../src/index.ts"
+import { Attacks, SimPeer, TestChain } from "../src/index.ts"
+import { Harness } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 

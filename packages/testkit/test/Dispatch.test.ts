@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Harness, SimPeer, TestChain } from "../src/index.ts"
+import { SimPeer, TestChain } from "../src/index.ts"
+import { Harness } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Hash, type SyncError } from "@ethsync/core"
 import { Cause, Clock, Duration, Effect, Exit, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Harness, HashList, type ScriptedPeer, TestChain } from "../src/index.ts"
+import { HashList, TestChain } from "../src/index.ts"
+import { Harness, type ScriptedPeer } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 

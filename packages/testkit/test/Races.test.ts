@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { type Block, Hash } from "@ethsync/core"
 import { Duration, Effect, Fiber, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { Attacks, Harness, HashList, ImportGate, SimPeer, TestChain } from "../src/index.ts"
+import { Attacks, HashList, SimPeer, TestChain } from "../src/index.ts"
+import { Harness, ImportGate } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 

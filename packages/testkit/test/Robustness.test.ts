@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type ChainStore, Hash } from "@ethsync/core"
 import { Effect } from "effect"
-import { Attacks, Harness, HashList, SimPeer, TestChain } from "../src/index.ts"
+import { Attacks, HashList, SimPeer, TestChain } from "../src/index.ts"
+import { Harness } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 

@@ -7,6 +7,7 @@
 import { Context, Data, type Effect, type Option } from "effect"
 import type * as Block from "./Block.ts"
 import type * as Hash from "./Hash.ts"
+import type * as Header from "./Header.ts"
 import type { InvalidBlock } from "./InvalidBlock.ts"
 
 /** A batch insert stopped at a block: its index in the batch and the rule it broke. */
@@ -53,6 +54,15 @@ export interface Shape {
   readonly get: (hash: Hash.Hash) => Effect.Effect<Option.Option<Block.Block>, StoreError>
   /** The canonical block at a height. */
   readonly getByNumber: (number: number) => Effect.Effect<Option.Option<Block.Block>, StoreError>
+  /**
+   * The canonical hashes of the heights `first` .. `first + count - 1` that exist (0 up to the
+   * head), ascending: one read of the canonical index answers a whole hash request.
+   */
+  readonly canonicalHashes: (first: number, count: number) => Effect.Effect<ReadonlyArray<Hash.Hash>, StoreError>
+  /** A stored block's header (forks included), read without decoding its body. */
+  readonly header: (hash: Hash.Hash) => Effect.Effect<Option.Option<Header.Header>, StoreError>
+  /** A stored block's RLP as it was stored, neither decoded nor re-encoded: what a peer is sent. */
+  readonly blockRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
   /** The total difficulty of a stored block. */
   readonly td: (hash: Hash.Hash) => Effect.Effect<Option.Option<bigint>, StoreError>
   /** The canonical head and its TD. */

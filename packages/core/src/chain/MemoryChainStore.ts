@@ -49,6 +49,16 @@ export const make = (genesis: Block.Block): Shape => {
     firstKnown: (hashes) => Effect.sync(() => hashes.findIndex((hash) => blocks.has(Hash.key(hash)))),
     get: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block)),
     getByNumber: (number) => Effect.sync(() => Option.fromUndefinedOr(canonical[number])),
+    canonicalHashes: (first, count) =>
+      Effect.sync(() => {
+        const hashes: Array<Hash.Hash> = []
+        for (let number = Math.max(first, 0); number < Math.min(first + count, canonical.length); number++) {
+          hashes.push(canonical[number]!.hash)
+        }
+        return hashes
+      }),
+    header: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header)),
+    blockRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.rlp)),
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),
     head: Effect.sync((): Head => ({ block: head.block, td: head.td })),
     insert: (batch) =>

@@ -109,14 +109,17 @@ export const readSingle = (bytes: Uint8Array): Item | RlpError => {
   return item
 }
 
-/** Checks an item and everything nested in it, without building anything. */
+/**
+ * Checks an item and everything nested in it, without building anything. It keeps its own stack
+ * of lists to visit, so no nesting depth a peer can send exhausts the call stack.
+ */
 export const validateDeep = (bytes: Uint8Array, item: Item): RlpError | undefined => {
-  if (!item.isList) return undefined
-  const children = readList(bytes, item)
-  if (children instanceof RlpError) return children
-  for (const child of children) {
-    const error = validateDeep(bytes, child)
-    if (error) return error
+  const pending: Array<Item> = [item]
+  for (let list = pending.pop(); list !== undefined; list = pending.pop()) {
+    if (!list.isList) continue
+    const children = readList(bytes, list)
+    if (children instanceof RlpError) return children
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!)
   }
   return undefined
 }

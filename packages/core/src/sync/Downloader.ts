@@ -1,11 +1,15 @@
 /**
- * The downloader's public face: the service a protocol handler talks to.
+ * The downloader's public face: the service a protocol handler talks to, and how to build it.
  *
  * @since 0.1.0
  */
-import { Context, type Duration, type Effect, type Scope, type Stream } from "effect"
+import { Context, type Duration, type Effect, Layer, type Scope, type Stream } from "effect"
 import type * as Block from "../chain/Block.ts"
+import type { ChainStore } from "../chain/ChainStore.ts"
 import type * as Hash from "../chain/Hash.ts"
+import type { BanList } from "./BanList.ts"
+import type { Network } from "./Network.ts"
+import * as DownloaderImpl from "./internal/DownloaderImpl.ts"
 import type { PeerHandle } from "./PeerHandle.ts"
 import type { BannedHead, DuplicatePeer, NoSyncActive, SyncError, UnknownPeer } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"
@@ -13,7 +17,7 @@ import type { SyncEvent } from "./SyncEvent.ts"
 /** Progress figures, as the seed's Stats() gives them. */
 export interface Stats {
   /** Hashes queued whose blocks have not arrived (waiting to be requested, or requested). */
-  readonly pending: number
+  readonly queued: number
   /** Blocks downloaded and waiting for import. */
   readonly cached: number
   /** Blocks of the current import batch not yet in the chain. */
@@ -28,21 +32,28 @@ export interface Shape {
   readonly registerPeer: (peer: PeerHandle) => Effect.Effect<void, BannedHead | DuplicatePeer>
   /** Removes a peer; its reservations go back to the queue. */
   readonly unregisterPeer: (id: string) => Effect.Effect<void, UnknownPeer>
-  /** Syncs with `peer` from its head `head`; fails with the error that ended the sync. */
+  /**
+   * Syncs with `peer` from its head `head`; fails with the error that ended the sync. Every sync
+   * started ends with a Done or a Failed event, whatever ends it (a defect becomes SyncDefect).
+   */
   readonly synchronise: (peer: string, head: Hash.Hash) => Effect.Effect<void, SyncError>
   /**
-   * As `synchronise`, but never fails: a sync error that the seed's table blames on a peer drops,
-   * through the PeerDropper, the peer the error names (the hash source may have changed during the
-   * sync), else `peer`. Returns the error, if any, for logging.
+   * As `synchronise`, but never fails: a sync error that is a peer's fault drops (unregisters and
+   * disconnects through the Network) the peer the error names, whose data caused it. Returns
+   * the error, if any, for logging.
    */
   readonly synchroniseOrDrop: (peer: string, head: Hash.Hash) => Effect.Effect<SyncError | undefined>
   /** Hands in hashes a peer sent; fails with NoSyncActive when no sync runs (or it ends first). */
-  readonly deliverHashes: (peer: string, hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void, NoSyncActive>
-  /** Hands in blocks a peer sent; fails with NoSyncActive when no sync runs (or it ends first). */
-  readonly deliverBlocks: (peer: string, blocks: ReadonlyArray<Block.Block>) => Effect.Effect<void, NoSyncActive>
-  /** Stops the running sync (if any) and empties the queue; safe to call at any time, twice. */
+  readonly deliverHashes: (peer: string, hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void, NoSyncActive | UnknownPeer>
+  /**
+   * Hands in blocks a peer sent; the reply answers the peer's oldest unanswered block request,
+   * sync or no sync. Waits while the peer's own backlog is full; fails with NoSyncActive when no
+   * sync runs (or it ends first).
+   */
+  readonly deliverBlocks: (peer: string, blocks: ReadonlyArray<Block.Block>) => Effect.Effect<void, NoSyncActive | UnknownPeer>
+  /** Stops the running sync (if any) and waits until it has cleaned up; safe to call at any time, twice. */
   readonly cancel: Effect.Effect<void>
-  /** Cancels and stops the importer for good. */
+  /** Cancels, and refuses every later sync. */
   readonly terminate: Effect.Effect<void>
   /** Progress figures. */
   readonly stats: Effect.Effect<Stats>
@@ -50,9 +61,15 @@ export interface Shape {
   readonly has: (hash: Hash.Hash) => Effect.Effect<boolean>
   /** Whether a sync is running. */
   readonly synchronising: Effect.Effect<boolean>
-  /** Sync events from now on; subscribe before starting the sync you want to watch. */
+  /** Sync events from now on; subscribe before starting the sync you want to watch. A reader that lags loses the oldest. */
   readonly subscribe: Effect.Effect<Stream.Stream<SyncEvent>, never, Scope.Scope>
 }
 
 /** The downloader service. */
 export class Downloader extends Context.Service<Downloader, Shape>()("@ethsync/core/Downloader") {}
+
+/** Builds a downloader from the chain store, ban list, network and configuration in context. */
+export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | Scope.Scope> = DownloaderImpl.make
+
+/** The downloader as a layer. */
+export const layer: Layer.Layer<Downloader, never, ChainStore | BanList | Network> = Layer.effect(Downloader, make)

@@ -32,9 +32,13 @@ export interface Config {
   readonly maxBlockProcess: number
   /** Blocks downloaded but not imported, in-flight requests included. */
   readonly blockCacheLimit: number
+  /** Replies of one peer waiting for the sync to look at them; a peer with more waits in its own deliver call. */
+  readonly replyBacklog: number
+  /** A peer that sends more replies than this that nobody asked for, in one sync, is dropped. */
+  readonly maxUnrequestedReplies: number
 }
 
-/** The seed's values, and for what the seed lacks (targetRoundTrip, slowPeerFactor) ethsync's defaults. */
+/** The seed's values, and for what the seed lacks (targetRoundTrip, slowPeerFactor, replyBacklog, maxUnrequestedReplies) ethsync's defaults. */
 export const seed: Config = {
   minHashFetch: 512,
   maxHashFetch: 2048,
@@ -46,7 +50,9 @@ export const seed: Config = {
   slowPeerFactor: 4,
   maxBannedHashes: 4096,
   maxBlockProcess: 256,
-  blockCacheLimit: 1024
+  blockCacheLimit: 1024,
+  replyBacklog: 8,
+  maxUnrequestedReplies: 16
 }
 
 /** The configuration in force; the seed's values unless provided otherwise. */

@@ -1,12 +1,22 @@
 /**
  * What a transport gives the downloader for each remote peer: its identity and two requests.
  * Answers do not come back here: they arrive later through the downloader's deliver functions,
- * matched by peer id only, as on the eth/60 wire.
+ * matched by peer id and, for blocks, by the order of the peer's requests, as on the eth/60 wire.
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
+import { Data, type Effect } from "effect"
 import type * as Hash from "../chain/Hash.ts"
+
+/** A request could not be sent to a peer (its socket failed or closed): the peer is dropped. */
+export class PeerTransportError extends Data.TaggedError("PeerTransportError")<{
+  /** The peer the request was for. */
+  readonly peer: string
+  /** What went wrong, in words. */
+  readonly reason: string
+}> {
+  override get message() { return `sending to peer ${this.peer} failed: ${this.reason}` }
+}
 
 /** A remote peer as the downloader sees it. */
 export interface PeerHandle {
@@ -15,7 +25,7 @@ export interface PeerHandle {
   /** The head hash the peer advertised. */
   readonly head: Hash.Hash
   /** Sends "give me up to N hashes of the ancestors of `from`, newest first". Returns once sent. */
-  readonly requestHashes: (from: Hash.Hash) => Effect.Effect<void>
+  readonly requestHashes: (from: Hash.Hash) => Effect.Effect<void, PeerTransportError>
   /** Sends "give me the blocks with these hashes". Returns once sent. */
-  readonly requestBlocks: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void>
+  readonly requestBlocks: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void, PeerTransportError>
 }

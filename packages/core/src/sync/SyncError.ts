@@ -27,17 +27,13 @@ export class BadPeer extends Data.TaggedError("BadPeer")<{ readonly peer: string
 export class StallingPeer extends Data.TaggedError("StallingPeer")<{ readonly peer: string; readonly hashes: number }> {
   override get message() { return `peer ${this.peer} is stalling (${this.hashes} new hashes in a reply)` }
 }
-/** The head hash is on the ban list. */
-export class BannedHead extends Data.TaggedError("BannedHead")<{ readonly head: string }> {
-  override get message() { return `head hash ${this.head} is banned` }
+/** The head hash a peer advertises is on the ban list. */
+export class BannedHead extends Data.TaggedError("BannedHead")<{ readonly peer: string; readonly head: string }> {
+  override get message() { return `peer ${this.peer} advertises the banned head ${this.head}` }
 }
 /** Every peer left during the block phase. */
 export class NoPeers extends Data.TaggedError("NoPeers")<{}> {
   override get message() { return "no peers to keep the download active" }
-}
-/** Blocks of an earlier sync still wait for import. */
-export class PendingQueue extends Data.TaggedError("PendingQueue")<{ readonly cached: number }> {
-  override get message() { return `${this.cached} blocks of an earlier sync still wait for import` }
 }
 /** The hash source did not answer in time and no other peer could take over. */
 export class Timeout extends Data.TaggedError("Timeout")<{ readonly peer: string }> {
@@ -47,14 +43,19 @@ export class Timeout extends Data.TaggedError("Timeout")<{ readonly peer: string
 export class EmptyHashSet extends Data.TaggedError("EmptyHashSet")<{ readonly peer: string }> {
   override get message() { return `peer ${this.peer} sent an empty hash set` }
 }
-/** Hashes remain but no peer has a request in flight for them. */
-export class PeersUnavailable extends Data.TaggedError("PeersUnavailable")<{ readonly pending: number }> {
-  override get message() { return `no peer can be asked for any of the ${this.pending} blocks still to fetch` }
+/** Hashes remain but no peer can be asked for them: every peer failed to deliver them, so the hashes are suspect. */
+export class PeersUnavailable extends Data.TaggedError("PeersUnavailable")<{
+  /** The peer whose hashes nobody could serve. */
+  readonly peer: string
+  /** Blocks still to fetch. */
+  readonly pending: number
+}> {
+  override get message() { return `no peer can be asked for any of the ${this.pending} blocks still to fetch (hashes from ${this.peer})` }
 }
 /** The hash chain is wrong: a banned hash, or blocks outside where their numbers belong. */
 export class InvalidChain extends Data.TaggedError("InvalidChain")<{
-  /** The peer whose hashes proved wrong, when one is known (else the sync peer is blamed). */
-  readonly peer?: string
+  /** The peer whose hashes proved wrong. */
+  readonly peer: string
   /** What was wrong with them. */
   readonly reason: string
 }> {
@@ -81,6 +82,11 @@ export class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly pe
   override get message() { return `import failed on a block from ${this.peer}: ${this.reason}` }
 }
 
+/** The sync hit a defect (a bug, not a peer's fault): it ended rather than hang; nobody is dropped. */
+export class SyncDefect extends Data.TaggedError("SyncDefect")<{ readonly reason: string }> {
+  override get message() { return `the sync stopped on an internal error: ${this.reason}` }
+}
+
 /** The downloader was terminated and syncs no more. */
 export class Terminated extends Data.TaggedError("Terminated")<{}> {
   override get message() { return "the downloader was terminated" }
@@ -94,7 +100,6 @@ export type SyncError =
   | StallingPeer
   | BannedHead
   | NoPeers
-  | PendingQueue
   | Timeout
   | EmptyHashSet
   | PeersUnavailable
@@ -103,11 +108,23 @@ export type SyncError =
   | HashFetchCanceled
   | BlockFetchCanceled
   | ImportFailed
+  | SyncDefect
   | Terminated
   | StoreError
 
-/** Whether a sync that ended with `error` should cost the sync peer its connection (the seed's table). */
-export const dropsPeer = (error: SyncError): boolean => {
+/** The errors that are a peer's fault: each names the peer whose data caused it. */
+export type PeerFault =
+  | BadPeer
+  | StallingPeer
+  | BannedHead
+  | Timeout
+  | EmptyHashSet
+  | PeersUnavailable
+  | InvalidChain
+  | CrossCheckFailed
+
+/** Whether a sync that ended with `error` should cost the peer it names its connection (the seed's table). */
+export const dropsPeer = (error: SyncError): error is PeerFault => {
   switch (error._tag) {
     case "BadPeer":
     case "StallingPeer":
@@ -121,12 +138,22 @@ export const dropsPeer = (error: SyncError): boolean => {
     case "Busy":
     case "UnknownPeer":
     case "NoPeers":
-    case "PendingQueue":
     case "HashFetchCanceled":
     case "BlockFetchCanceled":
     case "ImportFailed":
+    case "SyncDefect":
     case "Terminated":
     case "StoreError":
       return false
   }
+}
+
+/** A peer kept sending replies nobody asked for (a flood): it is dropped, the sync goes on. */
+export class UnrequestedReplies extends Data.TaggedError("UnrequestedReplies")<{
+  /** The flooding peer. */
+  readonly peer: string
+  /** Unrequested replies it sent during the sync. */
+  readonly replies: number
+}> {
+  override get message() { return `peer ${this.peer} sent ${this.replies} replies nobody asked for` }
 }

@@ -20,3 +20,21 @@ export const peersDropped = Metric.counter("ethsync_peers_dropped", {
   description: "peers dropped for misbehaving",
   incremental: true
 })
+
+/** Hashes queued whose blocks have not arrived, as of the running sync's last step. */
+export const queued = Metric.gauge("ethsync_queued_hashes", { description: "hashes queued whose blocks have not arrived" })
+
+/** Blocks downloaded and waiting for import. */
+export const cached = Metric.gauge("ethsync_cached_blocks", { description: "blocks downloaded and waiting for import" })
+
+/** Block requests sent and not yet answered or expired. */
+export const inFlight = Metric.gauge("ethsync_block_requests_in_flight", { description: "block requests awaiting an answer" })
+
+/** Peers registered with the downloader. */
+export const peers = Metric.gauge("ethsync_peers", { description: "peers registered with the downloader" })
+
+/** Milliseconds from a block request to its answer. */
+export const roundTrip = Metric.histogram("ethsync_block_round_trip_ms", {
+  description: "milliseconds from a block request to its answer",
+  boundaries: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+})

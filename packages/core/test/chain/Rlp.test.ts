@@ -109,6 +109,36 @@ describe("Rlp.readItem canonical form", () => {
     expect(Rlp.validateDeep(bytes(0xc3, 0xc2, 0x81, 0x85), Rlp.readSingle(bytes(0xc3, 0xc2, 0x81, 0x85)) as Rlp.Item)).toBeUndefined()
   })
 
+  it("validateDeep checks lists nested 200,000 deep without exhausting the stack, and finds a fault at the bottom", () => {
+    const depth = 200_000
+    /** `depth` lists, each holding the next, with `last` at the bottom; every prefix in canonical form. */
+    const nested = (last: ReadonlyArray<number>) => {
+      const prefixes: Array<Array<number>> = []
+      let length = last.length
+      for (let level = 0; level < depth; level++) {
+        const digits: Array<number> = []
+        for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) digits.unshift(rest % 256)
+        const prefix = length <= 55 ? [0xc0 + length] : [0xf7 + digits.length, ...digits]
+        prefixes.push(prefix)
+        length += prefix.length
+      }
+      const out = new Uint8Array(length)
+      let at = 0
+      for (let level = depth - 1; level >= 0; level--) {
+        out.set(prefixes[level]!, at)
+        at += prefixes[level]!.length
+      }
+      out.set(last, at)
+      return { out, bottom: at }
+    }
+    const valid = nested([0xc0]).out
+    expect(Rlp.validateDeep(valid, Rlp.readSingle(valid) as Rlp.Item)).toBeUndefined()
+    const faulty = nested([0xc2, 0x81, 0x05])
+    const error = Rlp.validateDeep(faulty.out, Rlp.readSingle(faulty.out) as Rlp.Item)
+    expect(error).toBeInstanceOf(Rlp.RlpError)
+    expect(error?.offset).toBe(faulty.bottom + 1)
+  })
+
   it("readChildren names the index of the first malformed child; readList gives its error", () => {
     const input = bytes(0xc5, 0x01, 0x80, 0x81, 0x05, 0x02)
     const list = Rlp.readSingle(input) as Rlp.Item

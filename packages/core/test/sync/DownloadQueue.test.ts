@@ -72,7 +72,7 @@ const blk = (n: number): Block.Block => chain[n - 1]!
 /** A queue of `limit` slots holding blocks 1..n, offset 1, as after a finished hash phase. */
 const queued = (n: number, limit: number): DownloadQueue => {
   const queue = new DownloadQueue(limit)
-  queue.insert(newestFirst(chain.slice(0, n)))
+  queue.insert(newestFirst(chain.slice(0, n)), "source")
   queue.prepare(1)
   return queue
 }
@@ -94,7 +94,7 @@ describe("DownloadQueue.insert", () => {
   it("queues new hashes and returns exactly them, in arrival order", () => {
     const queue = new DownloadQueue(16)
     const hashes = newestFirst(chain.slice(0, 3))
-    const inserted = queue.insert(hashes)
+    const inserted = queue.insert(hashes, "source")
     expect(inserted.map(Hash.toHex)).toEqual(hashes.map(Hash.toHex))
     expect(queue.pending).toBe(3)
     for (const h of hashes) expect(queue.has(h)).toBe(true)
@@ -105,18 +105,18 @@ describe("DownloadQueue.insert", () => {
 
   it("skips hashes already queued, also within one batch, and returns only the new ones", () => {
     const queue = new DownloadQueue(16)
-    queue.insert([blk(3).hash, blk(2).hash])
-    const inserted = queue.insert([blk(4).hash, blk(3).hash, blk(2).hash, blk(1).hash, blk(1).hash])
+    queue.insert([blk(3).hash, blk(2).hash], "source")
+    const inserted = queue.insert([blk(4).hash, blk(3).hash, blk(2).hash, blk(1).hash, blk(1).hash], "source")
     expect(inserted.map(Hash.toHex)).toEqual([blk(4).hash, blk(1).hash].map(Hash.toHex))
     expect(queue.pending).toBe(4)
-    expect(queue.insert([blk(2).hash])).toEqual([])
+    expect(queue.insert([blk(2).hash], "source")).toEqual([])
     expect(queue.pending).toBe(4)
   })
 
   it("does not queue a hash again while it is reserved", () => {
     const queue = queued(2, 16)
     mustReserve(queue, peer("a"), 2)
-    expect(queue.insert([blk(2).hash, blk(1).hash])).toEqual([])
+    expect(queue.insert([blk(2).hash, blk(1).hash], "source")).toEqual([])
     expect(queue.pending).toBe(0)
   })
 
@@ -127,15 +127,15 @@ describe("DownloadQueue.insert", () => {
     expect(queue.deliver(a, [blk(1)])._tag).toBe("Accepted")
     expect(queue.has(blk(1).hash)).toBe(true)
     // Queuing it again would download it twice and count it both as pending and as cached.
-    expect(queue.insert([blk(1).hash])).toEqual([])
+    expect(queue.insert([blk(1).hash], "source")).toEqual([])
     expect(queue.pending).toBe(1)
   })
 
   it("gives later inserts higher priority: the lowest block number is reserved first", () => {
     const queue = new DownloadQueue(16)
-    queue.insert([blk(6).hash, blk(5).hash])
-    queue.insert([blk(4).hash, blk(3).hash])
-    queue.insert([blk(2).hash, blk(1).hash])
+    queue.insert([blk(6).hash, blk(5).hash], "source")
+    queue.insert([blk(4).hash, blk(3).hash], "source")
+    queue.insert([blk(2).hash, blk(1).hash], "source")
     const order: Array<number> = []
     for (let i = 0; i < 6; i++) {
       const p = peer(`p${i}`)
@@ -255,7 +255,7 @@ describe("DownloadQueue.reserve", () => {
 describe("DownloadQueue.deliver", () => {
   it("stores requested blocks in the slot of their number relative to the offset (Accepted)", () => {
     const queue = new DownloadQueue(8)
-    queue.insert(newestFirst(chain.slice(9, 14))) // blocks 10..14
+    queue.insert(newestFirst(chain.slice(9, 14)), "source") // blocks 10..14
     queue.prepare(10)
     const a = peer("a")
     mustReserve(queue, a, 5)
@@ -265,8 +265,6 @@ describe("DownloadQueue.deliver", () => {
     expect(queue.cached).toBe(5)
     expect(queue.inFlight).toBe(0)
     expect(queue.isFetching("a")).toBe(false)
-    expect(queue.hasHeadBlock()).toBe(true)
-    expect(queue.getBlock(blk(12).hash)).toBe(blk(12))
     const taken = queue.takeBlocks()
     expect(numbers(taken)).toEqual([10, 11, 12, 13, 14])
     expect(taken.every((c) => c.origin === "a")).toBe(true)
@@ -335,7 +333,6 @@ describe("DownloadQueue.deliver", () => {
     expect(queue.cached).toBe(0)
     expect(queue.pending).toBe(4)
     expect(queue.inFlight).toBe(1)
-    expect(queue.getBlock(blk(5).hash)).toBeUndefined()
     expect(a.ignored.size).toBe(0)
     // The real answer, arriving later, is still matched to the request.
     expect(queue.deliver(a, [blk(1), blk(2)])).toEqual({ _tag: "Accepted", stored: 2 })
@@ -349,7 +346,6 @@ describe("DownloadQueue.deliver", () => {
     expect(queue.deliver(a, [blk(1), blk(6), blk(2), blk(40)])).toEqual({ _tag: "Partial", stored: 2, unrequested: 2 })
     expect(queue.cached).toBe(2)
     expect(queue.pending).toBe(4) // 3 back, 4..6 untouched
-    expect(queue.getBlock(blk(6).hash)).toBeUndefined()
     expect(numbers(queue.takeBlocks())).toEqual([1, 2])
   })
 
@@ -378,51 +374,50 @@ describe("DownloadQueue.deliver", () => {
   it("reports InvalidChain for a requested block numbered at or past offset + cacheLimit", () => {
     // Hashes of blocks 1..6 but the window is 1..4: the hash chain does not fit.
     const queue = new DownloadQueue(4)
-    queue.insert([blk(5).hash, blk(6).hash])
+    queue.insert([blk(5).hash, blk(6).hash], "source")
     queue.prepare(1)
     const a = peer("a")
     mustReserve(queue, a, 1) // 6, inserted last
-    expect(queue.deliver(a, [blk(6)])).toEqual({ _tag: "InvalidChain", number: 6 })
+    expect(queue.deliver(a, [blk(6)])).toEqual({ _tag: "InvalidChain", number: 6, source: "source" })
     const b = peer("b")
     mustReserve(queue, b, 1) // 5, the first slot past the window
-    expect(queue.deliver(b, [blk(5)])).toEqual({ _tag: "InvalidChain", number: 5 })
+    expect(queue.deliver(b, [blk(5)])).toEqual({ _tag: "InvalidChain", number: 5, source: "source" })
   })
 
   it("reports InvalidChain for a requested block numbered below the offset", () => {
     const queue = new DownloadQueue(4)
-    queue.insert([blk(3).hash])
+    queue.insert([blk(3).hash], "source")
     queue.prepare(5)
     const a = peer("a")
     mustReserve(queue, a, 1)
-    expect(queue.deliver(a, [blk(3)])).toEqual({ _tag: "InvalidChain", number: 3 })
+    expect(queue.deliver(a, [blk(3)])).toEqual({ _tag: "InvalidChain", number: 3, source: "source" })
     expect(queue.cached).toBe(0)
   })
 
   it("accepts the last slot of the window, offset + cacheLimit - 1", () => {
     const queue = new DownloadQueue(4)
-    queue.insert([blk(4).hash])
+    queue.insert([blk(4).hash], "source")
     queue.prepare(1)
     const a = peer("a")
     mustReserve(queue, a, 1)
     expect(queue.deliver(a, [blk(4)])).toEqual({ _tag: "Accepted", stored: 1 })
-    expect(queue.hasHeadBlock()).toBe(false)
+    expect(queue.takeBlocks()).toEqual([])
   })
 
   it("refuses a second block of the same number as an invalid chain, leaving no phantom in the cache count", () => {
     // Two queued hashes whose blocks both claim number 1 (a hash chain with a sibling in it).
     const sibling = makeChain(1, 7)[0]!
     const queue = new DownloadQueue(4)
-    queue.insert([blk(2).hash, sibling.hash, blk(1).hash])
+    queue.insert([blk(2).hash, sibling.hash, blk(1).hash], "source")
     queue.prepare(1)
     const a = peer("a")
     mustReserve(queue, a, 3)
-    expect(queue.deliver(a, [blk(1), sibling, blk(2)])).toEqual({ _tag: "InvalidChain", number: 1 })
+    expect(queue.deliver(a, [blk(1), sibling, blk(2)])).toEqual({ _tag: "InvalidChain", number: 1, source: "source" })
     const taken = queue.takeBlocks()
     expect(numbers(taken)).toEqual([1])
     // Slot 1 held one block, and it is taken: nothing can be left waiting for import.
     expect(queue.cached).toBe(0)
     expect(queue.space).toBe(4)
-    expect(queue.getBlock(sibling.hash)).toBeUndefined()
   })
 })
 
@@ -544,7 +539,6 @@ describe("DownloadQueue.takeBlocks", () => {
 
   it("takes nothing when slot 0 is empty", () => {
     const queue = withCached(8, [2, 3])
-    expect(queue.hasHeadBlock()).toBe(false)
     expect(queue.takeBlocks()).toEqual([])
     expect(queue.cached).toBe(2)
   })
@@ -553,7 +547,6 @@ describe("DownloadQueue.takeBlocks", () => {
     const queue = withCached(8, [1, 2, 3, 5, 6])
     expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3])
     expect(queue.cached).toBe(2)
-    expect(queue.hasHeadBlock()).toBe(false)
     expect(queue.takeBlocks()).toEqual([])
   })
 
@@ -563,7 +556,6 @@ describe("DownloadQueue.takeBlocks", () => {
     const b = peer("b")
     mustReserve(queue, b, 1) // 4
     expect(queue.deliver(b, [blk(4)])).toEqual({ _tag: "Accepted", stored: 1 })
-    expect(queue.hasHeadBlock()).toBe(true)
     expect(numbers(queue.takeBlocks())).toEqual([4, 5, 6])
     expect(queue.cached).toBe(0)
   })
@@ -588,16 +580,15 @@ describe("DownloadQueue.takeBlocks", () => {
   it("refuses a block below the new offset as InvalidChain", () => {
     const queue = withCached(4, [1, 2])
     queue.takeBlocks()
-    queue.insert([blk(1).hash]) // forgotten once taken, so it is queued as new
+    queue.insert([blk(1).hash], "source") // forgotten once taken, so it is queued as new
     const b = peer("b")
     mustReserve(queue, b, 1)
-    expect(queue.deliver(b, [blk(1)])).toEqual({ _tag: "InvalidChain", number: 1 })
+    expect(queue.deliver(b, [blk(1)])).toEqual({ _tag: "InvalidChain", number: 1, source: "source" })
   })
 
   it("takes a full window at once", () => {
     const queue = withCached(4, [1, 2, 3, 4])
     expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4])
-    expect(queue.getBlock(blk(1).hash)).toBeUndefined()
   })
 })
 
@@ -617,10 +608,8 @@ describe("DownloadQueue.reset", () => {
     expect(queue.throttle()).toBe(false)
     expect(queue.isFetching("b")).toBe(false)
     expect(queue.nextExpiry(10)).toBeUndefined()
-    expect(queue.hasHeadBlock()).toBe(false)
     expect(queue.takeBlocks()).toEqual([])
     for (let n = 1; n <= 8; n++) expect(queue.has(blk(n).hash)).toBe(false)
-    expect(queue.getBlock(blk(2).hash)).toBeUndefined()
     expect(queue.reserve(peer("c"), 4, 0)).toBeUndefined()
     expect(queue.deliver(peer("b"), [blk(3)])).toEqual({ _tag: "NoFetchesPending" })
   })
@@ -629,7 +618,7 @@ describe("DownloadQueue.reset", () => {
     const queue = withTaken()
     queue.reset()
     // Offset back to 0: prepare(1) puts block 1 in slot 0 again.
-    expect(queue.insert([blk(2).hash, blk(1).hash]).length).toBe(2)
+    expect(queue.insert([blk(2).hash, blk(1).hash], "source").length).toBe(2)
     queue.prepare(1)
     const a = peer("a")
     expect(requested(mustReserve(queue, a, 2), byKey)).toEqual([1, 2])
@@ -726,7 +715,6 @@ const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfr
       fetching: qpeers.map((q) => queue.isFetching(q.id)),
       requests: qpeers.map((q) => [...(requests.get(q.id)?.hashes.keys() ?? [])].map((k) => byKey.get(k)!.number).sort((x, y) => x - y)),
       has: blocks.map((b) => queue.has(b.hash)),
-      cachedBlock: blocks.map((b) => queue.getBlock(b.hash) === b)
     }
     const model = {
       pending: count("pending"),
@@ -738,7 +726,6 @@ const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfr
       fetching: qpeers.map((q) => requests.has(q.id)),
       requests: qpeers.map((q) => reservedBy(q.id).map((k) => byKey.get(k)!.number).sort((x, y) => x - y)),
       has: blocks.map((b) => where.has(b.key) && where.get(b.key) !== "taken"),
-      cachedBlock: blocks.map((b) => where.get(b.key) === "cached")
     }
     if (JSON.stringify(observed) !== JSON.stringify(model)) expect(observed).toEqual(model)
   }
@@ -748,7 +735,7 @@ const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfr
     next = Math.max(0, next - count)
     const queuedNow = [...where.entries()].filter(([, w]) => w === "pending" || typeof w === "object").map(([k]) => k)
     const again = queuedNow.slice(0, dups).map(Hash.fromKey)
-    const inserted = queue.insert([...again, ...fresh.map((b) => b.hash)])
+    const inserted = queue.insert([...again, ...fresh.map((b) => b.hash)], "source")
     expect(inserted.map(Hash.toHex)).toEqual(fresh.map((b) => Hash.toHex(b.hash)))
     for (const b of fresh) {
       where.set(b.key, "pending")
@@ -821,7 +808,7 @@ const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfr
         if (outside !== undefined) {
           // Only possible when hashes were queued out of block order; a real sync ends here.
           expect(upfront).toBe(false)
-          expect(result).toEqual({ _tag: "InvalidChain", number: outside.number })
+          expect(result).toEqual({ _tag: "InvalidChain", number: outside.number, source: "source" })
           return true
         }
         for (const b of reply) where.set(b.key, "cached")
@@ -936,5 +923,43 @@ describe("DownloadQueue schedules (property)", () => {
     )
     // The window must be wide enough often enough for the property to mean something.
     expect(completed).toBeGreaterThan(50)
+  })
+})
+
+// Blame: the queue remembers who sent each hash, so an error in the hash chain names that peer.
+describe("DownloadQueue sources", () => {
+  it("names the sender of the next hash to fetch, a returned one included", () => {
+    const queue = new DownloadQueue(16)
+    expect(queue.pendingSource()).toBeUndefined()
+    queue.insert(newestFirst(chain.slice(4, 8)), "later") // blocks 5..8
+    queue.insert(newestFirst(chain.slice(0, 4)), "earlier") // blocks 1..4: inserted last, fetched first
+    queue.prepare(1)
+    expect(queue.pendingSource()).toBe("earlier")
+    const a = peer("a")
+    mustReserve(queue, a, 4) // 1..4
+    expect(queue.pendingSource()).toBe("later")
+    queue.cancelPeer("a") // 1..4 back, ahead of 5..8
+    expect(queue.pendingSource()).toBe("earlier")
+  })
+
+  it("names the sender of the lowest downloaded block's hash as the one behind a gap", () => {
+    const queue = new DownloadQueue(16)
+    queue.insert(newestFirst(chain.slice(4, 8)), "liar") // blocks 5..8
+    queue.insert(newestFirst(chain.slice(0, 3)), "honest") // blocks 1..3: block 4 never queued
+    queue.prepare(1)
+    expect(queue.gapSource()).toBeUndefined()
+    const a = peer("a")
+    mustReserve(queue, a, 7)
+    queue.deliver(a, [1, 2, 3, 5, 6, 7, 8].map(blk))
+    expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3])
+    expect(queue.gapSource()).toBe("liar")
+  })
+
+  it("names the sender of a block's hash when the block has no place in the window", () => {
+    const queue = new DownloadQueue(4)
+    queue.insert([blk(9).hash], "liar")
+    queue.prepare(1)
+    mustReserve(queue, peer("a"), 1)
+    expect(queue.deliver(peer("a"), [blk(9)])).toMatchObject({ _tag: "InvalidChain", number: 9, source: "liar" })
   })
 })

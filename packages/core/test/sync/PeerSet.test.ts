@@ -334,7 +334,7 @@ describe("PeerSet.reset", () => {
     const a = add(set, "a")
     const queue = new DownloadQueue(8)
     const hash = Hash.keccak(Uint8Array.of(1))
-    queue.insert([hash])
+    queue.insert([hash], "source")
     queue.reserve(a, 1, 0)
     queue.deliver(a, []) // empty reply: a is not asked for `hash` again
     expect(queue.reserve(a, 1, 0)).toBeUndefined()

@@ -1,6 +1,7 @@
 /**
- * `ethsync demo [--blocks N] [--peers P] [--attackers A] [--datadir DIR]`: syncs a generated chain
- * from honest and malicious simulated peers into a fresh datadir and sums up what happened.
+ * `ethsync demo [--blocks N] [--peers P] [--attackers A] [--datadir DIR] [--metrics IP:PORT]`:
+ * syncs a generated chain from honest and malicious simulated peers into a fresh datadir, serving
+ * its metrics while it runs if asked, and sums up what happened.
  *
  * @since 0.1.0
  */
@@ -9,7 +10,9 @@ import { Console, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Demo from "../Demo.ts"
 import * as DemoPeers from "../DemoPeers.ts"
+import * as SyncFigures from "../SyncFigures.ts"
 import { count, plural } from "../Wording.ts"
+import * as Flags from "./Flags.ts"
 
 /** The summary a person reads, one entry per line. */
 const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
@@ -31,7 +34,8 @@ const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
     (honestDropped.length === 0 ? "no honest peer" : `honest too: ${honestDropped.join(", ")}`),
     ...summary.drops.map((drop) => `    ${drop.peer.padEnd(width)}  ${drop.reason}`),
     ...(survivors.length === 0 ? [] : [`  survived  ${survivors.join(", ")}`]),
-    `  datadir   ${summary.datadir} (${summary.kept ? "kept" : "temporary, removed"})`
+    `  datadir   ${summary.datadir} (${summary.kept ? "kept" : "temporary, removed"})`,
+    `  metrics   ${SyncFigures.line(summary.figures)}`
   ]
 }
 
@@ -57,10 +61,17 @@ export const command = Command.make("demo", {
   datadir: Flag.Directory("datadir", { mustExist: false }).pipe(
     Flag.withDescription("Datadir to sync into and keep (a new or empty folder); without it, a temporary one is removed afterwards"),
     Flag.optional
-  )
-}, ({ blocks, peers, attackers, datadir }) =>
+  ),
+  metrics: Flags.metrics
+}, ({ blocks, peers, attackers, datadir, metrics }) =>
   Effect.gen(function*() {
-    const summary = yield* Demo.run({ blocks, peers, attackers, datadir: Option.getOrUndefined(datadir) })
+    const summary = yield* Demo.run({
+      blocks,
+      peers,
+      attackers,
+      datadir: Option.getOrUndefined(datadir),
+      metrics: Option.getOrUndefined(metrics)
+    })
     for (const line of summaryLines(summary)) yield* Console.log(line)
   })).pipe(
   Command.withShortDescription("Sync a generated chain from honest and malicious simulated peers"),
@@ -72,6 +83,7 @@ export const command = Command.make("demo", {
   ),
   Command.withExamples([
     { command: "ethsync demo", description: "50,000 blocks, 4 honest peers, 3 attackers, a temporary datadir" },
-    { command: "ethsync demo --blocks 20000 --attackers 6 --datadir ./demo", description: "Every attack once, keeping the datadir" }
+    { command: "ethsync demo --blocks 20000 --attackers 6 --datadir ./demo", description: "Every attack once, keeping the datadir" },
+    { command: "ethsync demo --metrics 127.0.0.1:9090", description: "Scrape http://127.0.0.1:9090/metrics while it runs" }
   ])
 )

@@ -14,23 +14,20 @@ import * as Sync from "./Sync.ts"
 export type Outcome = "banned" | "no request" | "timeout" | "empty reply" | "not the banned block"
 
 /** Requests a batch from `peer` starting at `banned`, waits up to blockHardTTL, and bans what it can. */
-export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effect<Outcome> =>
+export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effect<Outcome, Sync.Stop> =>
   Effect.gen(function*() {
     const start = yield* Clock.currentTimeMillis
     const request = sync.queue.reserve(peer, sync.config.maxBlockFetch, start)
     if (!request) return "no request"
     peer.fetching(start)
-    yield* Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash), false)
+    Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash))
     const deadline = start + sync.hardTTL
     while (true) {
-      const message = yield* Sync.next(sync, deadline)
-      if (message._tag === "Tick" && (yield* Clock.currentTimeMillis) >= deadline) return "timeout"
-      if (message._tag !== "Blocks") continue
-      Sync.answered(sync, message)
-      if (message.blocks.length === 1 && sync.checks.delete(Hash.key(message.blocks[0]!.hash))) continue
-      if (message.peer !== peer.id) continue
-      if (message.blocks.length === 0) return "empty reply"
-      const blocks = [...message.blocks].sort((a, b) => a.number - b.number)
+      const event = yield* Sync.next(sync, deadline)
+      if (event._tag === "Tick") return "timeout"
+      if (event._tag !== "Blocks" || event.peer !== peer.id) continue
+      if (event.blocks.length === 0) return "empty reply"
+      const blocks = [...event.blocks].sort((a, b) => a.number - b.number)
       if (!Hash.equals(blocks[0]!.hash, banned)) return "not the banned block"
       let top = 0
       while (top + 1 < blocks.length && Hash.equals(blocks[top + 1]!.header.parentHash, blocks[top]!.hash)) top++

@@ -27,6 +27,8 @@ interface Entry {
   readonly priority: number
   /** The number of its downloaded block, -1 until it arrives. */
   number: number
+  /** Id of the peer that sent the hash: blamed if the hash chain proves wrong here. */
+  readonly source: string
 }
 
 /** A block request handed to one peer. */
@@ -58,7 +60,7 @@ export type Delivery =
   /** Some blocks were unrequested; the requested ones were stored. */
   | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
   /** A requested block's number lies outside the cache window, or its slot is taken: the hash chain is wrong. */
-  | { readonly _tag: "InvalidChain"; readonly number: number }
+  | { readonly _tag: "InvalidChain"; readonly number: number; readonly source: string }
 
 /** The scheduler. */
 export class DownloadQueue {
@@ -88,13 +90,13 @@ export class DownloadQueue {
     this.#cache = new Array(cacheLimit)
   }
 
-  /** Queues hashes (in arrival order, newest block first); returns those not already queued. */
-  insert(hashes: ReadonlyArray<Hash.Hash>): Array<Hash.Hash> {
+  /** Queues hashes sent by `source` (in arrival order, newest block first); returns those not already queued. */
+  insert(hashes: ReadonlyArray<Hash.Hash>, source: string): Array<Hash.Hash> {
     const inserted: Array<Hash.Hash> = []
     for (const hash of hashes) {
       const key = Hash.key(hash)
       if (this.#entries.has(key)) continue
-      const entry: Entry = { hash, key, priority: this.#counter++, number: -1 }
+      const entry: Entry = { hash, key, priority: this.#counter++, number: -1, source }
       this.#entries.set(key, entry)
       this.#fresh.push(entry)
       inserted.push(hash)
@@ -234,7 +236,7 @@ export class DownloadQueue {
       const index = block.number - this.#offset
       // Outside the window, or a second block of one number: the hash chain is not a chain.
       if (index < 0 || index >= this.cacheLimit || this.#cache[index] !== undefined) {
-        return { _tag: "InvalidChain", number: block.number }
+        return { _tag: "InvalidChain", number: block.number, source: entry.source }
       }
       this.#cache[index] = { block, origin: peer.id }
       entry.number = block.number
@@ -250,15 +252,19 @@ export class DownloadQueue {
     if (this.#offset < offset) this.#offset = offset
   }
 
-  /** The downloaded block of a queued hash, if it arrived. */
-  getBlock(hash: Hash.Hash): Block.Block | undefined {
-    const entry = this.#entries.get(Hash.key(hash))
-    return entry && entry.number >= 0 ? this.#cache[entry.number - this.#offset]?.block : undefined
+  /** Who sent the hash of the next block to fetch (the pending one of highest priority), if any is pending. */
+  pendingSource(): string | undefined {
+    const fresh = this.#fresh[this.#fresh.length - 1]
+    const returned = this.#returned.peek()
+    return returned === undefined || (fresh !== undefined && fresh.priority > returned.priority) ? fresh?.source : returned.source
   }
 
-  /** Whether the next block to import has arrived. */
-  hasHeadBlock(): boolean {
-    return this.#cache[0] !== undefined
+  /** Who sent the hash of the lowest downloaded block: blamed when blocks wait behind a gap nothing will fill. */
+  gapSource(): string | undefined {
+    for (const cached of this.#cache) {
+      if (cached) return this.#entries.get(cached.block.key)?.source
+    }
+    return undefined
   }
 
   /** Takes the contiguous run of downloaded blocks at the front of the cache, advancing the window. */

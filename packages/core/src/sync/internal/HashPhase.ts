@@ -4,107 +4,81 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Option, Random } from "effect"
-import * as BanProcedure from "./BanProcedure.ts"
+import { Clock, Effect, Option } from "effect"
 import * as Hash from "../../chain/Hash.ts"
+import * as CheckRandom from "../CheckRandom.ts"
+import { BadPeer, EmptyHashSet, InvalidChain, StallingPeer, Timeout } from "../SyncError.ts"
+import * as BanProcedure from "./BanProcedure.ts"
+import * as CrossChecks from "./CrossChecks.ts"
 import type { Peer } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
-import { BadPeer, CrossCheckFailed, EmptyHashSet, InvalidChain, StallingPeer, Timeout } from "../SyncError.ts"
 
 /** Fetches hashes from `origin` starting at `head`; on success the queue holds every new hash. */
 export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, head: Hash.Hash) {
-  const { queue, checks } = sync
+  const { queue } = sync
   /** The peer hashes are taken from; replaced on a timeout. */
   let active = origin
   /** The last hash received: where the next request starts. */
   let last: Hash.Hash | undefined
   /** Peers already tried as the hash source. */
   const attempted = new Set([origin.id])
-  /** When the open hash request times out. */
+  /** When the open hash request times out; Infinity while none is open. */
   let hashDeadline = (yield* Clock.currentTimeMillis) + sync.hashTTL
 
-  queue.insert([head])
-  yield* active.handle.requestHashes(head)
+  queue.insert([head], origin.id)
+  Sync.requestHashes(sync, active, head)
   while (true) {
-    let deadline = hashDeadline
-    for (const check of checks.values()) deadline = Math.min(deadline, check.expire)
-    const message = yield* Sync.next(sync, deadline)
+    const event = yield* Sync.next(sync, hashDeadline)
     const now = yield* Clock.currentTimeMillis
-    switch (message._tag) {
-      case "Hashes": {
-        // Only the answer to the open request counts: other peers' and unasked replies are skipped.
-        if (message.peer !== active.id || hashDeadline === Infinity) break
-        hashDeadline = Infinity
-        if (message.hashes.length === 0) return yield* new EmptyHashSet({ peer: active.id })
-        if (message.hashes.length > sync.config.maxHashFetch) return yield* new BadPeer({ peer: active.id })
-        const bannedAt = yield* sync.banList.firstBanned(message.hashes)
-        if (bannedAt >= 0) {
-          const banned = message.hashes[bannedAt]!
-          queue.insert(message.hashes.slice(0, bannedAt + 1))
-          const outcome = yield* BanProcedure.run(sync, active, banned)
-          yield* Effect.logDebug(`ban procedure against ${active.id}: ${outcome}`)
-          return yield* new InvalidChain({ peer: active.id, reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
-        }
-        // The common ancestor: the first hash whose block the chain has.
-        const ancestor = yield* sync.store.firstKnown(message.hashes)
-        const found = ancestor >= 0
-        const hashes = found ? message.hashes.slice(0, ancestor) : message.hashes
-        last = message.hashes[found ? ancestor : message.hashes.length - 1]!
-        const inserted = queue.insert(hashes)
-        if (inserted.length === 0 && !found) return yield* new BadPeer({ peer: active.id })
-        if (found) {
-          const common = yield* sync.store.get(last!)
-          queue.prepare(Option.match(common, { onNone: () => 0, onSome: (b) => b.number + 1 }))
-          return
-        }
-        if (inserted.length < sync.config.minHashFetch) {
-          return yield* new StallingPeer({ peer: active.id, hashes: inserted.length })
-        }
-        if (inserted.length >= 2) {
-          const at = yield* Random.nextIntBetween(0, inserted.length - 1, { halfOpen: true })
-          const origin = inserted[at]!
-          checks.set(Hash.key(origin), { peer: active.id, expire: now + sync.softTTL, parent: inserted[at + 1]! })
-          yield* Sync.requestBlocks(sync, active, [origin], true)
-        }
-        yield* active.handle.requestHashes(last!)
-        hashDeadline = now + sync.hashTTL
-        break
+    if (event._tag === "Hashes") {
+      // Only the answer to the open request counts: any other hash reply was not asked for.
+      if (event.peer !== active.id || hashDeadline === Infinity) {
+        yield* Sync.unrequested(sync, event.peer)
+        continue
       }
-      case "Blocks": {
-        // Only answers to this sync's cross-checks matter here; late replies to anything else are skipped.
-        const asked = Sync.answered(sync, message)
-        if (!asked?.check || asked.sync !== sync.id) break
-        if (message.blocks.length === 0) {
-          return yield* new CrossCheckFailed({ peer: message.peer, reason: `peer ${message.peer} has no block for a hash of its own chain` })
-        }
-        if (message.blocks.length !== 1) break
-        const block = message.blocks[0]!
-        const check = checks.get(block.key)
-        if (!check) break
-        if (!Hash.equals(block.header.parentHash, check.parent)) {
-          return yield* new CrossCheckFailed({
-            peer: check.peer,
-            reason: `block ${Hash.toHex(block.hash)} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain says ${Hash.toHex(check.parent)}`
-          })
-        }
-        checks.delete(block.key)
-        break
+      hashDeadline = Infinity
+      const { hashes } = event
+      if (hashes.length === 0) return yield* new EmptyHashSet({ peer: active.id })
+      if (hashes.length > sync.config.maxHashFetch) return yield* new BadPeer({ peer: active.id })
+      const bannedAt = yield* sync.banList.firstBanned(hashes)
+      if (bannedAt >= 0) {
+        const banned = hashes[bannedAt]!
+        queue.insert(hashes.slice(0, bannedAt + 1), active.id)
+        const outcome = yield* BanProcedure.run(sync, active, banned)
+        yield* Effect.logDebug("ban procedure ended", outcome).pipe(Effect.annotateLogs({ peer: active.id }))
+        return yield* new InvalidChain({ peer: active.id, reason: `peer ${active.id} sent banned hash ${Hash.toHex(banned)}` })
       }
-      default:
-        break
+      // The common ancestor: the first hash whose block the chain has.
+      const ancestor = yield* sync.store.firstKnown(hashes)
+      const found = ancestor >= 0
+      last = hashes[found ? ancestor : hashes.length - 1]!
+      const inserted = queue.insert(found ? hashes.slice(0, ancestor) : hashes, active.id)
+      if (inserted.length === 0 && !found) return yield* new BadPeer({ peer: active.id })
+      if (found) {
+        const common = yield* sync.store.get(last)
+        queue.prepare(Option.match(common, { onNone: () => 0, onSome: (b) => b.number + 1 }))
+        return
+      }
+      if (inserted.length < sync.config.minHashFetch) {
+        return yield* new StallingPeer({ peer: active.id, hashes: inserted.length })
+      }
+      if (inserted.length >= 2) {
+        const at = CheckRandom.below(sync.random, inserted.length - 1)
+        CrossChecks.open(sync, active, inserted[at]!, inserted[at + 1]!, now)
+      }
+      Sync.requestHashes(sync, active, last)
+      hashDeadline = now + sync.hashTTL
     }
-    for (const [key, check] of checks) {
-      if (now >= check.expire) {
-        return yield* new CrossCheckFailed({ peer: check.peer, reason: `no block for ${Hash.toHex(Hash.fromKey(key))} in time` })
-      }
-    }
-    if (now >= hashDeadline) {
+    // A timeout, or the source left (dropped, disconnected): another peer whose head is queued takes over,
+    // from the last hash received; after a timeout only once one was (the seed's rule), the source may be slow.
+    const left = sync.peers.get(active.id) === undefined
+    if (now >= hashDeadline || left) {
       const next = sync.peers.all().find((p) => !attempted.has(p.id) && queue.has(p.head))
-      if (!next || !last) return yield* new Timeout({ peer: active.id })
-      yield* Effect.logDebug(`hash fetch switched from ${active.id} to ${next.id}`)
+      if (!next || (!last && !left)) return yield* new Timeout({ peer: active.id })
+      yield* Effect.logDebug("hash fetch switched peers", { from: active.id, to: next.id })
       active = next
       attempted.add(next.id)
-      yield* active.handle.requestHashes(last)
+      Sync.requestHashes(sync, active, last ?? head)
       hashDeadline = now + sync.hashTTL
     }
   }

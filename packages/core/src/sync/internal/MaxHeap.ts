@@ -39,6 +39,11 @@ export class MaxHeap<A> {
     return this.#priorities[0]
   }
 
+  /** The top entry's value, or undefined when empty. */
+  peek(): A | undefined {
+    return this.#values[0]
+  }
+
   /** Removes and returns the top entry's value; call only when not empty. */
   pop(): A {
     const p = this.#priorities

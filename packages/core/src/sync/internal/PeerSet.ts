@@ -1,7 +1,8 @@
 /**
  * The peers a sync may download from, each with an idle flag, a capacity (blocks per request)
- * sized from its measured throughput, and a reputation. Plain synchronous state owned by the
- * downloader.
+ * sized from its measured throughput, and a reputation. Plain synchronous state: the downloader's
+ * registry creates a Peer when a peer registers (what was measured of it outlives syncs), and only
+ * the running sync's fiber writes it, through its own PeerSet view.
  *
  * @since 0.1.0
  */
@@ -18,17 +19,6 @@ export interface Tuning {
   /** How long a request should take: the capacity is the throughput times this. */
   readonly targetRoundTrip: number
 }
-
-/** A block request sent and not yet answered: which sync sent it, and whether it was a cross-check. */
-export interface Asked {
-  /** Id of the sync that sent it. */
-  readonly sync: number
-  /** Whether it asked for one block to cross-check the hash chain. */
-  readonly check: boolean
-}
-
-/** Most unanswered block requests remembered per peer; older ones are forgotten. */
-const maxUnanswered = 64
 
 /** Weight of the newest measurement in the smoothed throughput and round trip. */
 const smoothing = 0.3
@@ -51,8 +41,8 @@ export class Peer {
   throughput: number | undefined
   /** Smoothed milliseconds its replies with blocks took; undefined until one arrived. */
   roundTrip: number | undefined
-  /** Block requests not yet answered, oldest first: a peer answers in request order, so the next reply is for the first. */
-  readonly unanswered: Array<Asked> = []
+  /** Replies it sent this sync that nobody asked for; too many and it is dropped. */
+  unrequested = 0
 
   constructor(handle: PeerHandle, maxBlockFetch: number) {
     this.handle = handle
@@ -94,17 +84,6 @@ export class Peer {
     this.idle = true
   }
 
-  /** Records a block request sent to the peer. */
-  asked(request: Asked): void {
-    this.unanswered.push(request)
-    if (this.unanswered.length > maxUnanswered) this.unanswered.shift()
-  }
-
-  /** The request a block reply from the peer answers (the oldest unanswered), if any. */
-  answered(): Asked | undefined {
-    return this.unanswered.shift()
-  }
-
   /** A good delivery: reputation + 1. */
   promote(): void {
     this.reputation++
@@ -115,10 +94,11 @@ export class Peer {
     this.reputation = Math.floor(this.reputation / 2)
   }
 
-  /** Ready for a new sync: idle, nothing ignored; what was measured of its speed is kept. */
+  /** Ready for a new sync: idle, nothing ignored, no unrequested replies; what was measured of its speed is kept. */
   reset(): void {
     this.idle = true
     this.ignored.clear()
+    this.unrequested = 0
   }
 }
 
@@ -139,6 +119,16 @@ export class PeerSet {
     const peer = new Peer(handle, this.maxBlockFetch)
     this.#peers.set(handle.id, peer)
     return peer
+  }
+
+  /** Adds a peer registered elsewhere (a sync's view of the registry); replaces one of the same id. */
+  add(peer: Peer): void {
+    this.#peers.set(peer.id, peer)
+  }
+
+  /** Removes a peer if present; whether it was. */
+  remove(id: string): boolean {
+    return this.#peers.delete(id)
   }
 
   /** Removes a peer; an UnknownPeer error if there is none by that id. */

@@ -1,51 +1,97 @@
 /**
- * The state of one running sync, shared by its phases: the mailbox deliveries arrive in, the
- * deadlines, the cross-checks, and the importer's progress.
+ * One running sync as an actor: its state is written only by the sync's own fiber, which takes
+ * everything that concerns it from its mailbox: deliveries (through a bounded inbox per peer, so a
+ * flooding peer waits in its own deliver call and cannot push others' replies back), peers joining
+ * and leaving, a cancel, and the importer's reports. API callers only post and read.
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Latch, type PubSub, Queue } from "effect"
+import { Clock, Deferred, Duration, Effect, PubSub, Queue, type Random } from "effect"
 import type * as Block from "../../chain/Block.ts"
-import type * as BanList from "../BanList.ts"
 import type * as ChainStore from "../../chain/ChainStore.ts"
-import type * as DownloadQueue from "./DownloadQueue.ts"
-import type { Config } from "../DownloaderConfig.ts"
 import type * as Hash from "../../chain/Hash.ts"
-import type { PeerDropper } from "../PeerDropper.ts"
-import type { Asked, Peer, PeerSet, Tuning } from "./PeerSet.ts"
-import type { SyncError } from "../SyncError.ts"
-import type { SyncEvent } from "../SyncEvent.ts"
+import type * as BanList from "../BanList.ts"
+import type { Config } from "../DownloaderConfig.ts"
+import {
+  BlockFetchCanceled,
+  type CrossCheckFailed,
+  HashFetchCanceled,
+  type ImportFailed,
+  UnrequestedReplies
+} from "../SyncError.ts"
+import { SyncEvent } from "../SyncEvent.ts"
+import * as CrossChecks from "./CrossChecks.ts"
+import type { Cached, DownloadQueue } from "./DownloadQueue.ts"
+import type { Peer, PeerSet, Tuning } from "./PeerSet.ts"
+import type { Asked, Outgoing } from "./Registry.ts"
 
-/** What wakes a sync: a delivery, a change, or a deadline. */
-export type Message =
+/** A reply from a peer, as its deliver call hands it in. */
+export type Delivery =
   /** Hashes from a peer. */
   | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
-  /** Blocks from a peer. */
-  | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }
-  /** Something changed (a peer came or went, cache space freed, the importer went idle): look again. */
-  | { readonly _tag: "Wake" }
-  /** A deadline passed. */
-  | { readonly _tag: "Tick" }
+  /** Blocks from a peer, with the request they answer by the peer's request order (none: unrequested). */
+  | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block>; readonly asked: Asked | undefined }
 
-/** A pending cross-check: the block of a random hash must arrive in time with this parent. */
-export interface CrossCheck {
-  /** The peer asked for the block, which answers for the check. */
-  readonly peer: string
-  /** Deadline (Clock millis). */
-  readonly expire: number
-  /** The hash its block must name as parent: the next hash of the batch. */
-  readonly parent: Hash.Hash
-}
+/** What arrives in a sync's mailbox. */
+export type Message =
+  /** A delivery from `peer` waits in its inbox. */
+  | { readonly _tag: "Inbox"; readonly peer: string }
+  /** A peer registered during the sync. */
+  | { readonly _tag: "PeerJoined"; readonly peer: Peer }
+  /** A peer unregistered (or was dropped) during the sync. */
+  | { readonly _tag: "PeerLeft"; readonly id: string }
+  /** Stop, reporting the cancel for the phase the sync is in. */
+  | { readonly _tag: "Cancel" }
+  /** The importer stored a chunk: `blocks` taken, `inserted` new, the chain's head now at `head`. */
+  | { readonly _tag: "Imported"; readonly blocks: number; readonly inserted: number; readonly head: number }
+  /** The importer finished its batch and waits for another. */
+  | { readonly _tag: "ImportDone" }
+  /** The importer stopped: a block was refused (its origin already dropped) or the store failed. */
+  | { readonly _tag: "ImportStopped"; readonly error: ImportFailed | ChainStore.StoreError }
+
+/** What a phase is woken by. */
+export type Event =
+  /** Hashes from a peer. */
+  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
+  /** Blocks answering one of this sync's block requests (not a cross-check). */
+  | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }
+  /** Something changed (a peer came or went, the importer went idle): look again. */
+  | { readonly _tag: "Changed" }
+  /** The deadline passed. */
+  | { readonly _tag: "Tick" }
 
 /** The phase a sync is in, so a cancel reports the right error. */
 export type Phase = "hashes" | "blocks"
 
-/** Everything a running sync works with. */
-export interface Sync {
-  /** Tells this sync's requests from earlier syncs' in the peers' unanswered lists. */
+/** Why a sync stops on its own: the errors `next` can end it with. */
+export type Stop = HashFetchCanceled | BlockFetchCanceled | CrossCheckFailed | ImportFailed | ChainStore.StoreError
+
+/** What a sync works with, given by the downloader. */
+export interface Services {
+  /** Tells this sync's requests from earlier syncs' in the peers' request orders. */
   readonly id: number
   /** The configuration in force. */
   readonly config: Config
+  /** The downloader's scheduler (reset for this sync). */
+  readonly queue: DownloadQueue
+  /** The sync's view of the registered peers. */
+  readonly peers: PeerSet
+  /** The local chain. */
+  readonly store: ChainStore.Shape
+  /** The ban list. */
+  readonly banList: BanList.Shape
+  /** Where sync events are published. */
+  readonly events: PubSub.PubSub<SyncEvent>
+  /** Draws the hash to cross-check in each batch. */
+  readonly random: Random.Random
+  /** Puts a request into a registered peer's outbox (nothing happens for a peer that left). */
+  readonly send: (peer: string, request: Outgoing) => void
+  /** Drops a peer for misbehaving: unregisters it and disconnects it. */
+  readonly drop: (peer: string, reason: string) => Effect.Effect<void>
+}
+
+/** Everything a running sync works with. */
+export interface Sync extends Services {
   /** hashTTL in millis. */
   readonly hashTTL: number
   /** blockSoftTTL in millis. */
@@ -54,100 +100,201 @@ export interface Sync {
   readonly hardTTL: number
   /** What sizes a peer's requests, in millis. */
   readonly tuning: Tuning
-  /** The downloader's scheduler (reset for this sync). */
-  readonly queue: DownloadQueue.DownloadQueue
-  /** The downloader's peers. */
-  readonly peers: PeerSet
-  /** The local chain. */
-  readonly store: ChainStore.Shape
-  /** The ban list. */
-  readonly banList: BanList.Shape
-  /** Disconnects misbehaving peers. */
-  readonly dropper: PeerDropper["Service"]
-  /** Where sync events are published. */
-  readonly events: PubSub.PubSub<SyncEvent>
-  /** Deliveries and signals, in arrival order; shut down when the sync ends. */
+  /** Notices and signals, in arrival order; shut down when the sync ends. */
   readonly mailbox: Queue.Queue<Message>
-  /** Open cross-checks by hash key. */
-  readonly checks: Map<string, CrossCheck>
-  /** Opened to make the importer look at the cache. */
-  readonly importWake: Latch.Latch
+  /** Each peer's deliveries not yet taken, at most config.replyBacklog each; shut down when the sync ends. */
+  readonly inboxes: Map<string, Queue.Queue<Delivery>>
+  /** Batches of downloaded blocks for the importer, one at a time. */
+  readonly importQueue: Queue.Queue<ReadonlyArray<Cached>>
+  /** Open cross-checks. */
+  readonly checks: Set<CrossChecks.CrossCheck>
+  /** Completed once the sync has ended and cleaned up. */
+  readonly ended: Deferred.Deferred<void>
+  /** Set when the sync's doors close: an inbox made later is shut at once. */
+  closed: boolean
   /** The phase the sync is in. */
   phase: Phase
-  /** Whether the importer has work (set when woken, cleared when it finds the cache empty). */
+  /** Whether the importer holds a batch. */
   importing: boolean
   /** Blocks of the current import batch. */
   importBatch: number
   /** Blocks of the current import batch already in the chain. */
   importDone: number
-  /** When the current import batch was taken (Clock millis). */
+  /** When the current import batch was handed over (Clock millis). */
   importStart: number
   /** Blocks this sync imported. */
   imported: number
-  /** Set by cancel, so the interruption is reported as a cancel. */
-  canceled: boolean
-  /** Set by the importer when an insert fails: the error the sync ends with. */
-  importError: SyncError | undefined
 }
 
 /** Builds the state of a new sync. */
-export const make = (
-  config: Config,
-  services: Pick<Sync, "id" | "queue" | "peers" | "store" | "banList" | "dropper" | "events">
-): Effect.Effect<Sync> =>
+export const make = (services: Services): Effect.Effect<Sync> =>
   Effect.gen(function*() {
+    const { config } = services
     const hardTTL = Duration.toMillis(config.blockHardTTL)
     return {
       ...services,
-      config,
       hashTTL: Duration.toMillis(config.hashTTL),
       softTTL: Duration.toMillis(config.blockSoftTTL),
       hardTTL,
       tuning: { maxBlockFetch: config.maxBlockFetch, hardTTL, targetRoundTrip: Duration.toMillis(config.targetRoundTrip) },
-      mailbox: yield* Queue.bounded<Message>(64),
-      checks: new Map(),
-      importWake: yield* Latch.make(false),
+      mailbox: yield* Queue.unbounded<Message>(),
+      inboxes: new Map(),
+      importQueue: yield* Queue.bounded<ReadonlyArray<Cached>>(1),
+      checks: new Set(),
+      ended: yield* Deferred.make<void>(),
+      closed: false,
       phase: "hashes",
       importing: false,
       importBatch: 0,
       importDone: 0,
       importStart: 0,
-      imported: 0,
-      canceled: false,
-      importError: undefined
+      imported: 0
     }
   })
 
-/** The next message, or a Tick once `deadline` (Clock millis) passes. */
-export const next = (sync: Sync, deadline: number): Effect.Effect<Message> =>
+/**
+ * Hands a delivery to the sync: into the peer's inbox (waiting while it is full: only this peer
+ * waits), then a notice into the mailbox. False once the sync has ended.
+ */
+export const post = (sync: Sync, delivery: Delivery): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const inbox = yield* inboxOf(sync, delivery.peer)
+    return (yield* Queue.offer(inbox, delivery)) && Queue.offerUnsafe(sync.mailbox, { _tag: "Inbox", peer: delivery.peer })
+  })
+
+/** The inbox of `peer`, made on its first delivery (shut at once if the sync has already ended). */
+const inboxOf = (sync: Sync, peer: string): Effect.Effect<Queue.Queue<Delivery>> =>
+  Effect.suspend(() => {
+    const known = sync.inboxes.get(peer)
+    if (known) return Effect.succeed(known)
+    return Effect.map(Queue.bounded<Delivery>(sync.config.replyBacklog), (made) => {
+      const inbox = sync.inboxes.get(peer) ?? made
+      sync.inboxes.set(peer, inbox)
+      if (sync.closed) Queue.shutdownUnsafe(inbox)
+      return inbox
+    })
+  })
+
+/** Posts a signal to the sync's mailbox (ignored once the sync has ended). */
+export const signal = (sync: Sync, message: Message): void => void Queue.offerUnsafe(sync.mailbox, message)
+
+/** Closes the sync's doors: later posts are refused and deliverers waiting for room are let go. */
+export const close = (sync: Sync): Effect.Effect<void> =>
+  Effect.sync(() => {
+    sync.closed = true
+    Queue.shutdownUnsafe(sync.mailbox)
+    Queue.shutdownUnsafe(sync.importQueue)
+    for (const inbox of sync.inboxes.values()) Queue.shutdownUnsafe(inbox)
+  })
+
+/** Sends `peer` a hash request. */
+export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => sync.send(peer.id, { _tag: "Hashes", from })
+
+/** Sends `peer` a block request; its reply is matched to it by the peer's request order. */
+export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check?: CrossChecks.CrossCheck): void =>
+  sync.send(peer.id, { _tag: "Blocks", hashes, asked: { sync: sync.id, check } })
+
+/** Counts a reply nobody asked for against `peer`, dropping it past the limit. */
+export const unrequested = (sync: Sync, id: string): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const peer = sync.peers.get(id)
+    if (!peer) return Effect.void
+    peer.demote()
+    if (++peer.unrequested <= sync.config.maxUnrequestedReplies) return Effect.void
+    return dropPeer(sync, id, new UnrequestedReplies({ peer: id, replies: peer.unrequested }).message)
+  })
+
+/** Drops a peer of this sync: out of its view, its reservation back in the queue, unregistered and disconnected. */
+export const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    sync.peers.remove(id)
+    sync.queue.cancelPeer(id)
+    return sync.drop(id, reason)
+  })
+
+/** Hands the importer the downloaded run at the front of the cache, if it is idle and there is one. */
+export const feedImporter = (sync: Sync): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (sync.importing) return Effect.void
+    const batch = sync.queue.takeBlocks()
+    if (batch.length === 0) return Effect.void
+    return Effect.map(Clock.currentTimeMillis, (now) => {
+      sync.importing = true
+      sync.importBatch = batch.length
+      sync.importDone = 0
+      sync.importStart = now
+      Queue.offerUnsafe(sync.importQueue, batch)
+    })
+  })
+
+/** The cancel error for the phase the sync is in. */
+const canceled = (sync: Sync) => sync.phase === "hashes" ? new HashFetchCanceled() : new BlockFetchCanceled()
+
+/** Takes the next message, or undefined once `deadline` (Clock millis) passes. */
+const take = (sync: Sync, deadline: number): Effect.Effect<Message | undefined> =>
   deadline === Infinity
     ? Queue.take(sync.mailbox)
     : Effect.flatMap(Clock.currentTimeMillis, (now) =>
       deadline <= now
-        ? Effect.succeed(tick)
+        ? Effect.undefined
         : Queue.take(sync.mailbox).pipe(
-          Effect.timeoutOrElse({ duration: Duration.millis(deadline - now), orElse: () => Effect.succeed(tick) })
+          Effect.timeoutOrElse({ duration: Duration.millis(deadline - now), orElse: () => Effect.undefined })
         ))
 
-const tick: Message = { _tag: "Tick" }
-
-/** Sends `peer` a block request, recording what it is for: the reply is matched to it by order. */
-export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check: boolean): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    peer.asked({ sync: sync.id, check })
-    return peer.handle.requestBlocks(hashes)
+/**
+ * The next event for the running phase, or a Tick once `deadline` passes. Handles on the way what
+ * every phase handles alike: cross-check answers and deadlines, replies nobody asked for, late
+ * replies to earlier syncs, peers joining and leaving, the importer's reports, and a cancel.
+ */
+export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =>
+  Effect.gen(function*() {
+    while (true) {
+      const message = yield* take(sync, Math.min(deadline, CrossChecks.nextExpiry(sync)))
+      yield* CrossChecks.enforce(sync, yield* Clock.currentTimeMillis)
+      if (message === undefined) return tick
+      switch (message._tag) {
+        case "Inbox": {
+          const delivery = Queue.takeUnsafe(sync.inboxes.get(message.peer)!)
+          if (delivery?._tag !== "Success") break
+          const event = yield* receive(sync, delivery.value)
+          if (event) return event
+          break
+        }
+        case "PeerJoined":
+          message.peer.reset()
+          sync.peers.add(message.peer)
+          return changed
+        case "PeerLeft":
+          if (!sync.peers.remove(message.id)) break
+          sync.queue.cancelPeer(message.id)
+          return changed
+        case "Cancel":
+          return yield* canceled(sync)
+        case "Imported":
+          sync.importDone += message.blocks
+          sync.imported += message.inserted
+          yield* PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.imported, head: message.head }))
+          break
+        case "ImportDone":
+          sync.importing = false
+          sync.importBatch = 0
+          sync.importDone = 0
+          return changed
+        case "ImportStopped":
+          return yield* message.error
+      }
+    }
   })
 
-/** The request a block reply answers, by the order of its sender's requests (undefined for an unknown peer). */
-export const answered = (sync: Sync, message: { readonly peer: string }): Asked | undefined =>
-  sync.peers.get(message.peer)?.answered()
+/** What a delivery means to the phase: an event, or nothing (handled here, or not this sync's business). */
+const receive = (sync: Sync, delivery: Delivery): Effect.Effect<Event | undefined, CrossCheckFailed> => {
+  if (delivery._tag === "Hashes") return Effect.succeed(delivery)
+  const { asked } = delivery
+  if (asked === undefined) return Effect.as(unrequested(sync, delivery.peer), undefined)
+  if (asked.sync !== sync.id) return Effect.undefined
+  if (asked.check) return Effect.as(CrossChecks.answer(sync, asked.check, delivery.blocks), undefined)
+  return Effect.succeed({ _tag: "Blocks", peer: delivery.peer, blocks: delivery.blocks })
+}
 
-/** Asks the sync to look again (cache space freed, a peer joined). */
-export const wake = (sync: Sync): Effect.Effect<void> => Effect.asVoid(Queue.offer(sync.mailbox, { _tag: "Wake" }))
-
-/** Tells the importer that blocks may be ready. */
-export const wakeImporter = (sync: Sync): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    sync.importing = true
-    return Effect.asVoid(sync.importWake.open)
-  })
+const tick: Event = { _tag: "Tick" }
+const changed: Event = { _tag: "Changed" }

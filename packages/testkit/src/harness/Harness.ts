@@ -10,20 +10,20 @@ import {
   BanList,
   type Block,
   ChainStore,
+  CheckRandom,
   Downloader,
   DownloaderConfig,
-  DownloaderLive,
   Hash,
   MemoryChainStore,
-  PeerDropper,
+  Network,
   type SyncError
 } from "@ethsync/core"
-import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, Random, type Scope } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, type Scope } from "effect"
 import { TestClock } from "effect/testing"
-import { testGenesis } from "./ChainGenerator.ts"
-import type * as ScriptedPeer from "./ScriptedPeer.ts"
-import * as SimNetwork from "./SimNetwork.ts"
-import type * as SimPeer from "./SimPeer.ts"
+import { testGenesis } from "../ChainGenerator.ts"
+import * as SimNetwork from "../SimNetwork.ts"
+import type * as SimPeer from "../SimPeer.ts"
+import * as ScriptedPeer from "./ScriptedPeer.ts"
 
 /** How to build a harness. */
 export interface Options {
@@ -31,6 +31,8 @@ export interface Options {
   readonly config?: Partial<DownloaderConfig.Config>
   /** Hard-coded bans, never evicted. */
   readonly pinned?: ReadonlyArray<Hash.Hash>
+  /** Seed of the cross-check picks; "ethsync" unless given. */
+  readonly seed?: string
   /** Wraps the memory chain store (to hold the importer back, say). */
   readonly wrapStore?: (store: ChainStore["Service"]) => ChainStore["Service"]
 }
@@ -100,7 +102,7 @@ export const resultTag = ({ exit }: Outcome): string =>
     onSome: (error) => error._tag
   })
 
-/** Seed of the downloader's Random in every sync (its cross-check picks), so that runs repeat exactly. */
+/** Seed of the downloader's cross-check picks unless a test gives one, so that runs repeat exactly. */
 const randomSeed = "ethsync"
 
 /** Virtual time per clock step while waiting for a sync. */
@@ -112,28 +114,27 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
     const config: DownloaderConfig.Config = { ...DownloaderConfig.seed, ...options.config }
     /** Every drop so far. */
     const drops: Array<Drop> = []
-    /** The downloader, once built: the dropper unregisters dropped peers from it, as a transport would. */
-    let built: Downloader.Shape | undefined
-    const dropper = PeerDropper.of({
-      drop: (peer, reason) =>
-        Effect.suspend(() => {
-          drops.push({ peer, reason })
-          return built ? Effect.ignore(built.unregisterPeer(peer)) : Effect.void
-        })
-    })
+    const registry = yield* Network.makeRegistry
+    /** The network as the downloader sees it: every disconnect is recorded, whether or not the peer was connected. */
+    const network: Network.Shape = {
+      ...registry,
+      disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
+    }
     const memory = MemoryChainStore.make(testGenesis)
     const store = options.wrapStore ? options.wrapStore(memory) : memory
-    const context = yield* Layer.build(DownloaderLive.layer.pipe(
+    const context = yield* Layer.build(Downloader.layer.pipe(
       Layer.provideMerge(Layer.mergeAll(
         Layer.succeed(ChainStore, store),
         BanList.layer(options.pinned ?? []),
-        Layer.succeed(PeerDropper, dropper)
+        Layer.succeed(Network.Network, network)
       ))
-    )).pipe(Effect.provideService(DownloaderConfig.DownloaderConfig, config))
+    )).pipe(
+      Effect.provideService(DownloaderConfig.DownloaderConfig, config),
+      Effect.provideService(CheckRandom.CheckRandom, yield* CheckRandom.seeded(options.seed ?? randomSeed))
+    )
     const downloader = Context.get(context, Downloader.Downloader)
     const banList = Context.get(context, BanList.BanList)
-    built = downloader
-    const network = yield* SimNetwork.make(downloader, config.maxHashFetch)
+    const sim = yield* SimNetwork.make(registry, downloader, config.maxHashFetch, { track: true })
     /** Syncs started and not yet reported. */
     let active = 0
 
@@ -142,11 +143,11 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
       Effect.gen(function*() {
         const problems: Array<string> = []
         const stats = yield* downloader.stats
-        if (stats.pending !== 0) problems.push(`${stats.pending} hashes pending`)
+        if (stats.queued !== 0) problems.push(`${stats.queued} hashes queued`)
         if (stats.cached !== 0) problems.push(`${stats.cached} blocks cached`)
         if (stats.importing !== 0) problems.push(`${stats.importing} blocks importing`)
         if (yield* downloader.synchronising) problems.push("still synchronising")
-        const hashes = [head, ...network.takeSent().flat()]
+        const hashes = [head, ...sim.takeSent().flat()]
         for (const hash of hashes) {
           if (yield* downloader.has(hash)) {
             problems.push(`hash ${Hash.toHex(hash)} still known to the queue`)
@@ -166,7 +167,7 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
         const begin = yield* Clock.currentTimeMillis
         active++
         const fiber = yield* Effect.forkChild(
-          Effect.zip(Effect.exit(Random.withSeed(sync, randomSeed)), Clock.currentTimeMillis),
+          Effect.zip(Effect.exit(sync), Clock.currentTimeMillis),
           { startImmediately: true }
         )
         const outcome = Effect.gen(function*() {
@@ -189,10 +190,13 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
       store,
       banList,
       config,
-      network,
+      network: sim,
       drops,
-      add: (spec) => Effect.orDie(network.add(spec)),
-      addScripted: (id, head) => Effect.orDie(network.addScripted(id, head)),
+      add: (spec) => Effect.orDie(sim.add(spec)),
+      addScripted: (id, head) => {
+        const peer = ScriptedPeer.make(id, head, sim.wire)
+        return Effect.as(Effect.orDie(downloader.registerPeer(peer.handle)), peer)
+      },
       start,
       runSync: (peer, head, syncOptions) => Effect.flatMap(start(peer, head, syncOptions), (s) => s.outcome),
       holdsAll: (blocks) =>

@@ -7,7 +7,7 @@
 import type { Block, Hash, PeerHandle, SyncError } from "@ethsync/core"
 import { Clock, Effect } from "effect"
 import { TestClock } from "effect/testing"
-import type { Wire } from "./SimPeer.ts"
+import type { Wire } from "../SimPeer.ts"
 
 /** A request the downloader sent. */
 export type Request =
@@ -27,9 +27,9 @@ export interface ScriptedPeer {
   /** The next request not yet taken; advances the test clock 1 ms at a time while none is there (dies after 60 s). */
   readonly next: Effect.Effect<Request>
   /** Delivers hashes as this peer. */
-  readonly sendHashes: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void, SyncError.NoSyncActive>
+  readonly sendHashes: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>
   /** Delivers blocks as this peer. */
-  readonly sendBlocks: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<void, SyncError.NoSyncActive>
+  readonly sendBlocks: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>
 }
 
 /** Longest virtual wait for a request before `next` gives up. */

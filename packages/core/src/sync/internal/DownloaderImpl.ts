@@ -1,0 +1,245 @@
+/**
+ * The downloader: a registry of peers that outlives syncs, and one sync at a time, run on the
+ * caller's fiber as an actor (see Sync.ts) with the importer forked beside it in the sync's own
+ * scope. Whatever ends a sync (success, a peer's fault, a defect, a cancel, the caller's
+ * interruption), its fibers stop first, then the queue, reservations and cache are emptied, then
+ * subscribers hear Done or Failed.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberSet, Metric, PubSub, Queue, type Scope, Stream } from "effect"
+import { ChainStore } from "../../chain/ChainStore.ts"
+import * as Hash from "../../chain/Hash.ts"
+import { BanList } from "../BanList.ts"
+import { CheckRandom } from "../CheckRandom.ts"
+import type { Shape } from "../Downloader.ts"
+import { DownloaderConfig } from "../DownloaderConfig.ts"
+import { Network } from "../Network.ts"
+import type { PeerHandle } from "../PeerHandle.ts"
+import * as SyncMetrics from "../SyncMetrics.ts"
+import {
+  BannedHead,
+  BlockFetchCanceled,
+  Busy,
+  dropsPeer,
+  DuplicatePeer,
+  HashFetchCanceled,
+  NoSyncActive,
+  SyncDefect,
+  type SyncError,
+  Terminated,
+  UnknownPeer
+} from "../SyncError.ts"
+import { SyncEvent } from "../SyncEvent.ts"
+import * as BlockPhase from "./BlockPhase.ts"
+import { DownloadQueue } from "./DownloadQueue.ts"
+import * as HashPhase from "./HashPhase.ts"
+import * as Importer from "./Importer.ts"
+import { PeerSet } from "./PeerSet.ts"
+import * as Registry from "./Registry.ts"
+import * as Sync from "./Sync.ts"
+
+/** Events kept for a subscriber that stops reading; older ones give way to newer. */
+const eventBacklog = 1024
+
+/** Builds a downloader; its peers' sender fibers end with the scope. */
+export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | Scope.Scope> = Effect.gen(function*() {
+  const config = yield* DownloaderConfig
+  const store = yield* ChainStore
+  const banList = yield* BanList
+  const network = yield* Network
+  const random = yield* CheckRandom
+  /** Sync events for every subscriber. */
+  const events = yield* PubSub.sliding<SyncEvent>(eventBacklog)
+  /** The peers' sender fibers. */
+  const senders = yield* FiberSet.make()
+  /** The scheduler, reset at the start and end of every sync; written only by the running sync. */
+  const queue = new DownloadQueue(config.blockCacheLimit)
+  /** Registered peers by id, in registration order; they outlive syncs. */
+  const registry = new Map<string, Registry.Link>()
+  /** The sync in progress, if any. */
+  let running: Sync.Sync | undefined
+  /** Set by terminate: no sync runs again. */
+  let terminated = false
+  /** Whether the one-time "sync started" notice was logged. */
+  let notified = false
+  /** Syncs started so far: the next sync's id. */
+  let started = 0
+
+  /** Forgets a registered peer: its sender ends, and the running sync hears it left. */
+  const forget = (id: string): Registry.Link | undefined => {
+    const link = registry.get(id)
+    if (!link) return undefined
+    registry.delete(id)
+    Queue.shutdownUnsafe(link.outbox)
+    if (running) Sync.signal(running, { _tag: "PeerLeft", id })
+    return link
+  }
+
+  /** Drops a misbehaving peer: unregisters it and has the network disconnect it (once). */
+  const drop = (id: string, reason: string): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (!forget(id)) return Effect.void
+      return Effect.andThen(
+        Effect.all([Metric.update(SyncMetrics.peersDropped, 1), Metric.update(SyncMetrics.peers, registry.size)]),
+        network.disconnect(id, reason)
+      ).pipe(Effect.annotateLogs({ peer: id }))
+    })
+
+  const register = (handle: PeerHandle) =>
+    Effect.gen(function*() {
+      if (yield* banList.has(handle.head)) return yield* new BannedHead({ peer: handle.id, head: Hash.toHex(handle.head) })
+      if (registry.has(handle.id)) return yield* new DuplicatePeer({ peer: handle.id })
+      const link = yield* Registry.link(handle, config.maxBlockFetch)
+      if (registry.has(handle.id)) return yield* new DuplicatePeer({ peer: handle.id })
+      registry.set(handle.id, link)
+      yield* FiberSet.run(senders, Registry.sender(link, (error) => drop(handle.id, error.message)))
+      if (running) Sync.signal(running, { _tag: "PeerJoined", peer: link.peer })
+      yield* Metric.update(SyncMetrics.peers, registry.size)
+    })
+
+  /** The phases of one sync in its own scope, the importer forked beside them. */
+  const phases = (sync: Sync.Sync, peer: string, origin: Registry.Link, head: Hash.Hash) =>
+    Effect.gen(function*() {
+      // Added first, so it runs last: after the importer has stopped.
+      yield* Effect.addFinalizer(() => end(sync))
+      if (!notified) {
+        notified = true
+        yield* Effect.logInfo("Block synchronisation started")
+      }
+      queue.reset()
+      for (const link of registry.values()) {
+        link.peer.reset()
+        sync.peers.add(link.peer)
+      }
+      yield* PubSub.publish(events, SyncEvent.Started({ peer }))
+      yield* Effect.forkScoped(Importer.run(sync))
+      yield* HashPhase.run(sync, origin.peer, head)
+      sync.phase = "blocks"
+      yield* BlockPhase.run(sync)
+    }).pipe(Effect.scoped)
+
+  /** Empties what the sync held and lets it go; its fibers have stopped. */
+  const end = (sync: Sync.Sync) =>
+    Effect.gen(function*() {
+      if (running === sync) running = undefined
+      queue.reset()
+      yield* Sync.close(sync)
+      yield* Metric.update(SyncMetrics.syncsEnded, 1)
+      yield* Metric.update(SyncMetrics.queued, 0)
+      yield* Metric.update(SyncMetrics.cached, 0)
+      yield* Metric.update(SyncMetrics.inFlight, 0)
+    })
+
+  /** Turns a defect into a SyncDefect and publishes how the sync ended, so every end is a Done or a Failed. */
+  const report = (sync: Sync.Sync, peer: string) => (effect: Effect.Effect<void, SyncError>): Effect.Effect<void, SyncError> =>
+    effect.pipe(
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) || cause.reasons.some(Cause.isFailReason)
+          ? Effect.failCause(cause)
+          : Effect.fail(new SyncDefect({ reason: Cause.pretty(cause) }))
+      ),
+      Effect.onExit((exit) => {
+        if (Exit.isSuccess(exit)) return PubSub.publish(events, SyncEvent.Done({ peer, imported: sync.imported }))
+        const failure = exit.cause.reasons.find(Cause.isFailReason)
+        const error = failure?.error ?? (sync.phase === "hashes" ? new HashFetchCanceled() : new BlockFetchCanceled())
+        return PubSub.publish(events, SyncEvent.Failed({ peer, error }))
+      }),
+      Effect.ensuring(Deferred.succeed(sync.ended, undefined))
+    )
+
+  const synchronise = (peer: string, head: Hash.Hash): Effect.Effect<void, SyncError> =>
+    Effect.gen(function*() {
+      if (terminated) return yield* new Terminated()
+      if (running) return yield* new Busy()
+      if (yield* banList.has(head)) return yield* new BannedHead({ peer, head: Hash.toHex(head) })
+      const origin = registry.get(peer)
+      if (!origin) return yield* new UnknownPeer({ peer })
+      const sync = yield* Sync.make({
+        id: ++started,
+        config,
+        queue,
+        peers: new PeerSet(config.maxBlockFetch),
+        store,
+        banList,
+        events,
+        random,
+        send: (id, request) => {
+          const link = registry.get(id)
+          if (link) Queue.offerUnsafe(link.outbox, request)
+        },
+        drop
+      })
+      if (running) return yield* new Busy()
+      running = sync
+      return yield* phases(sync, peer, origin, head).pipe(
+        report(sync, peer),
+        Effect.annotateLogs({ sync: sync.id, peer }),
+        Effect.withLogSpan("sync")
+      )
+    })
+
+  /** Hands a delivery to the running sync, or fails with NoSyncActive. */
+  const deliver = (delivery: Sync.Delivery) =>
+    Effect.suspend(() => {
+      const current = running
+      if (!current) return Effect.fail(new NoSyncActive())
+      return Effect.flatMap(Sync.post(current, delivery), (accepted) => accepted ? Effect.void : Effect.fail(new NoSyncActive()))
+    })
+
+  /** Stops the running sync, if any, and waits until it has cleaned up. */
+  const cancel = Effect.suspend(() => {
+    const current = running
+    if (!current) return Effect.void
+    Sync.signal(current, { _tag: "Cancel" })
+    return Deferred.await(current.ended)
+  })
+
+  return {
+    registerPeer: register,
+    unregisterPeer: (id) =>
+      Effect.suspend(() =>
+        forget(id) ? Metric.update(SyncMetrics.peers, registry.size) : Effect.fail(new UnknownPeer({ peer: id }))
+      ),
+    synchronise,
+    synchroniseOrDrop: (peer, head) =>
+      synchronise(peer, head).pipe(
+        Effect.as(undefined),
+        Effect.catch((error: SyncError): Effect.Effect<SyncError> =>
+          dropsPeer(error) ? Effect.as(drop(error.peer, error.message), error) : Effect.succeed(error))
+      ),
+    deliverHashes: (peer, hashes) =>
+      Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
+        if (!running) return Effect.fail(new NoSyncActive())
+        return registry.has(peer) ? deliver({ _tag: "Hashes", peer, hashes }) : Effect.fail(new UnknownPeer({ peer }))
+      }),
+    deliverBlocks: (peer, blocks) =>
+      Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
+        const link = registry.get(peer)
+        // Every Blocks message answers the peer's oldest open request, whether or not a sync runs.
+        const asked = link && Registry.answered(link)
+        if (!running) return Effect.fail(new NoSyncActive())
+        return link ? deliver({ _tag: "Blocks", peer, blocks, asked }) : Effect.fail(new UnknownPeer({ peer }))
+      }),
+    cancel,
+    terminate: Effect.suspend(() => {
+      terminated = true
+      return cancel
+    }),
+    stats: Effect.map(Clock.currentTimeMillis, (now) => {
+      const sync = running
+      const importing = sync ? sync.importBatch - sync.importDone : 0
+      const done = sync?.importDone ?? 0
+      const left = queue.queued + queue.cached + importing
+      return {
+        queued: queue.queued,
+        cached: queue.cached,
+        importing,
+        eta: sync && done > 0 ? Duration.millis(((now - sync.importStart) / done) * left) : Duration.zero
+      }
+    }),
+    has: (hash) => Effect.sync(() => queue.has(hash)),
+    synchronising: Effect.sync(() => running !== undefined),
+    subscribe: Effect.map(PubSub.subscribe(events), Stream.fromSubscription)
+  }
+})

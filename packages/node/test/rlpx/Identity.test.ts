@@ -1,0 +1,128 @@
+/**
+ * Node identities: keys and wire signatures, enode URLs parsed strictly, the node-key file
+ * (generated once, mode 0600, kept), and static-nodes.json.
+ */
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as Enode from "../../src/rlpx/Enode.ts"
+import * as NodeKey from "../../src/rlpx/NodeKey.ts"
+import * as NodeKeyFile from "../../src/rlpx/NodeKeyFile.ts"
+import * as StaticNodes from "../../src/rlpx/StaticNodes.ts"
+import * as TempDir from "../TempDir.ts"
+
+/** A valid node id in hex (128 digits). */
+const idHex = Buffer.from(NodeKey.generate().id).toString("hex")
+
+describe("NodeKey", () => {
+  it("signs as r‖s‖v, 65 bytes, zero-padded, and recovers the signer", () => {
+    const key = NodeKey.generate()
+    let padded = 0
+    for (let i = 0; i < 2000 && padded === 0; i++) {
+      const hash = new Uint8Array(32)
+      new DataView(hash.buffer).setUint32(0, i)
+      const signature = NodeKey.sign(key.secret, hash)
+      expect(signature.length).toBe(65)
+      expect(signature[64]! <= 1).toBe(true)
+      expect(NodeKey.recover(signature, hash)).toEqual(key.id)
+      if (signature[0] === 0 || signature[32] === 0) padded++
+    }
+    expect(padded).toBe(1)
+  })
+
+  it("refuses a bad secret, a bad signature, and ids off the curve", () => {
+    expect(NodeKey.fromSecret(new Uint8Array(32))).toBeUndefined()
+    expect(NodeKey.fromSecret(new Uint8Array(31).fill(1))).toBeUndefined()
+    expect(NodeKey.recover(new Uint8Array(65).fill(0xff), new Uint8Array(32))).toBeUndefined()
+    expect(NodeKey.isValidId(new Uint8Array(64).fill(1))).toBe(false)
+    const key = NodeKey.generate()
+    expect(NodeKey.sharedSecret(key.secret, NodeKey.generate().id).length).toBe(32)
+  })
+})
+
+describe("Enode", () => {
+  it("parses and formats IPv4, IPv6 and host names, with an optional discport", () => {
+    const v4 = Enode.parse(`enode://${idHex}@127.0.0.1:30303?discport=30301`)
+    expect(v4).toMatchObject({ host: "127.0.0.1", port: 30303 })
+    expect(Enode.format(v4 as Enode.Enode)).toBe(`enode://${idHex}@127.0.0.1:30303`)
+    const v6 = Enode.parse(`enode://${idHex}@[::1]:1`) as Enode.Enode
+    expect(v6.host).toBe("::1")
+    expect(Enode.format(v6)).toBe(`enode://${idHex}@[::1]:1`)
+    expect(Enode.parse(`enode://${idHex}@node-1.example.org:65535`)).toMatchObject({ host: "node-1.example.org" })
+  })
+
+  const bad: ReadonlyArray<readonly [string, string]> = [
+    [`http://${idHex}@127.0.0.1:30303`, "it must start with enode://"],
+    [`enode://${idHex}127.0.0.1:30303`, "no @ between the node id and the address"],
+    [`enode://${idHex.slice(2)}@127.0.0.1:30303`, "the node id has 126 hex digits, not 128"],
+    [`enode://${"zz" + idHex.slice(2)}@127.0.0.1:30303`, "the node id is not hex"],
+    [`enode://${"00".repeat(64)}@127.0.0.1:30303`, "the node id is not a secp256k1 public key"],
+    [`enode://${idHex}@127.0.0.1`, "no :port after the host"],
+    [`enode://${idHex}@127.0.0.1:0`, "the port 0 is outside 1..65535"],
+    [`enode://${idHex}@127.0.0.1:70000`, "the port 70000 is outside 1..65535"],
+    [`enode://${idHex}@127.0.0.1:x`, `the port "x" is not a number`],
+    [`enode://${idHex}@::1:30303`, "an IPv6 address must be written in brackets"],
+    [`enode://${idHex}@[127.0.0.1]:30303`, "127.0.0.1 in brackets is not an IPv6 address"],
+    [`enode://${idHex}@:30303`, "the host is empty"],
+    [`enode://${idHex}@bad_host:30303`, `"bad_host" is neither an IP address nor a host name`],
+    [`enode://${idHex}@127.0.0.1:30303?foo=1`, `unknown query "foo=1"`]
+  ]
+  for (const [url, reason] of bad) {
+    it(`refuses ${reason}`, () => {
+      const error = Enode.parse(url)
+      expect(error).toBeInstanceOf(Enode.EnodeUrlError)
+      expect((error as Enode.EnodeUrlError).reason).toBe(reason)
+    })
+  }
+})
+
+describe("NodeKeyFile", () => {
+  it.effect("generates a key on first use with mode 0600, and reads the same key afterwards", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const path = Path.join(dir, NodeKeyFile.fileName)
+      const first = yield* NodeKeyFile.loadOrCreate(path)
+      expect(Fs.statSync(path).mode & 0o777).toBe(0o600)
+      expect(Fs.readFileSync(path, "utf8")).toMatch(/^[0-9a-f]{64}$/)
+      const again = yield* NodeKeyFile.loadOrCreate(path)
+      expect(again.id).toEqual(first.id)
+      expect((yield* NodeKeyFile.read(path)).secret).toEqual(first.secret)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("says what is wrong with a missing or bad key file", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const missing = yield* Effect.flip(NodeKeyFile.read(Path.join(dir, "none")))
+      expect(missing.reason).toBe("no such file or directory")
+      const short = Path.join(dir, "short")
+      Fs.writeFileSync(short, "abcd\n")
+      expect((yield* Effect.flip(NodeKeyFile.loadOrCreate(short))).reason).toBe("expected 64 hex digits, found 4 characters")
+      const zero = Path.join(dir, "zero")
+      Fs.writeFileSync(zero, "0".repeat(64))
+      expect((yield* Effect.flip(NodeKeyFile.read(zero))).reason).toBe("the number is not a valid secp256k1 private key")
+    }).pipe(Effect.provide(NodeServices.layer)))
+})
+
+describe("StaticNodes", () => {
+  it.effect("reads a JSON array of enode URLs; a missing file is no static nodes", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const path = Path.join(dir, StaticNodes.fileName)
+      expect(yield* StaticNodes.read(path)).toEqual([])
+      Fs.writeFileSync(path, JSON.stringify([`enode://${idHex}@127.0.0.1:30303`, `enode://${idHex}@10.0.0.2:30304`]))
+      expect((yield* StaticNodes.read(path)).map(Enode.format)).toEqual([
+        `enode://${idHex}@127.0.0.1:30303`,
+        `enode://${idHex}@10.0.0.2:30304`
+      ])
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it("names the first bad entry, or what else is wrong", () => {
+    const reason = (text: string) => (StaticNodes.parse("f.json", text) as StaticNodes.StaticNodesError).reason
+    expect(reason(`[1]`)).toBe("entry 0 is not a string")
+    expect(reason(`["enode://${idHex}@127.0.0.1:1", "enode://x@y:1"]`)).toBe("entry 1: the node id is not hex")
+    expect(reason(`{}`)).toBe("not a JSON array")
+    expect(reason(`[`)).toMatch(/^not JSON/)
+  })
+})
