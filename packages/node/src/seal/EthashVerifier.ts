@@ -18,7 +18,7 @@ import * as SealWorkers from "./SealWorkers.ts"
 export interface Options {
   /** The datadir whose `ethash/` folder keeps the caches; without it they live in memory only. */
   readonly datadir?: string | undefined
-  /** Worker threads; the machine's available parallelism by default. */
+  /** Worker threads (at least one); the machine's available parallelism by default. */
   readonly workers?: number | undefined
 }
 
@@ -41,7 +41,7 @@ const keptEpochs = 3
 export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    const workers = yield* SealWorkers.make(options.workers ?? Os.availableParallelism())
+    const workers = yield* SealWorkers.make(Math.max(1, options.workers ?? Os.availableParallelism()))
     const datadir = options.datadir
 
     /** Epoch caches, built or being built. */
