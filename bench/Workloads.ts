@@ -7,8 +7,8 @@
  * @since 0.1.0
  */
 import { NodeServices } from "@effect/platform-node"
-import { ChainStore, Genesis, Hash } from "@ethsync/core"
-import { ChainImport, EthMessage, EthNode, LmdbChainStore, Rlpx, Serving } from "@ethsync/node"
+import { ChainStore, Genesis, Hash, SealVerifier } from "@ethsync/core"
+import { ChainImport, EthMessage, EthNode, LmdbChainStore, Rlpx, SealPrefetch, Serving } from "@ethsync/node"
 import { SimPeer, TestChain } from "@ethsync/testkit"
 import { Harness } from "@ethsync/testkit/harness"
 import { Data, Duration, Effect, Exit, Result, Schedule } from "effect"
@@ -98,15 +98,20 @@ export const floor = (workload: SyncWorkload, maxHashFetch: number, maxBlockFetc
   return Math.ceil(workload.blocks / maxHashFetch) * rtt + Math.ceil(workload.blocks / (fast * maxBlockFetch)) * rtt
 }
 
-/** Real milliseconds to import a geth-format file into an empty datadir, and how many blocks it brought. */
-export const runImport = (file: string): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+/**
+ * Real milliseconds to import a geth-format file into an empty datadir, checking seals with
+ * `verifier` as `ethsync import` does (each batch's checks started when it is read), and how many
+ * blocks it brought.
+ */
+export const runImport = (file: string, verifier: SealVerifier.Shape): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.acquireUseRelease(
     Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
     (dir) =>
       Effect.scoped(Effect.gen(function*() {
-        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet })
+        const prefetch = yield* SealPrefetch.make(verifier)
+        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet, verifier: prefetch.verifier })
         const start = performance.now()
-        const summary = yield* ChainImport.importFiles([file], { batchSize: 1024 }).pipe(
+        const summary = yield* ChainImport.importFiles([file], { batchSize: 1024, prefetch }).pipe(
           Effect.provideService(ChainStore, store)
         )
         const ms = performance.now() - start
@@ -139,7 +144,7 @@ export const runServe = (file: string): Effect.Effect<{ readonly ms: number; rea
     Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
     (dir) =>
       Effect.scoped(Effect.gen(function*() {
-        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet })
+        const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet, verifier: SealVerifier.none })
         yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore, store)
         const start = performance.now()
         const blocks = yield* Effect.provideService(serveAll, ChainStore, store)
@@ -178,12 +183,16 @@ const tempDir = Effect.acquireRelease(
  * Real milliseconds for a node to sync the chain of a geth-format file into an empty datadir over
  * RLPx on 127.0.0.1 from `servers` nodes serving one LMDB datadir holding it (imported first,
  * untimed): from the syncing node's start (dials and handshakes included) until its head is the
- * file's last block. Both ends run in this process, so it is also the cost of both ends' RLPx,
+ * file's last block; seals are not checked (as in I1 and S1). Both ends run in this process, so it is also the cost of both ends' RLPx,
  * codec and serving.
  */
 export const runNetworkSync = (file: string, servers: number): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
-    const served = yield* LmdbChainStore.make({ path: join(yield* tempDir, "served"), initialGenesis: Genesis.mainnet })
+    const served = yield* LmdbChainStore.make({
+      path: join(yield* tempDir, "served"),
+      initialGenesis: Genesis.mainnet,
+      verifier: SealVerifier.none
+    })
     yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore, served)
     const target = (yield* served.head).block.number
     const nodes = yield* Effect.forEach(
@@ -194,7 +203,7 @@ export const runNetworkSync = (file: string, servers: number): Effect.Effect<{ r
       const enode = Rlpx.Enode.parse(node.enode)
       return enode instanceof Rlpx.Enode.EnodeUrlError ? Effect.fail(new BenchFailed({ reason: enode.message })) : Effect.succeed(enode)
     })
-    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir, "synced"), genesis: Genesis.mainnet })
+    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir, "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
     const start = performance.now()
     const client = yield* EthNode.make({
       store,

@@ -5,8 +5,13 @@
  * @since 0.1.0
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { DownloaderConfig } from "@ethsync/core"
+import { DownloaderConfig, SealVerifier } from "@ethsync/core"
+import { EthashVerifier } from "@ethsync/node"
 import { Console, Duration, Effect, References } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Seals from "./Seals.ts"
 import * as Workloads from "./Workloads.ts"
 
 /** Runs per case; the median is reported. */
@@ -14,7 +19,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, S1, R1, R3. */
+  /** W1..W5, W5-slow, I1, I1-seals, S1, R1, R3, P1, P1-cache. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -40,17 +45,49 @@ const cases: ReadonlyArray<Case> = [
     workload: { blocks: scale(100_000), peers: 8, delay: Duration.millis(50), slowPeers: 1, slowFactor: 10 }
   },
   { name: "I1" },
+  { name: "I1-seals" },
   { name: "S1" },
   { name: "R1" },
-  { name: "R3" }
+  { name: "R3" },
+  { name: "P1" },
+  { name: "P1-cache" }
 ]
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const round = (x: number) => Math.round(x * 10) / 10
 
+/**
+ * The import of the mainnet file: I1 without seal checks, I1-seals with Ethash on a pool of
+ * workers whose epoch-0 cache is built (into a temporary folder) by an untimed run first, as a
+ * node that has run before keeps it in its datadir.
+ */
+const measureImport = (name: "I1" | "I1-seals") =>
+  Effect.scoped(Effect.gen(function*() {
+    if (!file) return yield* Console.log(JSON.stringify({ case: name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+    const verifier = name === "I1" ? SealVerifier.none : yield* EthashVerifier.make({
+      datadir: yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-caches-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+    })
+    if (name === "I1-seals") yield* Workloads.runImport(file, verifier)
+    const results: Array<{ ms: number; blocks: number }> = []
+    for (let i = 0; i < runs; i++) results.push(yield* Workloads.runImport(file, verifier))
+    const ms = median(results.map((r) => r.ms))
+    const blocks = results[0]!.blocks
+    return yield* Console.log(JSON.stringify({
+      case: name, blocks, medianMs: round(ms), blocksPerSec: Math.round(blocks / ms * 1000), runs: results.map((r) => round(r.ms))
+    }))
+  }))
+
 /** Measures one case and prints its line. */
 const measure = (c: Case) =>
   Effect.gen(function*() {
+    if (c.name === "P1-cache") return yield* Console.log(JSON.stringify(yield* Seals.cacheCase))
+    if (c.name === "P1") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: "P1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      return yield* Console.log(JSON.stringify(yield* Seals.sealsCase(file)))
+    }
     if (c.name === "S1") {
       if (!file) return yield* Console.log(JSON.stringify({ case: "S1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
       // One untimed run first, so the JIT has compiled the serving paths.
@@ -59,7 +96,7 @@ const measure = (c: Case) =>
       const imported: Array<number> = []
       for (let i = 0; i < runs; i++) {
         served.push((yield* Workloads.runServe(file)).ms)
-        imported.push((yield* Workloads.runImport(file)).ms)
+        imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
       }
       const serveMs = median(served)
       const importMs = median(imported)
@@ -77,7 +114,7 @@ const measure = (c: Case) =>
       const imported: Array<number> = []
       for (let i = 0; i < runs; i++) {
         synced.push((yield* Workloads.runNetworkSync(file, servers)).ms)
-        imported.push((yield* Workloads.runImport(file)).ms)
+        imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
       }
       const syncMs = median(synced)
       const importMs = median(imported)
@@ -86,16 +123,7 @@ const measure = (c: Case) =>
         ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round)
       }))
     }
-    if (c.name === "I1") {
-      if (!file) return yield* Console.log(JSON.stringify({ case: "I1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
-      const results: Array<{ ms: number; blocks: number }> = []
-      for (let i = 0; i < runs; i++) results.push(yield* Workloads.runImport(file))
-      const ms = median(results.map((r) => r.ms))
-      const blocks = results[0]!.blocks
-      return yield* Console.log(JSON.stringify({
-        case: "I1", blocks, medianMs: round(ms), blocksPerSec: Math.round(blocks / ms * 1000), runs: results.map((r) => round(r.ms))
-      }))
-    }
+    if (c.name === "I1" || c.name === "I1-seals") return yield* measureImport(c.name)
     const workload = c.workload!
     // One untimed run at a tenth of the size first, so the JIT has compiled the hot paths.
     const warmUp = { ...workload, blocks: Math.max(1000, Math.round(workload.blocks / 10)) }

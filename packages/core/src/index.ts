@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * as Block from "./chain/Block.ts"
+export * as Ethash from "./chain/ethash/index.ts"
 export * from "./chain/BlockDecodeError.ts"
 export * as BodyRules from "./chain/BodyRules.ts"
 export * as Bytes from "./chain/Bytes.ts"
@@ -17,6 +18,7 @@ export * as Rlp from "./chain/Rlp.ts"
 export * as RlpSplitter from "./chain/RlpSplitter.ts"
 export * as SealVerifier from "./chain/SealVerifier.ts"
 export * as TotalDifficulty from "./chain/TotalDifficulty.ts"
+export * as UncleRules from "./chain/UncleRules.ts"
 export * as BanList from "./sync/BanList.ts"
 export * as BatchValidation from "./chain/BatchValidation.ts"
 export * from "./chain/ChainStore.ts"

@@ -81,6 +81,12 @@ export class UndecodableBlock extends Data.TaggedError("UndecodableBlock")<{
 /** Why a block file could not be read to its end. */
 export type BlockFileError = FileUnreadable | MalformedFile | TruncatedFile | UndecodableBlock
 
+/** The tags of the BlockFileErrors. */
+const blockFileErrorTags: ReadonlySet<string> = new Set(["FileUnreadable", "MalformedFile", "TruncatedFile", "UndecodableBlock"])
+
+/** Whether an error is a BlockFileError: the file's fault, not the fault of what was done with its blocks. */
+export const isBlockFileError = (error: { readonly _tag: string }): error is BlockFileError => blockFileErrorTags.has(error._tag)
+
 /** Bytes read from the file at a time. */
 const defaultChunkSize = 1024 * 1024
 

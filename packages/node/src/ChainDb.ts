@@ -9,7 +9,7 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Block, Hash, Header, Rlp, StoreError } from "@ethsync/core"
+import { Block, Hash, Header, Rlp, StoreError, type UncleRules } from "@ethsync/core"
 import { Effect, Result, type Scope } from "effect"
 import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
 import { DatadirUnreadable, EmptyDatadir } from "./DatadirError.ts"
@@ -159,16 +159,41 @@ export const block = (db: ChainDb, hash: Hash.Hash): Block.Block | undefined => 
   return Result.isSuccess(decoded) ? decoded.success : corrupt("block", hash, decoded.failure.message)
 }
 
+/** The items of a stored block's RLP list (header, transactions, uncles), found without decoding them. */
+const blockItems = (rlp: Uint8Array, hash: Hash.Hash): Array<Rlp.Item> => {
+  const item = Rlp.readSingle(rlp)
+  const parts = item instanceof Rlp.RlpError || !item.isList ? undefined : Rlp.readList(rlp, item)
+  return parts === undefined || parts instanceof Rlp.RlpError || parts.length !== 3
+    ? corrupt("block", hash, "not a list of header, transactions and uncles")
+    : parts
+}
+
+/** Decodes the header item of a stored block. */
+const decodeHeader = (rlp: Uint8Array, item: Rlp.Item, hash: Hash.Hash): Header.Header => {
+  const decoded = Header.decodeItem(rlp, item, "header")
+  return decoded instanceof Header.Header ? decoded : corrupt("header of block", hash, decoded.message)
+}
+
 /** The header of a stored block, decoded without its body. */
 export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined => {
   const rlp = blockRlp(db, hash)
+  return rlp === undefined ? undefined : decodeHeader(rlp, blockItems(rlp, hash)[0]!, hash)
+}
+
+/**
+ * A stored block as the uncle rules see an ancestor: its header, and its uncles' hash keys
+ * hashed from their stored bytes (neither its transactions nor its uncles are decoded).
+ */
+export const ancestor = (db: ChainDb, hash: Hash.Hash): UncleRules.Ancestor | undefined => {
+  const rlp = blockRlp(db, hash)
   if (rlp === undefined) return undefined
-  const item = Rlp.readSingle(rlp)
-  const parts = item instanceof Rlp.RlpError || !item.isList ? undefined : Rlp.readList(rlp, item)
-  const first = parts === undefined || parts instanceof Rlp.RlpError ? undefined : parts[0]
-  if (first === undefined) return corrupt("header of block", hash, "not a block list")
-  const decoded = Header.decodeItem(rlp, first, "header")
-  return decoded instanceof Header.Header ? decoded : corrupt("header of block", hash, decoded.message)
+  const [headerItem, , uncleList] = blockItems(rlp, hash)
+  const uncleItems = uncleList!.isList ? Rlp.readList(rlp, uncleList!) : undefined
+  if (uncleItems === undefined || uncleItems instanceof Rlp.RlpError) return corrupt("uncles of block", hash, "not a list")
+  return {
+    header: decodeHeader(rlp, headerItem!, hash),
+    uncles: uncleItems.map((uncle) => Hash.key(Hash.keccak(Rlp.raw(rlp, uncle))))
+  }
 }
 
 /** The total difficulty of a stored block. */

@@ -1,6 +1,9 @@
 /**
  * Importing `geth export`-format files into the ChainStore: streamed, in batches of one
- * transaction each, stopping at the first bad block with everything before it kept.
+ * transaction each, stopping at the first bad block with everything before it kept. With a
+ * SealPrefetch, seal checks start as the blocks are read, a few at a time, and a batch is inserted
+ * only once the next one is read: the seals of one batch are checked while the batch before it is
+ * validated and written.
  *
  * @since 0.1.0
  */
@@ -8,6 +11,7 @@ import { ChainStore, Hash, type InvalidBlock, type StoreError } from "@ethsync/c
 import { Data, Effect, type FileSystem, Stream } from "effect"
 import * as BlockFile from "./BlockFile.ts"
 import type * as Progress from "./Progress.ts"
+import type * as SealPrefetch from "./SealPrefetch.ts"
 
 /** A block of the file broke a chain rule; the blocks before it were imported. */
 export class BlockRejected extends Data.TaggedError("BlockRejected")<{
@@ -37,6 +41,9 @@ export class ForeignGenesis extends Data.TaggedError("ForeignGenesis")<{
   }
 }
 
+/** Blocks whose seal checks are started together while a batch is read: few, so checks start soon. */
+const prefetchChunk = 128
+
 /** Why an import stopped. */
 export type ImportError = BlockFile.BlockFileError | BlockRejected | ForeignGenesis | StoreError
 
@@ -46,6 +53,8 @@ export interface Options {
   readonly batchSize: number
   /** Advanced by the bytes and blocks of each batch that lands. */
   readonly meter?: Progress.Meter | undefined
+  /** Starts seal checks as blocks are read: the SealPrefetch whose verifier the store checks with. */
+  readonly prefetch?: SealPrefetch.SealPrefetch | undefined
 }
 
 /** What an import did. */
@@ -64,8 +73,12 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
   Effect.gen(function*() {
     const store = yield* ChainStore
     yield* Effect.logInfo(`importing ${path}`)
-    /** Blocks read and not yet inserted. */
+    /** The batch being read. */
     let pending: Array<BlockFile.Positioned> = []
+    /** How many blocks of `pending` have their seal checks started. */
+    let prefetched = 0
+    /** The last full batch read: its seal checks started, it is inserted once the next one is read. */
+    let held: Array<BlockFile.Positioned> = []
     /** Bytes of the file up to the end of the last inserted block. */
     let landed = 0
     /** Blocks read. */
@@ -73,9 +86,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
     /** Blocks new to the store. */
     let imported = 0
 
-    const flush = Effect.suspend(() => {
-      const batch = pending
-      pending = []
+    const insert = (batch: ReadonlyArray<BlockFile.Positioned>) => {
       const last = batch.at(-1)
       if (last === undefined) return Effect.void
       const end = last.offset + last.block.rlp.length
@@ -89,7 +100,33 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
           return options.meter ? options.meter.advance(done, batch.length) : Effect.void
         })
       )
+    }
+
+    /**
+     * Starts the seal checks of the blocks of `pending` not started yet, unless the last of them is
+     * stored (then, likely, all are).
+     */
+    const startSeals = Effect.suspend(() => {
+      const blocks = pending.slice(prefetched)
+      prefetched = pending.length
+      const last = blocks.at(-1)
+      if (!options.prefetch || last === undefined) return Effect.void
+      const start = options.prefetch.start
+      return Effect.flatMap(store.has(last.block.hash), (stored) =>
+        stored ? Effect.void : start(blocks.flatMap((p) => [p.block.header, ...p.block.uncles])))
     })
+
+    /** The batch read is complete: starts the rest of its seal checks, then inserts the batch held before it. */
+    const rotate = Effect.andThen(startSeals, Effect.suspend(() => {
+      const previous = held
+      held = pending
+      pending = []
+      prefetched = 0
+      return insert(previous)
+    }))
+
+    /** Inserts everything read: the held batch, then the last one. */
+    const flush = Effect.andThen(rotate, rotate)
 
     const take = (positioned: BlockFile.Positioned): Effect.Effect<void, ImportError> => {
       const { block, position } = positioned
@@ -98,12 +135,16 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
       }
       read++
       pending.push(positioned)
-      return pending.length >= options.batchSize ? flush : Effect.void
+      return pending.length >= options.batchSize ? rotate
+        : pending.length - prefetched >= prefetchChunk ? startSeals
+        : Effect.void
     }
 
+    // A file that turns bad keeps the blocks read before the bad spot; a refused block ends the
+    // import at once (the batch read after it would only be refused for its unknown parent).
     yield* BlockFile.stream(path).pipe(
       Stream.runForEach(take),
-      Effect.catch((error) => Effect.andThen(flush, Effect.fail(error)))
+      Effect.catchIf(BlockFile.isBlockFileError, (error) => Effect.andThen(flush, Effect.fail(error)))
     )
     yield* flush
     return { read, imported }

@@ -3,17 +3,19 @@
  * accepts exactly the blocks the memory store accepts) and lands in one LMDB transaction: its
  * blocks, their TDs, the canonical index (rewritten back to the fork point when a heavier fork
  * wins) and the head. A crash at any moment, `kill -9` included, leaves the last committed batch.
- * Opened to read only, it writes nothing and never waits on a writer.
+ * Opened to read only, it writes nothing and never waits on a writer. A store that may write is
+ * given its seal verifier explicitly (`make`) or takes it from the context (`layer`): which seals
+ * are real is the caller's knowledge, so no default is guessed.
  *
  * @since 0.1.0
  */
-import { BatchValidation, type Block, ChainStore, Hash, type Head, type Shape, StoreError } from "@ethsync/core"
+import { BatchValidation, type Block, ChainStore, Hash, type Head, SealVerifier, type Shape, StoreError } from "@ethsync/core"
 import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch } from "./DatadirError.ts"
 
 /** Where the datadir is and which chain it must hold. */
-export interface Options {
+export interface Location {
   /** The datadir's folder; made when missing and a genesis is given. */
   readonly path: string
   /**
@@ -23,15 +25,28 @@ export interface Options {
   readonly genesis?: Block.Block | undefined
   /** Starts an empty datadir when `genesis` is not given; ignored by a datadir that holds a chain. */
   readonly initialGenesis?: Block.Block | undefined
-  /**
-   * Only read: nothing is ever written (an empty datadir stays empty, `insert` of a new block
-   * fails), no writer is waited on, and a datadir the user may only read can be opened.
-   */
-  readonly readOnly?: boolean | undefined
 }
 
+/** How a datadir is opened: to read only, or to write with a seal verifier. */
+export type Options = Location & (
+  | {
+    /**
+     * Only read: nothing is ever written (an empty datadir stays empty, `insert` of a new block
+     * fails, so it checks no seals), no writer is waited on, and a datadir the user may only
+     * read can be opened.
+     */
+    readonly readOnly: true
+  }
+  | {
+    /** Reads and writes. */
+    readonly readOnly?: false | undefined
+    /** Checks the seals of every inserted block and its uncles before they are stored. */
+    readonly verifier: SealVerifier.Shape
+  }
+)
+
 /** The genesis a datadir must hold or may start from. */
-export type GenesisOptions = Pick<Options, "genesis" | "initialGenesis">
+export type GenesisOptions = Pick<Location, "genesis" | "initialGenesis">
 
 /** The LMDB ChainStore, with a read that skips decoding. */
 export interface Store extends Shape {
@@ -140,22 +155,27 @@ export const make = (options: Options): Effect.Effect<Store, OpenError, Scope.Sc
       options.path,
       options.readOnly ? "read" : (options.genesis ?? options.initialGenesis) !== undefined ? "create" : "write"
     ),
-    (db) => fromChainDb(db, options)
+    (db) => fromChainDb(db, options, options.readOnly ? SealVerifier.none : options.verifier)
   )
 
 /**
  * The ChainStore of an open datadir, which checks or starts its genesis first (writing only to
- * start an empty one). `make` opens the datadir and calls it.
+ * start an empty one) and checks the seals of inserted blocks with `verifier`. `make` opens the
+ * datadir and calls it.
  */
-export const fromChainDb = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | StoreError> =>
+export const fromChainDb = (
+  db: ChainDb.ChainDb,
+  options: GenesisOptions,
+  verifier: SealVerifier.Shape
+): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | StoreError> =>
   Effect.gen(function*() {
     const genesis = yield* settleGenesis(db, options)
 
     const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
       const td = ChainDb.td(db, hash)
       if (td === undefined) return undefined
-      const header = ChainDb.header(db, hash)
-      return header && { header, td }
+      const ancestor = ChainDb.ancestor(db, hash)
+      return ancestor && { header: ancestor.header, uncles: ancestor.uncles, td }
     }
 
     const store: Store = {
@@ -196,7 +216,7 @@ export const fromChainDb = (db: ChainDb.ChainDb, options: GenesisOptions): Effec
               return undefined
             }
           }
-          const { accepted, failure } = yield* BatchValidation.validate(batch, guardedLookup)
+          const { accepted, failure } = yield* BatchValidation.validate(batch, guardedLookup, verifier)
           if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
           const written = accepted.length === 0 ? 0 : yield* ChainDb.attempt(`write ${accepted.length} blocks`, () => write(db, accepted))
           if (failure) return yield* failure
@@ -206,6 +226,9 @@ export const fromChainDb = (db: ChainDb.ChainDb, options: GenesisOptions): Effec
     return store
   })
 
-/** The LMDB store as a layer: opens the datadir at `path` for the chain of `genesis`, closes it with the layer. */
-export const layer = (options: { readonly path: string; readonly genesis: Block.Block }): Layer.Layer<ChainStore, OpenError> =>
-  Layer.effect(ChainStore, make(options))
+/**
+ * The LMDB store as a layer: opens the datadir at `path` for the chain of `genesis`, checking
+ * seals with the SealVerifier of the context; closes it with the layer.
+ */
+export const layer = (options: { readonly path: string; readonly genesis: Block.Block }): Layer.Layer<ChainStore, OpenError, SealVerifier.SealVerifier> =>
+  Layer.effect(ChainStore, Effect.flatMap(SealVerifier.SealVerifier, (verifier) => make({ ...options, verifier })))

@@ -8,7 +8,7 @@ import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as StoreBehaviour from "./StoreBehaviour.ts"
 import * as TempDir from "./TempDir.ts"
 
-StoreBehaviour.suite("MemoryChainStore", (genesis) => Effect.succeed(MemoryChainStore.make(genesis)))
+StoreBehaviour.suite("MemoryChainStore", (genesis, verifier) => Effect.succeed(MemoryChainStore.make(genesis, verifier)))
 
-StoreBehaviour.suite("LmdbChainStore", (genesis) =>
-  Effect.flatMap(TempDir.make, (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis })))
+StoreBehaviour.suite("LmdbChainStore", (genesis, verifier) =>
+  Effect.flatMap(TempDir.make, (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis, verifier })))

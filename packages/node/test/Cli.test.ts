@@ -46,6 +46,8 @@ const expectFailure = (outcome: CliRunner.Outcome, code: number, pattern: RegExp
 }
 
 const quiet = ["--log-level", "warn"]
+/** The generated chain's seals are made up. */
+const noSeals = ["--verify-seals", "none"]
 
 /** Runs the CLI executable bound by file permissions. */
 const unprivileged = (args: ReadonlyArray<string>) => Effect.promise(() => CliRunner.spawnUnprivileged(args))
@@ -68,7 +70,7 @@ describe("ethsync CLI", () => {
   it.live("imports a file into an empty datadir, reports it, exports the same bytes, and re-imports nothing", () =>
     Effect.gen(function*() {
       const f = yield* files
-      const imported = yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])
+      const imported = yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole])
       expect(imported.code).toBe(0)
       expect(imported.stdout[0]).toMatch(/^imported 300 new blocks of 301 read in .* head 300 0x/)
       const status = yield* CliRunner.run(["status", "--datadir", f.datadir, "--json"])
@@ -83,7 +85,7 @@ describe("ethsync CLI", () => {
       expect(Fs.readFileSync(out).equals(Fs.readFileSync(f.whole))).toBe(true)
       expect((yield* CliRunner.run(["export", ...quiet, "--datadir", f.datadir, "--first", "10", "--last", "20", out])).code).toBe(0)
       expect(Fs.readFileSync(out).equals(Buffer.from(TestChain.fileBytes(chain.slice(10, 21))))).toBe(true)
-      const again = yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])
+      const again = yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole])
       expect(again.stdout[0]).toMatch(/^imported 0 new blocks of 301 read/)
       expect((yield* CliRunner.run(["status", "--datadir", f.datadir, "--json"])).stdout).toEqual(status.stdout)
     }))
@@ -91,17 +93,17 @@ describe("ethsync CLI", () => {
   it.live("imports several files in order, and starts a custom chain from --genesis", () =>
     Effect.gen(function*() {
       const f = yield* files
-      const halves = yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.firstHalf, f.secondHalf])
+      const halves = yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.firstHalf, f.secondHalf])
       expect(halves.stdout[0]).toMatch(/^imported 300 new blocks of 301 read .* head 300 /)
       const custom = Path.join(f.dir, "custom")
-      const fromGenesis = yield* CliRunner.run(["import", ...quiet, "--datadir", custom, "--genesis", f.genesisOnly, f.noGenesis])
+      const fromGenesis = yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", custom, "--genesis", f.genesisOnly, f.noGenesis])
       expect(fromGenesis.stdout[0]).toMatch(/^imported 300 new blocks of 300 read .* head 300 /)
     }))
 
   it.live("logs JSON lines on stderr with --log-format json", () =>
     Effect.gen(function*() {
       const f = yield* files
-      const outcome = yield* CliRunner.run(["import", "--log-format", "json", "--datadir", f.datadir, f.whole])
+      const outcome = yield* CliRunner.run(["import", ...noSeals, "--log-format", "json", "--datadir", f.datadir, f.whole])
       expect(outcome.code).toBe(0)
       expect(JSON.parse(outcome.stderr[0]!)).toMatchObject({ message: `importing ${f.whole}`, level: "INFO" })
     }))
@@ -109,25 +111,25 @@ describe("ethsync CLI", () => {
   it.live("gives one line and a non-zero exit for errors a user can cause", () =>
     Effect.gen(function*() {
       const f = yield* files
-      expectFailure(yield* CliRunner.run(["import", "--datadir", f.datadir, Path.join(f.dir, "missing.rlp")]), 2, /missing\.rlp.*does not exist/)
-      expectFailure(yield* CliRunner.run(["import", "--datadir", f.datadir, "--frobnicate", f.whole]), 2, /Unrecognized flag: --frobnicate/)
-      expectFailure(yield* CliRunner.run(["import", "--datadir", f.datadir]), 2, /Missing required argument: file/)
-      expectFailure(yield* CliRunner.run(["import", "--datadir", f.datadir, "--batch-size", "0", f.whole]), 2, /at least 1 block/)
+      expectFailure(yield* CliRunner.run(["import", ...noSeals, "--datadir", f.datadir, Path.join(f.dir, "missing.rlp")]), 2, /missing\.rlp.*does not exist/)
+      expectFailure(yield* CliRunner.run(["import", ...noSeals, "--datadir", f.datadir, "--frobnicate", f.whole]), 2, /Unrecognized flag: --frobnicate/)
+      expectFailure(yield* CliRunner.run(["import", ...noSeals, "--datadir", f.datadir]), 2, /Missing required argument: file/)
+      expectFailure(yield* CliRunner.run(["import", ...noSeals, "--datadir", f.datadir, "--batch-size", "0", f.whole]), 2, /at least 1 block/)
       expectFailure(yield* CliRunner.run(["status", "--datadir", f.dir]), 2, /^ethsync: datadir .* holds no chain/)
       expectFailure(yield* CliRunner.run(["status", "--datadir", f.whole]), 2, /is not a directory/)
       expectFailure(
-        yield* CliRunner.run(["import", "--datadir", f.datadir, "--network", "mainnet", "--genesis", f.genesisOnly, f.whole]),
+        yield* CliRunner.run(["import", ...noSeals, "--datadir", f.datadir, "--network", "mainnet", "--genesis", f.genesisOnly, f.whole]),
         2,
         /--network and --genesis/
       )
-      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      expect((yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
       expectFailure(
-        yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, "--network", "mainnet", f.whole]),
+        yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, "--network", "mainnet", f.whole]),
         2,
         new RegExp(`^ethsync: datadir .* holds chain with genesis ${Hash.toHex(genesis.hash)}, not ${Hash.toHex(Genesis.mainnetHash)}$`)
       )
       expectFailure(
-        yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.mainnetGenesis]),
+        yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.mainnetGenesis]),
         1,
         new RegExp(`holds chain with genesis ${Hash.toHex(Genesis.mainnetHash)}, but the datadir holds genesis ${Hash.toHex(genesis.hash)}`)
       )
@@ -146,17 +148,17 @@ describe("ethsync CLI", () => {
           "pass --network or --genesis to name the chain it holds$"
       )
       const missing = Path.join(f.dir, "missing")
-      expectFailure(yield* CliRunner.run(["import", ...quiet, "--datadir", missing, f.noGenesis]), 2, refused)
+      expectFailure(yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", missing, f.noGenesis]), 2, refused)
       expect(Fs.existsSync(missing)).toBe(false)
       const empty = Path.join(f.dir, "empty")
       Fs.mkdirSync(empty)
-      expectFailure(yield* CliRunner.run(["import", ...quiet, "--datadir", empty, f.noGenesis]), 2, refused)
+      expectFailure(yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", empty, f.noGenesis]), 2, refused)
       expect(Fs.readdirSync(empty)).toEqual([])
       expectFailure(yield* CliRunner.run(["status", "--datadir", empty]), 2, /^ethsync: datadir .* holds no chain/)
 
       // Named on purpose, mainnet it is: block 1 of the test chain is then not a child of its genesis.
       expectFailure(
-        yield* CliRunner.run(["import", ...quiet, "--datadir", empty, "--network", "mainnet", f.noGenesis]),
+        yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", empty, "--network", "mainnet", f.noGenesis]),
         1,
         /block 1 \(0x[0-9a-f]{64}\) breaks the unknownParent rule/
       )
@@ -164,15 +166,15 @@ describe("ethsync CLI", () => {
       expect(JSON.parse(status.stdout[0]!)).toMatchObject({ genesis: Hash.toHex(Genesis.mainnetHash), number: 0 })
 
       // A datadir that holds a chain needs no name for it.
-      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.genesisOnly])).code).toBe(0)
-      const more = yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.noGenesis])
+      expect((yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.genesisOnly])).code).toBe(0)
+      const more = yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.noGenesis])
       expect(more.stdout[0]).toMatch(/^imported 300 new blocks of 300 read .* head 300 /)
     }))
 
   it.live("status and export only read: they work on a datadir the user may only read, while an import holds its write lock", () =>
     Effect.gen(function*() {
       const f = yield* files
-      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      expect((yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
       yield* WriteLock.hold(f.datadir)
       yield* permissions(f.datadir, 0o555, 0o444)
       const status = yield* unprivileged(["status", "--datadir", f.datadir, "--json"])
@@ -188,17 +190,17 @@ describe("ethsync CLI", () => {
   it.live("names a datadir the user may not read, and why, in one line", () =>
     Effect.gen(function*() {
       const f = yield* files
-      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      expect((yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
       yield* permissions(f.datadir, 0o000, 0o000)
       const unreadable = new RegExp(`^ethsync: cannot read datadir ${f.datadir}: permission denied$`)
       expectFailure(yield* unprivileged(["status", "--datadir", f.datadir]), 2, unreadable)
-      expectFailure(yield* unprivileged(["import", ...quiet, "--datadir", f.datadir, f.whole]), 2, unreadable)
+      expectFailure(yield* unprivileged(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole]), 2, unreadable)
     }))
 
   it.live("exports each block's stored bytes without decoding them", () =>
     Effect.gen(function*() {
       const f = yield* files
-      expect((yield* CliRunner.run(["import", ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
+      expect((yield* CliRunner.run(["import", ...noSeals, ...quiet, "--datadir", f.datadir, f.whole])).code).toBe(0)
       // Block 5's record no longer decodes (an empty list); export copies it all the same.
       const spoiled = Uint8Array.of(0xc0)
       yield* Effect.scoped(Effect.flatMap(ChainDb.open(f.datadir, "write"), (db) =>
@@ -215,7 +217,7 @@ describe("ethsync CLI", () => {
     Effect.gen(function*() {
       const help = (args: ReadonlyArray<string>) => Effect.map(CliRunner.run([...args, "--help"]), (o) => o.stdout.join("\n"))
       expect(yield* help([])).toMatch(/import[\s\S]*export[\s\S]*status[\s\S]*--log-format/)
-      expect(yield* help(["import"])).toMatch(/file[\s\S]*--datadir[\s\S]*--network[\s\S]*--genesis[\s\S]*--batch-size/)
+      expect(yield* help(["import"])).toMatch(/file[\s\S]*--datadir[\s\S]*--network[\s\S]*--genesis[\s\S]*--verify-seals[\s\S]*--batch-size/)
       expect(yield* help(["export"])).toMatch(/file[\s\S]*--datadir[\s\S]*--first[\s\S]*--last/)
       expect(yield* help(["status"])).toMatch(/--datadir[\s\S]*--json/)
     }))

@@ -10,7 +10,7 @@ import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 /** Opens the datadir at `path`, checks it, and returns its head block. */
 export const check = (path: string): Effect.Effect<Block.Block, unknown> =>
   Effect.scoped(Effect.gen(function*() {
-    const store = yield* LmdbChainStore.make({ path })
+    const store = yield* LmdbChainStore.make({ path, readOnly: true })
     const head = yield* store.head
     let parent: Block.Block | undefined
     let td = 0n

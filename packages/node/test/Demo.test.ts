@@ -55,6 +55,7 @@ describe("ethsync demo", () => {
       expect(outcome.stdout[0]).toBe("synced 5,000 blocks from 3 honest peers with 6 attackers among them")
       expect(outcome.stdout[1]).toMatch(/^ {2}imported {2}5,000 blocks in [\d.]+ s \([\d,]+ blocks\/s\)$/)
       expect(outcome.stdout).toContain("  dropped   6 of 6 attackers, no honest peer")
+      expect(outcome.stdout).toContain("  seals     not checked (verifier none): the generated chain's seals are made up")
       const drops = dropsOf(outcome.stdout)
       expect([...drops.keys()].sort()).toEqual(Object.keys(reasons).map((attack) => `attacker-${attack}`).sort())
       for (const [attack, reason] of Object.entries(reasons)) expect(drops.get(`attacker-${attack}`)).toMatch(reason)

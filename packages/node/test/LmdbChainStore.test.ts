@@ -3,14 +3,17 @@
  * remembers which chain it holds.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ChainStore, Genesis, Hash, Hex } from "@ethsync/core"
-import { Effect } from "effect"
+import { ChainStore, Genesis, Hash, Hex, SealVerifier } from "@ethsync/core"
+import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as ChainDb from "../src/ChainDb.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
+
+/** Generated chains carry made-up seals. */
+const verifier = SealVerifier.none
 
 describe("LmdbChainStore", () => {
   const genesis = TestChain.genesis()
@@ -19,8 +22,8 @@ describe("LmdbChainStore", () => {
   it.effect("keeps the chain when reopened, in a folder whose name has dots", () =>
     Effect.gen(function*() {
       const path = Path.join(yield* TempDir.make, "chain.v1.data")
-      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis }), (store) => store.insert(chain)))
-      const store = yield* LmdbChainStore.make({ path })
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(chain)))
+      const store = yield* LmdbChainStore.make({ path, readOnly: true })
       expect(Hash.toHex(store.genesis.hash)).toBe(Hash.toHex(genesis.hash))
       const head = yield* store.head
       expect(Hash.toHex(head.block.hash)).toBe(Hash.toHex(chain[29]!.hash))
@@ -31,7 +34,7 @@ describe("LmdbChainStore", () => {
   it.effect("works as a layer that closes the datadir with it", () =>
     Effect.gen(function*() {
       const path = Path.join(yield* TempDir.make, "datadir")
-      const layer = LmdbChainStore.layer({ path, genesis })
+      const layer = LmdbChainStore.layer({ path, genesis }).pipe(Layer.provide(SealVerifier.layerNone))
       yield* Effect.provide(ChainStore.use((store) => store.insert(chain.slice(0, 5))), layer)
       const number = yield* Effect.provide(ChainStore.use((store) => store.head), layer)
       expect(number.block.number).toBe(5)
@@ -40,23 +43,23 @@ describe("LmdbChainStore", () => {
   it.effect("refuses another chain's genesis, naming both", () =>
     Effect.gen(function*() {
       const path = Path.join(yield* TempDir.make, "datadir")
-      yield* Effect.scoped(LmdbChainStore.make({ path, genesis }))
-      const error = yield* Effect.flip(LmdbChainStore.make({ path, genesis: Genesis.mainnet }))
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis, verifier }))
+      const error = yield* Effect.flip(LmdbChainStore.make({ path, genesis: Genesis.mainnet, verifier }))
       expect(error._tag).toBe("GenesisMismatch")
       expect(error.message).toBe(
         `datadir ${path} holds chain with genesis ${Hash.toHex(genesis.hash)}, not ${Hash.toHex(Genesis.mainnetHash)}`
       )
-      const kept = yield* LmdbChainStore.make({ path, initialGenesis: Genesis.mainnet })
+      const kept = yield* LmdbChainStore.make({ path, initialGenesis: Genesis.mainnet, verifier })
       expect(Hash.toHex(kept.genesis.hash)).toBe(Hash.toHex(genesis.hash))
     }))
 
   it.effect("without a genesis, finds no chain in an empty or missing folder and creates nothing", () =>
     Effect.gen(function*() {
       const dir = yield* TempDir.make
-      expect((yield* Effect.flip(LmdbChainStore.make({ path: dir })))._tag).toBe("EmptyDatadir")
+      expect((yield* Effect.flip(LmdbChainStore.make({ path: dir, verifier })))._tag).toBe("EmptyDatadir")
       expect(Fs.readdirSync(dir)).toEqual([])
       const missing = Path.join(dir, "missing")
-      expect((yield* Effect.flip(LmdbChainStore.make({ path: missing })))._tag).toBe("EmptyDatadir")
+      expect((yield* Effect.flip(LmdbChainStore.make({ path: missing, verifier })))._tag).toBe("EmptyDatadir")
       expect(Fs.existsSync(missing)).toBe(false)
     }))
 
@@ -64,7 +67,7 @@ describe("LmdbChainStore", () => {
     Effect.gen(function*() {
       const dir = yield* TempDir.make
       Fs.writeFileSync(Path.join(dir, "data.mdb"), "not an LMDB environment, just text that is long enough".repeat(200))
-      const error = yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis }))
+      const error = yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis, verifier }))
       expect(error._tag).toBe("StoreError")
     }))
 
@@ -74,7 +77,7 @@ describe("LmdbChainStore", () => {
       const empty = yield* Effect.flip(LmdbChainStore.make({ path: dir, genesis, readOnly: true }))
       expect(empty._tag).toBe("EmptyDatadir")
       expect(Fs.readdirSync(dir)).toEqual([])
-      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path: dir, genesis }), (store) => store.insert(chain.slice(0, 5))))
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path: dir, genesis, verifier }), (store) => store.insert(chain.slice(0, 5))))
       const reader = yield* LmdbChainStore.make({ path: dir, genesis, readOnly: true })
       expect((yield* reader.head).block.number).toBe(5)
       expect(yield* reader.insert(chain.slice(0, 5))).toBe(0)
@@ -102,7 +105,7 @@ describe("LmdbChainStore", () => {
           return typeof value === "function" ? value.bind(target) : value
         }
       })
-      const store = yield* LmdbChainStore.fromChainDb({ ...db, tds }, { genesis })
+      const store = yield* LmdbChainStore.fromChainDb({ ...db, tds }, { genesis }, verifier)
       const batch = chain.slice(0, 10)
       expect(yield* store.insert(batch)).toBe(10)
       for (const block of batch) expect(reads.filter((read) => read === Hex.fromBytes(block.hash))).toHaveLength(1)
@@ -112,8 +115,8 @@ describe("LmdbChainStore", () => {
   it.effect("stores the same blocks whether they come in one batch or many", () =>
     Effect.gen(function*() {
       const dir = yield* TempDir.make
-      const whole = yield* LmdbChainStore.make({ path: Path.join(dir, "a"), genesis })
-      const pieces = yield* LmdbChainStore.make({ path: Path.join(dir, "b"), genesis })
+      const whole = yield* LmdbChainStore.make({ path: Path.join(dir, "a"), genesis, verifier })
+      const pieces = yield* LmdbChainStore.make({ path: Path.join(dir, "b"), genesis, verifier })
       expect(yield* whole.insert(chain)).toBe(30)
       for (let i = 0; i < 30; i += 7) yield* pieces.insert(chain.slice(i, i + 7))
       const a = yield* whole.head

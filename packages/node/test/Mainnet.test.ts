@@ -1,9 +1,11 @@
 /**
  * The real mainnet file (blocks 0..8191, `ETHSYNC_MAINNET_RLP`) through the ethsync executable:
- * import into an empty datadir, status, export, and a second import that changes nothing.
+ * import into an empty datadir with every seal checked, status, export, a second import that
+ * changes nothing, the same chain imported without seal checks, and a file with one bad seal.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Block, RlpSplitter } from "@ethsync/core"
+import { Effect, Result } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -26,7 +28,7 @@ const expected = {
 }
 
 describe.skipIf(!file)("the mainnet file through the CLI", () => {
-  it("imports into an empty datadir, reports the head, exports the identical bytes, and re-imports nothing", async () => {
+  it("imports with seals checked, reports the head, exports the identical bytes, re-imports nothing, and imports the same without seal checks", async () => {
     const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ethsync-mainnet-"))
     try {
       const datadir = Path.join(dir, "datadir")
@@ -44,6 +46,35 @@ describe.skipIf(!file)("the mainnet file through the CLI", () => {
       expect(again.code).toBe(0)
       expect(again.stdout[0]).toMatch(/^imported 0 new blocks of 8192 read /)
       expect(await status()).toEqual(expected)
+      const unchecked = Path.join(dir, "unchecked")
+      expect((await run(["import", "--log-level", "warn", "--verify-seals", "none", "--datadir", unchecked, file!])).code).toBe(0)
+      expect(JSON.parse((await run(["status", "--datadir", unchecked, "--json"])).stdout[0]!)).toEqual(expected)
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe.skipIf(!file)("a mainnet file with a bad seal", () => {
+  it("stops the import at the block before it, naming the seal rule", async () => {
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ethsync-mainnet-"))
+    try {
+      const bytes = new Uint8Array(Fs.readFileSync(file!))
+      const items = [...RlpSplitter.items(bytes)]
+      const offset = items.slice(0, 5000).reduce((n, item) => n + item.length, 0)
+      const decoded = Block.decode(bytes.subarray(offset, offset + items[5000]!.length))
+      if (Result.isFailure(decoded)) throw decoded.failure
+      // The header's nonce is a view into `bytes`: block 5000's nonce changes in place, its size does not.
+      decoded.success.header.nonce[7]! ^= 1
+      const spoiled = Path.join(dir, "bad-seal.rlp")
+      Fs.writeFileSync(spoiled, bytes)
+      const datadir = Path.join(dir, "datadir")
+      const outcome = await Effect.runPromise(CliRunner.run(["import", "--log-level", "warn", "--datadir", datadir, spoiled]))
+      expect(outcome.code).toBe(1)
+      expect(outcome.stderr).toHaveLength(1)
+      expect(outcome.stderr[0]).toMatch(new RegExp(`^ethsync: ${spoiled}: block 5000 \\(0x[0-9a-f]{64}\\) breaks the sealMixHash rule: `))
+      const status = await Effect.runPromise(CliRunner.run(["status", "--datadir", datadir, "--json"]))
+      expect(JSON.parse(status.stdout[0]!).number).toBe(4999)
     } finally {
       Fs.rmSync(dir, { recursive: true, force: true })
     }

@@ -2,14 +2,14 @@
  * The behaviour every ChainStore must show, as one suite run against each implementation, so the
  * LMDB store is held to exactly what the memory store does.
  */
-import { Block, Hash, Hex, type InsertFailed, type Rule, type Shape, type StoreError } from "@ethsync/core"
+import { Block, Hash, type Header, Hex, type InsertFailed, InvalidBlock, type Rule, SealVerifier, type Shape, type StoreError } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, type Scope } from "effect"
 import * as TestChain from "./TestChain.ts"
 
-/** Opens a store of the implementation under test, holding `genesis`. */
-export type Open = (genesis: Block.Block) => Effect.Effect<Shape, unknown, Scope.Scope>
+/** Opens a store of the implementation under test, holding `genesis`, checking seals with `verifier`. */
+export type Open = (genesis: Block.Block, verifier: SealVerifier.Shape) => Effect.Effect<Shape, unknown, Scope.Scope>
 
 /** The canonical hashes 0..head of a store, 0x-hex. */
 const canonical = (store: Shape) =>
@@ -25,10 +25,33 @@ const canonical = (store: Shape) =>
 const insertFailure = (store: Shape, blocks: ReadonlyArray<Block.Block>) =>
   Effect.flip(store.insert(blocks)) as Effect.Effect<InsertFailed | StoreError>
 
-/** Runs the suite for the store `open` makes. */
-export const suite = (name: string, open: Open) =>
+/**
+ * A test double of a seal verifier: it rejects the seal of `bad` (as Ethash would a wrong mix)
+ * and accepts every other; `calls` records the headers of each call.
+ */
+const rejecting = (bad: Header.Header) => {
+  const calls: Array<ReadonlyArray<string>> = []
+  const verifier: SealVerifier.Shape = {
+    name: "test",
+    verify: (headers) =>
+      Effect.sync(() => {
+        calls.push(headers.map((header) => Hash.toHex(header.hash)))
+        return headers.map((header) =>
+          header.key === bad.key
+            ? new InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
+            : undefined
+        )
+      })
+  }
+  return { verifier, calls }
+}
+
+/** Runs the suite for the stores `openWith` makes. */
+export const suite = (name: string, openWith: Open) =>
   describe(`${name} behaves as a ChainStore`, () => {
     const genesis = TestChain.genesis()
+    /** A store of generated blocks, whose seals are made up. */
+    const open = (genesis: Block.Block) => openWith(genesis, SealVerifier.none)
 
     it.effect("starts at its genesis", () =>
       Effect.gen(function*() {
@@ -206,6 +229,93 @@ export const suite = (name: string, open: Open) =>
         expect(yield* store.has(bad.hash)).toBe(false)
         expect(yield* store.has(after.hash)).toBe(false)
       }))
+
+    describe("uncles", () => {
+      /** A generated chain with uncles: blocks 1..20 on the generator's genesis. */
+      const generated = ChainGenerator.generate(ChainGenerator.testGenesis, 20, { uncles: true, seed: 7 })
+      /** Block 17 on the generated block 16, including the uncles `pick` chooses from the chain. */
+      const cases: ReadonlyArray<readonly [string, Rule | undefined, (chain: ReadonlyArray<Block.Block>) => ReadonlyArray<Header.Header>]> = [
+        ["a sibling of its parent and an uncle 6 generations older pass", undefined, (c) => [TestChain.uncleOf(c[14]!, 1), TestChain.uncleOf(c[9]!, 1)]],
+        ["3 uncles break tooManyUncles", "tooManyUncles", (c) => [1, 2, 3].map((tag) => TestChain.uncleOf(c[14]!, tag))],
+        ["the same uncle twice breaks duplicateUncle", "duplicateUncle", (c) => [TestChain.uncleOf(c[14]!, 1), TestChain.uncleOf(c[14]!, 1)]],
+        ["an uncle an ancestor included breaks uncleIncluded", "uncleIncluded", (c) => [c.slice(9, 16).flatMap((b) => b.uncles)[0]!]],
+        ["an ancestor as uncle breaks uncleIsAncestor", "uncleIsAncestor", (c) => [c[13]!.header]],
+        ["a sibling of the block breaks uncleParent", "uncleParent", (c) => [TestChain.uncleOf(c[15]!, 1)]],
+        ["an uncle 7 generations older breaks uncleParent", "uncleParent", (c) => [TestChain.uncleOf(c[8]!, 1)]],
+        [
+          "an uncle with a wrong difficulty breaks difficulty, as uncle 1",
+          "difficulty",
+          (c) => [TestChain.uncleOf(c[14]!, 1), TestChain.uncleOf(c[14]!, 2, { difficulty: c[15]!.header.difficulty + 1n })]
+        ]
+      ]
+      for (const [title, rule, pick] of cases) {
+        for (const stored of [false, true]) {
+          it.effect(`${title} (${stored ? "ancestors stored before" : "ancestors in the same batch"})`, () =>
+            Effect.gen(function*() {
+              const chain = yield* generated
+              expect(chain.slice(9, 16).some((b) => b.uncles.length > 0)).toBe(true)
+              const block = TestChain.withUncles(chain[15]!, pick(chain))
+              const store = yield* open(ChainGenerator.testGenesis)
+              if (stored) yield* store.insert(chain.slice(0, 16))
+              const batch = stored ? [block] : [...chain.slice(0, 16), block]
+              if (rule === undefined) {
+                expect(yield* store.insert(batch)).toBe(batch.length)
+                expect(Hash.toHex((yield* store.head).block.hash)).toBe(Hash.toHex(block.hash))
+                return
+              }
+              const failure = yield* insertFailure(store, batch)
+              expect(failure._tag === "InsertFailed" && [failure.index, failure.error.rule, failure.error.hash])
+                .toEqual([batch.length - 1, rule, Hash.toHex(block.hash)])
+              if (rule === "difficulty") expect(failure._tag === "InsertFailed" && failure.error.reason).toMatch(/^uncle 1 \(0x/)
+              expect(yield* store.has(block.hash)).toBe(false)
+              expect((yield* store.head).block.number).toBe(16)
+            }))
+        }
+      }
+    })
+
+    describe("seals", () => {
+      it.effect("stops at a block whose seal the verifier rejects, storing the blocks before it", () =>
+        Effect.gen(function*() {
+          const chain = TestChain.extend(genesis, 6)
+          const { verifier } = rejecting(chain[3]!.header)
+          const store = yield* openWith(genesis, verifier)
+          const failure = yield* insertFailure(store, chain)
+          expect(failure._tag === "InsertFailed" && [failure.index, failure.error.rule, failure.error.reason])
+            .toEqual([3, "sealMixHash", "seal rejected by the test"])
+          expect(yield* Effect.forEach(chain, (b) => store.has(b.hash))).toEqual(chain.map((_, i) => i < 3))
+          expect((yield* store.head).block.hash).toEqual(chain[2]!.hash)
+        }))
+
+      it.effect("stops at a block one of whose uncles' seals the verifier rejects, in one call per batch", () =>
+        Effect.gen(function*() {
+          const chain = TestChain.extend(genesis, 4)
+          const uncles = [TestChain.uncleOf(chain[1]!, 1), TestChain.uncleOf(chain[1]!, 2)]
+          const block = TestChain.withUncles(chain[2]!, uncles)
+          const after = TestChain.child(block)
+          const { verifier, calls } = rejecting(uncles[1]!)
+          const store = yield* openWith(genesis, verifier)
+          const batch = [...chain.slice(0, 3), block, after]
+          const failure = yield* insertFailure(store, batch)
+          expect(failure._tag === "InsertFailed" && [failure.index, failure.error.rule, failure.error.hash])
+            .toEqual([3, "sealMixHash", Hash.toHex(block.hash)])
+          expect(failure._tag === "InsertFailed" && failure.error.reason)
+            .toBe(`uncle 1 (${Hash.toHex(uncles[1]!.hash)}, number 3): seal rejected by the test`)
+          expect(calls).toEqual([[...chain.slice(0, 3), block].flatMap((b) => [b.header, ...b.uncles]).concat(after.header)
+            .map((h) => Hash.toHex(h.hash))])
+          expect(yield* Effect.forEach(batch, (b) => store.has(b.hash))).toEqual([true, true, true, false, false])
+        }))
+
+      it.effect("asks the verifier only about blocks it does not have", () =>
+        Effect.gen(function*() {
+          const chain = TestChain.extend(genesis, 5)
+          const { verifier, calls } = rejecting(genesis.header)
+          const store = yield* openWith(genesis, verifier)
+          yield* store.insert(chain.slice(0, 3))
+          expect(yield* store.insert([genesis, ...chain])).toBe(2)
+          expect(calls[1]).toEqual(chain.slice(3).map((b) => Hash.toHex(b.hash)))
+        }))
+    })
 
     it.effect("refuses a block whose parent it does not know", () =>
       Effect.gen(function*() {

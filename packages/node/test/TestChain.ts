@@ -82,3 +82,13 @@ export const tdOf = (blocks: ReadonlyArray<Block.Block>): bigint => blocks.reduc
 /** The block re-made with some header fields changed (its body kept), so that it breaks a rule. */
 export const spoil = (block: Block.Block, changes: Tweak): Block.Block =>
   Block.make(Header.make({ ...block.header, ...changes }), block.transactions, block.uncles)
+
+/** A valid child of `parent` that includes `uncles` (its uncleHash commits to them). */
+export const withUncles = (parent: Block.Block, uncles: ReadonlyArray<Header.Header>): Block.Block => {
+  const header = child(parent).header
+  return Block.make(Header.make({ ...header, uncleHash: Hash.keccak(Block.encodeUncles(uncles)) }), [], uncles)
+}
+
+/** A header valid against `parent`, told apart from its siblings by `tag`: an uncle to include. */
+export const uncleOf = (parent: Block.Block, tag: number, tweak: Tweak = {}): Header.Header =>
+  child(parent, 15n, { extraData: Uint8Array.of(tag), ...tweak }).header

@@ -68,9 +68,10 @@ export interface Shape {
   /** The canonical head and its TD. */
   readonly head: Effect.Effect<Head, StoreError>
   /**
-   * Checks each block by the Frontier rules against its parent (stored, or earlier in the batch)
-   * and stores it; blocks already stored are skipped. Returns how many blocks were new. Fails with
-   * InsertFailed at the first bad block, after storing the ones before it.
+   * Checks each block by the Frontier rules against its ancestors (stored, or earlier in the
+   * batch), then its seal and its uncles' seals with the store's SealVerifier, and stores it;
+   * blocks already stored are skipped. Returns how many blocks were new. Fails with InsertFailed
+   * at the first bad block, after storing the ones before it.
    */
   readonly insert: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<number, InsertFailed | StoreError>
 }

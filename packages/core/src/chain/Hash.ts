@@ -3,8 +3,8 @@
  *
  * @since 0.1.0
  */
-import { keccak_256 } from "@noble/hashes/sha3.js"
 import { Result, Schema, SchemaTransformation } from "effect"
+import * as Wasm from "./ethash/Wasm.ts"
 import * as Hex from "./Hex.ts"
 
 /** Schema of a hash: exactly 32 bytes, branded so that any other byte string is a type error. */
@@ -34,8 +34,12 @@ export const fromHex = (text: string): Result.Result<Hash, Schema.SchemaError> =
 /** Brands bytes already known to be 32 long (a digest, a slice checked by the decoder). */
 export const makeUnsafe = (bytes: Uint8Array): Hash => bytes as Hash
 
-/** Keccak-256 of bytes: how every hash in ethsync is made, never taken from a peer's word. */
-export const keccak = (bytes: Uint8Array): Hash => keccak_256(bytes) as Hash
+/**
+ * Keccak-256 of bytes: how every hash in ethsync is made, never taken from a peer's word. It runs
+ * in Ethash's WebAssembly, whose keccak hashes a header many times faster than @noble/hashes'
+ * (the mainnet import, I1, measured 10,860 blocks/s against 4,839 side by side).
+ */
+export const keccak = (bytes: Uint8Array): Hash => Wasm.keccak256(bytes) as Hash
 
 /** `0x`-prefixed lowercase hex. */
 export const toHex = (hash: Hash): string => Hex.fromBytes(hash)

@@ -120,6 +120,20 @@ const encodeFields = (f: Fields): Array<Uint8Array> => [
   Rlp.encodeBytes(f.nonce)
 ]
 
+/** Bytes that end every header's RLP: mixHash (a 32-byte string, 33 bytes) and nonce (8 bytes, 9). */
+const sealFieldsBytes = 33 + 9
+
+/**
+ * The RLP of the first 13 fields (all but mixHash and nonce): what the proof-of-work seal commits
+ * to. Cut from the header's own RLP, not re-encoded: its list is long (a 0xf8+ prefix), and it
+ * ends with the two seal fields, whose sizes decode and make both fix.
+ */
+export const encodeUnsealed = (header: Header): Uint8Array => {
+  const rlp = header.rlp
+  const payloadStart = 1 + rlp[0]! - 0xf7
+  return Rlp.encodeList([rlp.subarray(payloadStart, rlp.length - sealFieldsBytes)])
+}
+
 /** Re-encodes a header from its fields (not from its cached bytes). */
 export const encode = (header: Fields): Uint8Array => Rlp.encodeList(encodeFields(header))
 

@@ -17,6 +17,13 @@ export type Rule =
   | "difficulty"
   | "uncleHash"
   | "transactionsRoot"
+  | "tooManyUncles"
+  | "duplicateUncle"
+  | "uncleIncluded"
+  | "uncleIsAncestor"
+  | "uncleParent"
+  | "sealMixHash"
+  | "sealDifficulty"
 
 /** A block that breaks a chain rule: which rule, which block, and what the numbers were. */
 export class InvalidBlock extends Data.TaggedError("InvalidBlock")<{

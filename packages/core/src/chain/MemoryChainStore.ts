@@ -8,6 +8,7 @@ import * as BatchValidation from "./BatchValidation.ts"
 import type * as Block from "./Block.ts"
 import { ChainStore, type Head, type Shape } from "./ChainStore.ts"
 import * as Hash from "./Hash.ts"
+import * as SealVerifier from "./SealVerifier.ts"
 
 /** A stored block with its total difficulty. */
 interface Entry {
@@ -17,8 +18,11 @@ interface Entry {
   readonly td: bigint
 }
 
-/** Builds a store holding `genesis` (and nothing else). */
-export const make = (genesis: Block.Block): Shape => {
+/**
+ * Builds a store holding `genesis` (and nothing else) whose inserts check seals with `verifier`:
+ * by default none, since generated chains carry made-up seals.
+ */
+export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVerifier.none): Shape => {
   /** Every stored block by hash key, forks included. */
   const blocks = new Map<string, Entry>([[Hash.key(genesis.hash), { block: genesis, td: genesis.header.difficulty }]])
   /** Canonical chain: index = number. */
@@ -28,7 +32,7 @@ export const make = (genesis: Block.Block): Shape => {
 
   const lookup = (_hash: Hash.Hash, key: string) => {
     const entry = blocks.get(key)
-    return entry && { header: entry.block.header, td: entry.td }
+    return entry && { header: entry.block.header, uncles: BatchValidation.uncleKeys(entry.block), td: entry.td }
   }
 
   /** Makes `entry` the head, rewriting the canonical index back to where it meets the old chain. */
@@ -62,7 +66,7 @@ export const make = (genesis: Block.Block): Shape => {
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),
     head: Effect.sync((): Head => ({ block: head.block, td: head.td })),
     insert: (batch) =>
-      Effect.flatMap(BatchValidation.validate(batch, lookup), ({ accepted, failure }) => {
+      Effect.flatMap(BatchValidation.validate(batch, lookup, verifier), ({ accepted, failure }) => {
         let best: Entry | undefined
         for (const entry of accepted) {
           blocks.set(entry.block.key, entry)
@@ -74,5 +78,6 @@ export const make = (genesis: Block.Block): Shape => {
   }
 }
 
-/** The memory store as a layer, starting from `genesis`. */
-export const layer = (genesis: Block.Block): Layer.Layer<ChainStore> => Layer.sync(ChainStore, () => make(genesis))
+/** The memory store as a layer, starting from `genesis`, checking seals with `verifier` (by default none). */
+export const layer = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVerifier.none): Layer.Layer<ChainStore> =>
+  Layer.sync(ChainStore, () => make(genesis, verifier))

@@ -11,6 +11,7 @@ import * as MemoryChainStore from "../../src/chain/MemoryChainStore.ts"
 import * as Rlp from "../../src/chain/Rlp.ts"
 import * as RlpSplitter from "../../src/chain/RlpSplitter.ts"
 import * as TotalDifficulty from "../../src/chain/TotalDifficulty.ts"
+import * as UncleRules from "../../src/chain/UncleRules.ts"
 import { hasTdFile, load, rlpPath, skipReason, tdPath, warnIfSkipped } from "../support/mainnet.ts"
 
 const tdOf8191 = 1344623723034024n
@@ -107,6 +108,20 @@ describe(skip ? `mainnet blocks 0..8191 (${skipReason})` : "mainnet blocks 0..81
         BodyRules.check(block).pipe(Effect.flip, Effect.option))
       expect(failures.filter(Option.isSome).map((f) => f.value.message)).toEqual([])
     }))
+
+  it.skipIf(skip)("all 1410 uncles pass the uncle rules against their including block's ancestors", () => {
+    const { blocks } = load()
+    const ancestors = blocks.map((block): UncleRules.Ancestor => ({ header: block.header, uncles: block.uncles.map((u) => u.key) }))
+    const broken: Array<string> = []
+    let checked = 0
+    for (let i = 1; i < blocks.length; i++) {
+      const error = UncleRules.check(blocks[i]!, ancestors.slice(Math.max(0, i - UncleRules.generations), i).reverse())
+      if (error) broken.push(error.message)
+      checked += blocks[i]!.uncles.length
+    }
+    expect(broken).toEqual([])
+    expect(checked).toBe(1410)
+  })
 
   it.skipIf(skip)("the total difficulty of block 8191 is 1344623723034024", () => {
     const { blocks } = load()

@@ -34,6 +34,7 @@ const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
     (honestDropped.length === 0 ? "no honest peer" : `honest too: ${honestDropped.join(", ")}`),
     ...summary.drops.map((drop) => `    ${drop.peer.padEnd(width)}  ${drop.reason}`),
     ...(survivors.length === 0 ? [] : [`  survived  ${survivors.join(", ")}`]),
+    `  seals     not checked (verifier ${summary.seals}): the generated chain's seals are made up`,
     `  datadir   ${summary.datadir} (${summary.kept ? "kept" : "temporary, removed"})`,
     `  metrics   ${SyncFigures.line(summary.figures)}`
   ]

@@ -7,6 +7,7 @@ import { Effect, type Option } from "effect"
 import { CliError, Flag } from "effect/cli"
 import type { NetAddress } from "effect/net"
 import * as MetricsServer from "../MetricsServer.ts"
+import * as SealChoice from "../SealChoice.ts"
 
 /** `--datadir DIR`: the datadir folder; `mustExist` for commands that only read one. */
 export const datadir = (options: { readonly mustExist: boolean }): Flag.Flag<string> =>
@@ -35,4 +36,13 @@ export const metrics: Flag.Flag<Option.Option<NetAddress.InetAddress>> = Flag.St
     )
   ),
   Flag.optional
+)
+
+/** `--verify-seals ethash|none`: how block seals are checked (ethash unless told otherwise). */
+export const verifySeals: Flag.Flag<SealChoice.Name> = Flag.Literals("verify-seals", SealChoice.names).pipe(
+  Flag.withDescription(
+    "How proof-of-work seals are checked: ethash (default; epoch caches kept in the datadir), " +
+      "or none for chains whose seals are made up"
+  ),
+  Flag.withDefault("ethash")
 )

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { ChainStore, Hash } from "@ethsync/core"
+import { ChainStore, Hash, SealVerifier } from "@ethsync/core"
 import { Console, Data, Duration, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as BlockFile from "../BlockFile.ts"
@@ -11,6 +11,8 @@ import * as ChainImport from "../ChainImport.ts"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as Progress from "../Progress.ts"
+import * as SealChoice from "../SealChoice.ts"
+import * as SealPrefetch from "../SealPrefetch.ts"
 import * as Flags from "./Flags.ts"
 import * as GenesisFlags from "./GenesisFlags.ts"
 
@@ -32,6 +34,7 @@ export const command = Command.make("import", {
   datadir: Flags.datadir({ mustExist: false }),
   network: GenesisFlags.network,
   genesis: GenesisFlags.genesis,
+  verifySeals: Flags.verifySeals,
   batchSize: Flag.Int("batch-size").pipe(
     Flag.withDescription("Blocks written per transaction (default 1024)"),
     Flag.filter((n) => n >= 1, (n) => `a batch holds at least 1 block, not ${n}`),
@@ -46,13 +49,14 @@ export const command = Command.make("import", {
     const chosen = yield* GenesisFlags.chosen(network, genesis)
     const initialGenesis = chosen ? undefined : yield* GenesisChoice.leadingGenesis(files[0]!)
     // With neither, only a datadir that holds a chain opens; an empty one is left as it is.
-    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis }).pipe(
+    const prefetch = yield* SealPrefetch.make(yield* SealVerifier.SealVerifier)
+    const store = yield* LmdbChainStore.make({ path: datadir, genesis: chosen, initialGenesis, verifier: prefetch.verifier }).pipe(
       Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: datadir, file: files[0]! })))
     )
     const meter = yield* Progress.make(yield* BlockFile.totalSize(files))
     const [took, summary] = yield* Effect.timed(Effect.scoped(Effect.andThen(
       Progress.show("importing", meter),
-      ChainImport.importFiles(files, { batchSize, meter })
+      ChainImport.importFiles(files, { batchSize, meter, prefetch })
     ))).pipe(Effect.provideService(ChainStore, store))
     const head = yield* store.head
     const seconds = Duration.toMillis(took) / 1000
@@ -62,12 +66,13 @@ export const command = Command.make("import", {
         `head ${head.block.number} ${Hash.toHex(head.block.hash)}`
     )
   }))).pipe(
+  Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Import blocks from `geth export`-format files"),
   Command.withDescription(
     "Import blocks from files in the `geth export` format. A leading block 0 must be the datadir's genesis " +
       "(an empty datadir starts from it; without one, an empty datadir needs --network or --genesis). " +
-      "Blocks already stored are skipped. The first invalid block stops the " +
-      "import (exit code 1) with everything before it kept."
+      "Blocks already stored are skipped. Every seal is checked (Ethash) unless --verify-seals none. " +
+      "The first invalid block stops the import (exit code 1) with everything before it kept."
   ),
   Command.withExamples([
     { command: "ethsync import --datadir ./chain mainnet-0-8191.rlp", description: "Import mainnet blocks 0..8191" },

@@ -7,6 +7,7 @@
  */
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
+import * as SealChoice from "../SealChoice.ts"
 import * as NodeStart from "./NodeStart.ts"
 
 /** The `node` command. */
@@ -16,6 +17,7 @@ export const command = Command.make("node", NodeStart.flags, (input) =>
     yield* Console.log(node.enode)
     return yield* Effect.never
   }))).pipe(
+  Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Serve and sync the datadir's chain, for ever"),
   Command.withDescription(
     "Run a node: serve the datadir's chain over RLPx and sync it from the peers, as go-ethereum 1.0 does, until " +

@@ -2,17 +2,19 @@
  * What `serve`, `sync` and `node` share: their flags (datadir and chain, listening address,
  * peers, node key, limits) and starting an EthNode from them: the datadir's store, the node key
  * (the datadir's `nodekey`, made on first use, or `--nodekey FILE`), the peers of `--peer` and
- * of the datadir's `static-nodes.json`, and the network id of the datadir's chain.
+ * of the datadir's `static-nodes.json`, the network id of the datadir's chain, and the seal
+ * checks of `--verify-seals` (Ethash unless `none`) on every block a peer sends.
  *
  * @since 0.2.0
  */
-import { Hash } from "@ethsync/core"
+import { Hash, SealVerifier } from "@ethsync/core"
 import { Data, Effect, Option, Path } from "effect"
 import type { NetAddress } from "effect/net"
 import { Flag } from "effect/cli"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as MetricsServer from "../MetricsServer.ts"
+import type * as SealChoice from "../SealChoice.ts"
 import * as EthNode from "../net/EthNode.ts"
 import * as Enode from "../rlpx/Enode.ts"
 import { defaultHost } from "../rlpx/Listen.ts"
@@ -75,7 +77,8 @@ export const flags = {
     Flag.withDescription("Network id of the eth Status (default: the built-in network's, else 1)"),
     Flag.optional
   ),
-  metrics: Flags.metrics
+  metrics: Flags.metrics,
+  verifySeals: Flags.verifySeals
 }
 
 /** The parsed flags of a node command. */
@@ -100,6 +103,8 @@ export interface Input {
   readonly networkId: Option.Option<number>
   /** `--metrics`. */
   readonly metrics: Option.Option<NetAddress.InetAddress>
+  /** `--verify-seals`: the command provides the SealVerifier it names (SealChoice.layer). */
+  readonly verifySeals: SealChoice.Name
 }
 
 /** How the command runs its node. */
@@ -122,7 +127,8 @@ export const start = (input: Input, mode: Mode) =>
     if (Option.isSome(input.metrics)) yield* MetricsServer.serve(input.metrics.value)
     const path = yield* Path.Path
     const chosen = yield* GenesisFlags.chosen(input.network, input.genesis)
-    const store = yield* LmdbChainStore.make({ path: input.datadir, genesis: chosen }).pipe(
+    const verifier = yield* SealVerifier.SealVerifier
+    const store = yield* LmdbChainStore.make({ path: input.datadir, genesis: chosen, verifier }).pipe(
       Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: input.datadir })))
     )
     const key = yield* Option.match(input.nodekey, {

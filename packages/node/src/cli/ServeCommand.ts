@@ -7,6 +7,7 @@
  */
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
+import * as SealChoice from "../SealChoice.ts"
 import * as NodeStart from "./NodeStart.ts"
 
 /** The `serve` command. */
@@ -16,6 +17,7 @@ export const command = Command.make("serve", NodeStart.flags, (input) =>
     yield* Console.log(node.enode)
     return yield* Effect.never
   }))).pipe(
+  Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Serve the datadir's chain to eth/60-61 peers"),
   Command.withDescription(
     "Serve the datadir's chain over RLPx (eth/61 and eth/60) without syncing. The first line of stdout is the " +

@@ -15,6 +15,7 @@ import type * as EthNode from "../net/EthNode.ts"
 import * as Progress from "../Progress.ts"
 import { count, plural } from "../Wording.ts"
 import { ExitCode, exitCodes } from "./Failure.ts"
+import * as SealChoice from "../SealChoice.ts"
 import * as NodeStart from "./NodeStart.ts"
 
 /** The progress of a sync from `start`: blocks imported, and those the downloader holds still to import. */
@@ -72,6 +73,7 @@ export const command = Command.make("sync", {
       return yield* new ExitCode({ code: exitCodes.refused })
     }
   }))).pipe(
+  Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Sync the datadir from eth/60-61 peers"),
   Command.withDescription(
     "Sync the datadir's chain from the nodes of --peer and static-nodes.json over RLPx, starting as soon as the " +

@@ -14,6 +14,7 @@ import * as Path from "node:path"
 import * as CliRunner from "../CliRunner.ts"
 import * as TestChain from "../TestChain.ts"
 
+/** The generated chain's seals are made up: the commands are told not to check them. */
 const genesis = ChainGenerator.testGenesis
 const blocks = await Effect.runPromise(ChainGenerator.generate(genesis, 300, { uncles: true, transactions: true }))
 
@@ -84,7 +85,7 @@ describe("ethsync serve, sync and node", () => {
       const file = Path.join(dir, "chain.rlp")
       Fs.writeFileSync(file, TestChain.fileBytes([genesis, ...blocks]))
       const served = Path.join(dir, "served")
-      expect((await Effect.runPromise(CliRunner.run(["import", "--datadir", served, file]))).code).toBe(0)
+      expect((await Effect.runPromise(CliRunner.run(["import", "--verify-seals", "none", "--datadir", served, file]))).code).toBe(0)
 
       const serve = CliRunner.start(["serve", "--datadir", served, "--port", "0", "--metrics", "127.0.0.1:0"])
       children.push(serve)
@@ -95,7 +96,7 @@ describe("ethsync serve, sync and node", () => {
 
       const synced = Path.join(dir, "synced")
       const sync = await CliRunner.spawn([
-        "sync", "--log-level", "warn", "--datadir", synced, "--genesis", file, "--port", "0", "--peer", enode, "--exit-when-synced"
+        "sync", "--log-level", "warn", "--verify-seals", "none", "--datadir", synced, "--genesis", file, "--port", "0", "--peer", enode, "--exit-when-synced"
       ])
       expect(sync.code).toBe(0)
       expect(sync.stdout[0]).toMatch(/^synced 300 blocks in \d+\.\d\d s \(.* blocks\/s\); head 300 0x[0-9a-f]{64}; 0 peers dropped$/)
@@ -109,7 +110,7 @@ describe("ethsync serve, sync and node", () => {
       const other = Path.join(dir, "other")
       Fs.mkdirSync(other)
       Fs.writeFileSync(Path.join(other, "static-nodes.json"), JSON.stringify([enode]))
-      const running = CliRunner.start(["sync", "--log-level", "warn", "--datadir", other, "--genesis", file, "--port", "0"])
+      const running = CliRunner.start(["sync", "--log-level", "warn", "--verify-seals", "none", "--datadir", other, "--genesis", file, "--port", "0"])
       children.push(running)
       const runningEnd = ending(running)
       await untilHead(other, 300)
@@ -120,7 +121,7 @@ describe("ethsync serve, sync and node", () => {
 
       // A node prints its enode URL first, syncs from its peer, and ends with 0 on SIGINT too.
       const third = Path.join(dir, "third")
-      const node = CliRunner.start(["node", "--log-level", "warn", "--datadir", third, "--genesis", file, "--port", "0", "--peer", enode])
+      const node = CliRunner.start(["node", "--log-level", "warn", "--verify-seals", "none", "--datadir", third, "--genesis", file, "--port", "0", "--peer", enode])
       children.push(node)
       expect(await firstLine(node)).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/)
       const nodeEnd = ending(node)

@@ -3,7 +3,7 @@
  * real mainnet blocks in memory, a syncing node on an LMDB datadir in a temp dir, and the bytes
  * its export writes.
  */
-import { type Block, Genesis, MemoryChainStore, type Shape } from "@ethsync/core"
+import { type Block, Genesis, MemoryChainStore, SealVerifier, type Shape } from "@ethsync/core"
 import { Effect, References, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -45,7 +45,7 @@ export type Store = LmdbChainStore.Store
 /** An empty LMDB datadir of the mainnet chain in a temp dir. */
 export const emptyDatadir: Effect.Effect<LmdbChainStore.Store, LmdbChainStore.OpenError, Scope.Scope> = Effect.flatMap(
   TempDir.make,
-  (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis: Genesis.mainnet })
+  (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
 )
 
 /** A mainnet node on 127.0.0.1 with a fresh key and the test durations, logging warnings only. */
