@@ -30,12 +30,10 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, he
   while (true) {
     const event = yield* Sync.next(sync, hashDeadline)
     const now = yield* Clock.currentTimeMillis
-    if (event._tag === "Hashes") {
-      // Only the answer to the open request counts: any other hash reply was not asked for.
-      if (event.peer !== active.id || hashDeadline === Infinity) {
-        yield* Sync.unrequested(sync, event.peer)
-        continue
-      }
+    // Only the answer to the open request counts: any other hash reply was not asked for.
+    if (event._tag === "Hashes" && (event.peer !== active.id || hashDeadline === Infinity)) {
+      yield* Sync.unrequested(sync, event.peer)
+    } else if (event._tag === "Hashes") {
       hashDeadline = Infinity
       const { hashes } = event
       if (hashes.length === 0) return yield* new EmptyHashSet({ peer: active.id })

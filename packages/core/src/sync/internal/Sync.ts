@@ -194,14 +194,14 @@ export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => 
 export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check?: CrossChecks.CrossCheck): void =>
   sync.send(peer.id, { _tag: "Blocks", hashes, asked: { sync: sync.id, check } })
 
-/** Counts a reply nobody asked for against `peer`, dropping it past the limit. */
-export const unrequested = (sync: Sync, id: string): Effect.Effect<void> =>
+/** Counts a reply nobody asked for against `peer`, dropping it past the limit; whether it was dropped. */
+export const unrequested = (sync: Sync, id: string): Effect.Effect<boolean> =>
   Effect.suspend(() => {
     const peer = sync.peers.get(id)
-    if (!peer) return Effect.void
+    if (!peer) return Effect.succeed(false)
     peer.demote()
-    if (++peer.unrequested <= sync.config.maxUnrequestedReplies) return Effect.void
-    return dropPeer(sync, id, new UnrequestedReplies({ peer: id, replies: peer.unrequested }).message)
+    if (++peer.unrequested <= sync.config.maxUnrequestedReplies) return Effect.succeed(false)
+    return Effect.as(dropPeer(sync, id, new UnrequestedReplies({ peer: id, replies: peer.unrequested }).message), true)
   })
 
 /** Drops a peer of this sync: out of its view, its reservation back in the queue, unregistered and disconnected. */
@@ -290,7 +290,8 @@ export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =
 const receive = (sync: Sync, delivery: Delivery): Effect.Effect<Event | undefined, CrossCheckFailed> => {
   if (delivery._tag === "Hashes") return Effect.succeed(delivery)
   const { asked } = delivery
-  if (asked === undefined) return Effect.as(unrequested(sync, delivery.peer), undefined)
+  // A flooder dropped here gave its reservation back: the phase must look again.
+  if (asked === undefined) return Effect.map(unrequested(sync, delivery.peer), (dropped) => dropped ? changed : undefined)
   if (asked.sync !== sync.id) return Effect.undefined
   if (asked.check) return Effect.as(CrossChecks.answer(sync, asked.check, delivery.blocks), undefined)
   return Effect.succeed({ _tag: "Blocks", peer: delivery.peer, blocks: delivery.blocks })
