@@ -6,6 +6,7 @@
  */
 import { Data } from "effect"
 import type { EthVersion } from "./EthVersion.ts"
+import type { HeaderFirstVersion } from "./HeaderFirstVersion.ts"
 
 /** A message code as go-ethereum logs it (`0x08`); anything that is not a code, as it is. */
 const codeText = (code: number): string =>
@@ -14,7 +15,7 @@ const codeText = (code: number): string =>
 /** A message code the negotiated eth version does not have. */
 export class UnknownMessageCode extends Data.TaggedError("UnknownMessageCode")<{
   /** The negotiated version. */
-  readonly version: EthVersion
+  readonly version: EthVersion | HeaderFirstVersion
   /** The code received, relative to the eth capability's offset. */
   readonly code: number
 }> {
