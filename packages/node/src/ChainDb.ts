@@ -180,6 +180,20 @@ export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined 
   return rlp === undefined ? undefined : decodeHeader(rlp, blockItems(rlp, hash)[0]!, hash)
 }
 
+/** The header RLP of a stored block: a view into its stored bytes. */
+export const headerRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  const rlp = blockRlp(db, hash)
+  return rlp === undefined ? undefined : Rlp.raw(rlp, blockItems(rlp, hash)[0]!)
+}
+
+/** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
+export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  const rlp = blockRlp(db, hash)
+  if (rlp === undefined) return undefined
+  const [, transactions, uncles] = blockItems(rlp, hash)
+  return Rlp.encodeList([Rlp.raw(rlp, transactions!), Rlp.raw(rlp, uncles!)])
+}
+
 /**
  * A stored block as the uncle rules see an ancestor: its header, and its uncles' hash keys
  * hashed from their stored bytes (neither its transactions nor its uncles are decoded).

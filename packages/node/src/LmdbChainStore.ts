@@ -198,6 +198,8 @@ export const fromChainDb = (
         ChainDb.attempt(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
       header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
       blockRlp: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
+      headerRlp: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.headerRlp(db, hash))),
+      bodyRlp: (hash) => ChainDb.attempt("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
       td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
       head: ChainDb.attempt("read the head", (): Head => {
         const tip = readTip(db)

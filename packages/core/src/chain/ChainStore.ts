@@ -63,6 +63,13 @@ export interface Shape {
   readonly header: (hash: Hash.Hash) => Effect.Effect<Option.Option<Header.Header>, StoreError>
   /** A stored block's RLP as it was stored, neither decoded nor re-encoded: what a peer is sent. */
   readonly blockRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
+  /** A stored block's header RLP as it was stored (forks included), not decoded: what a BlockHeaders answer carries. */
+  readonly headerRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
+  /**
+   * A stored block's body, `[transactions, uncles]`, made from its stored bytes without decoding
+   * them: what a BlockBodies answer carries.
+   */
+  readonly bodyRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
   /** The total difficulty of a stored block. */
   readonly td: (hash: Hash.Hash) => Effect.Effect<Option.Option<bigint>, StoreError>
   /** The canonical head and its TD. */

@@ -5,7 +5,7 @@
  */
 import { Effect, Layer, Option } from "effect"
 import * as BatchValidation from "./BatchValidation.ts"
-import type * as Block from "./Block.ts"
+import * as Block from "./Block.ts"
 import { ChainStore, type Head, type Shape } from "./ChainStore.ts"
 import * as Hash from "./Hash.ts"
 import * as SealVerifier from "./SealVerifier.ts"
@@ -63,6 +63,9 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
       }),
     header: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header)),
     blockRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.rlp)),
+    headerRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header.rlp)),
+    bodyRlp: (hash) =>
+      Effect.sync(() => Option.map(Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block), Block.bodyRlp)),
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),
     head: Effect.sync((): Head => ({ block: head.block, td: head.td })),
     insert: (batch) =>
