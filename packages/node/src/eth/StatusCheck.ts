@@ -25,11 +25,14 @@ export class StatusMismatch extends Data.TaggedError("StatusMismatch")<{
   }
 }
 
+/** The part of a Status (of eth/60-61 or eth/62-68) that two peers must agree on. */
+export type Agreeing = Pick<EthMessage.Status, Agreed>
+
 /**
  * The peer's Status when it agrees with ours on version, network id and genesis; else the first
  * mismatch. `ours` is the Status we send on this connection, so its version is the negotiated one.
  */
-export const check = (ours: EthMessage.Status, theirs: EthMessage.Status): Result.Result<EthMessage.Status, StatusMismatch> => {
+export const check = <S extends Agreeing>(ours: S, theirs: S): Result.Result<S, StatusMismatch> => {
   if (theirs.protocolVersion !== ours.protocolVersion) {
     return Result.fail(
       new StatusMismatch({ field: "protocolVersion", ours: String(ours.protocolVersion), theirs: String(theirs.protocolVersion) })
