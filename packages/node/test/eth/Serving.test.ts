@@ -3,11 +3,10 @@
  * limits, forks and unknown hashes, against the memory and the LMDB store holding a generated
  * chain, and against the real mainnet blocks in an LMDB datadir.
  */
-import { RLP } from "@ethereumjs/rlp"
-import { Block, BodyRules, ChainStore, Hash, Hex, MemoryChainStore, SealVerifier, type Shape } from "@ethsync/core"
+import { Hash, Hex, SealVerifier } from "@ethsync/core"
 import { ChainGenerator, TestChain as SharedChain } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Result, type Scope } from "effect"
+import { Effect, Result } from "effect"
 import * as Path from "node:path"
 import * as Mainnet from "../../../core/test/support/mainnet.ts"
 import * as EthMessage from "../../src/eth/EthMessage.ts"
@@ -15,20 +14,7 @@ import * as Serving from "../../src/eth/Serving.ts"
 import * as LmdbChainStore from "../../src/LmdbChainStore.ts"
 import * as TempDir from "../TempDir.ts"
 import * as TestChain from "../TestChain.ts"
-
-/** Opens an empty store of the implementation under test, holding `genesis`. */
-type Open = (genesis: Block.Block) => Effect.Effect<Shape, unknown, Scope.Scope>
-
-const openMemory: Open = (genesis) => Effect.succeed(MemoryChainStore.make(genesis))
-/** Serving is tested here, not seals: the LMDB stores check none (generated chains' seals are made up). */
-const openLmdb: Open = (genesis) =>
-  Effect.flatMap(TempDir.make, (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis, verifier: SealVerifier.none }))
-
-/** Runs a serving effect against `store`. */
-const from = (store: Shape) => <A, E>(effect: Effect.Effect<A, E, ChainStore>) => Effect.provideService(effect, ChainStore, store)
-
-const hexes = (hashes: ReadonlyArray<Hash.Hash>) => hashes.map(Hash.toHex)
-const hashesOf = (blocks: ReadonlyArray<Block.Block>) => blocks.map((b) => Hash.toHex(b.hash))
+import { bigBlocks, digest, from, hashesOf, hexes, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
 
 /** Decodes an answer, expecting success. */
 const decodeAnswer = (answer: EthMessage.Encoded): EthMessage.EthMessage => Result.getOrThrow(EthMessage.decode(61, answer.code, answer.payload))
@@ -46,30 +32,6 @@ const answeredBlocks = (answer: EthMessage.Encoded) => {
   expect(message._tag).toBe("Blocks")
   return message._tag === "Blocks" ? hashesOf(message.blocks) : []
 }
-
-/** Bytes as the hex of their Keccak-256: a short stand-in for comparing large blocks. */
-const digest = (bytes: Uint8Array) => Hash.toHex(Hash.keccak(bytes))
-
-/** A hash no store holds. */
-const unknown = Hash.keccak(Uint8Array.of(0xee))
-
-/** A Frontier transaction carrying `size` bytes of data. */
-const bigTransaction = (size: number, nonce: number): Uint8Array =>
-  RLP.encode([nonce, 1, 21000, new Uint8Array(20).fill(1), 0, new Uint8Array(size).fill(7), 27, 1, 1])
-
-/** `count` valid blocks on `parent`, each carrying one transaction of `size` data bytes. */
-const bigBlocks = (parent: Block.Block, count: number, size: number) =>
-  Effect.gen(function*() {
-    const out: Array<Block.Block> = []
-    let tip = parent
-    for (let i = 0; i < count; i++) {
-      const tx = bigTransaction(size, i)
-      const header = TestChain.child(tip, 15n, { transactionsRoot: yield* BodyRules.transactionsRoot([tx]) }).header
-      tip = Block.make(header, [tx], [])
-      out.push(tip)
-    }
-    return out
-  })
 
 const suite = (name: string, open: Open) =>
   describe(`serving from ${name}`, () => {
