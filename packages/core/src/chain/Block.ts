@@ -54,8 +54,9 @@ export const make = (header: Header.Header, transactions: ReadonlyArray<Uint8Arr
 /** RLP of the uncle list (what the header's uncleHash commits to). */
 export const encodeUncles = (uncles: ReadonlyArray<Header.Header>): Uint8Array => Rlp.encodeList(uncles.map((u) => u.rlp))
 
-/** The RLP of a block's body, `[transactions, uncles]`, from its parts' bytes (nothing re-encoded but the list around them). */
-export const bodyRlp = (block: Block): Uint8Array => Rlp.encodeList([Rlp.encodeList(block.transactions), encodeUncles(block.uncles)])
+/** The RLP of a block's body, `[transactions, uncles]`, from its parts' bytes (nothing re-encoded but the lists around them). */
+export const bodyRlp = (body: Pick<Block, "transactions" | "uncles">): Uint8Array =>
+  Rlp.encodeList([Rlp.encodeList(body.transactions), encodeUncles(body.uncles)])
 
 /** Re-encodes a block from its fields, not from its cached bytes: decoding then encoding gives the input back. */
 export const encode = (block: Block): Uint8Array =>

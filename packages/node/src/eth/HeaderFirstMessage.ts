@@ -567,9 +567,7 @@ const encodeBody = (message: HeaderFirstMessage): Uint8Array => {
     case "GetReceipts":
       return encodeHashes(message.hashes)
     case "BlockBodies":
-      return Rlp.encodeList(
-        message.bodies.map((b) => Rlp.encodeList([Rlp.encodeList(b.transactions), Block.encodeUncles(b.uncles)]))
-      )
+      return Rlp.encodeList(message.bodies.map(Block.bodyRlp))
     case "NewBlock":
       return Rlp.encodeList([message.block.rlp, Rlp.encodeInteger(message.td)])
     case "NewPooledTransactionHashes":
