@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import { Block, BlockDecodeError, type Hash, Rlp } from "@ethsync/core"
+import { type Block, type Hash, Rlp } from "@ethsync/core"
 import { Data, Result } from "effect"
 import * as EthVersion from "./EthVersion.ts"
 import * as FieldReader from "./FieldReader.ts"
@@ -165,13 +165,6 @@ export const decode = (version: EthVersion.EthVersion, code: number, payload: Ui
 /** Reads one message's fields from its payload list. */
 type Decoder = (source: FieldReader.Source, top: Rlp.Item) => EthMessage | MalformedMessage
 
-/** A block item of the payload, decoded; `field` names it in errors. */
-const block = (source: FieldReader.Source, item: Rlp.Item, field: string): Block.Block | MalformedMessage => {
-  const decoded = Block.decodeItem(source.bytes, item)
-  if (!(decoded instanceof BlockDecodeError)) return decoded
-  return FieldReader.malformed(source, decoded.field === "block" ? field : `${field}.${decoded.field}`, decoded.reason)
-}
-
 /** A list of hashes as the whole payload. */
 const hashList = (make: (hashes: ReadonlyArray<Hash.Hash>) => EthMessage): Decoder => (source, top) => {
   const hashes = FieldReader.hashes(source, top, "hashes")
@@ -197,15 +190,8 @@ const decoders: Record<EthMessage["_tag"], Decoder> = {
   },
   NewBlockHashes: hashList((hashes) => NewBlockHashes({ hashes })),
   Transactions: (source, top) => {
-    const items = FieldReader.children(source, top, "transactions")
-    if (items instanceof MalformedMessage) return items
-    const transactions: Array<Uint8Array> = []
-    for (let i = 0; i < items.length; i++) {
-      const error = Rlp.validateDeep(source.bytes, items[i]!)
-      if (error) return FieldReader.malformed(source, `transactions[${i}]`, error.message)
-      transactions.push(Rlp.raw(source.bytes, items[i]!))
-    }
-    return Transactions({ transactions })
+    const transactions = FieldReader.opaqueItems(source, top, "transactions")
+    return transactions instanceof MalformedMessage ? transactions : Transactions({ transactions })
   },
   GetBlockHashes: (source, top) => {
     const items = FieldReader.fields(source, top, "payload", ["hash", "max"])
@@ -222,7 +208,7 @@ const decoders: Record<EthMessage["_tag"], Decoder> = {
     if (items instanceof MalformedMessage) return items
     const blocks: Array<Block.Block> = []
     for (let i = 0; i < items.length; i++) {
-      const decoded = block(source, items[i]!, `blocks[${i}]`)
+      const decoded = FieldReader.block(source, items[i]!, `blocks[${i}]`)
       if (decoded instanceof MalformedMessage) return decoded
       blocks.push(decoded)
     }
@@ -231,7 +217,7 @@ const decoders: Record<EthMessage["_tag"], Decoder> = {
   NewBlock: (source, top) => {
     const items = FieldReader.fields(source, top, "payload", ["block", "td"])
     if (items instanceof MalformedMessage) return items
-    const decoded = block(source, items[0]!, "block")
+    const decoded = FieldReader.block(source, items[0]!, "block")
     if (decoded instanceof MalformedMessage) return decoded
     const td = FieldReader.uint(source, items[1]!, "td", tdBytes)
     return td instanceof MalformedMessage ? td : NewBlock({ block: decoded, td })

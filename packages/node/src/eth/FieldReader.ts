@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Hash, Rlp } from "@ethsync/core"
+import { Block, BlockDecodeError, Hash, Header, Rlp } from "@ethsync/core"
 import { MalformedMessage } from "./MessageError.ts"
 
 /** Where a field is read: the payload, and the message it belongs to (for errors). */
@@ -89,4 +89,30 @@ export const safeUint = (source: Source, item: Rlp.Item, field: string, maxBytes
   const value = uint(source, item, field, maxBytes)
   if (value instanceof MalformedMessage) return value
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : malformed(source, field, `${value} is beyond 2^53 - 1`)
+}
+
+/** A list of opaque RLP items (transactions, receipts), each checked to be well-formed throughout, kept as their bytes. */
+export const opaqueItems = (source: Source, item: Rlp.Item, field: string): Array<Uint8Array> | MalformedMessage => {
+  const items = children(source, item, field)
+  if (items instanceof MalformedMessage) return items
+  const out: Array<Uint8Array> = []
+  for (let i = 0; i < items.length; i++) {
+    const error = Rlp.validateDeep(source.bytes, items[i]!)
+    if (error) return malformed(source, `${field}[${i}]`, error.message)
+    out.push(Rlp.raw(source.bytes, items[i]!))
+  }
+  return out
+}
+
+/** A block, decoded and hashed from its bytes; errors name the part at fault under `field` (`blocks[2].header.difficulty`). */
+export const block = (source: Source, item: Rlp.Item, field: string): Block.Block | MalformedMessage => {
+  const decoded = Block.decodeItem(source.bytes, item)
+  if (!(decoded instanceof BlockDecodeError)) return decoded
+  return malformed(source, decoded.field === "block" ? field : `${field}.${decoded.field}`, decoded.reason)
+}
+
+/** A header, decoded and hashed from its bytes; errors name the field at fault under `field` (`headers[1].difficulty`). */
+export const header = (source: Source, item: Rlp.Item, field: string): Header.Header | MalformedMessage => {
+  const decoded = Header.decodeItem(source.bytes, item, field)
+  return decoded instanceof BlockDecodeError ? malformed(source, decoded.field, decoded.reason) : decoded
 }

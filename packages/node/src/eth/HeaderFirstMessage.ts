@@ -11,7 +11,7 @@
  *
  * @since 0.2.0
  */
-import { Block, BlockDecodeError, type Hash, Header, Rlp } from "@ethsync/core"
+import { Block, type Hash, type Header, Rlp } from "@ethsync/core"
 import { Data, Result } from "effect"
 import * as FieldReader from "./FieldReader.ts"
 import type { ForkId } from "./ForkId.ts"
@@ -318,25 +318,6 @@ const decodeTop = (context: Context, kind: Kind): HeaderFirstMessage | Malformed
   return requestId instanceof MalformedMessage ? requestId : decoders[kind](context, items[1]!, requestId)
 }
 
-/** A header item, decoded and hashed from its bytes; `field` names it in errors. */
-const header = (source: FieldReader.Source, item: Rlp.Item, field: string): Header.Header | MalformedMessage => {
-  const decoded = Header.decodeItem(source.bytes, item, field)
-  return decoded instanceof BlockDecodeError ? FieldReader.malformed(source, decoded.field, decoded.reason) : decoded
-}
-
-/** A list of opaque RLP items (transactions, receipts), each checked to be well-formed throughout. */
-const opaqueItems = (source: FieldReader.Source, top: Rlp.Item, field: string): Array<Uint8Array> | MalformedMessage => {
-  const items = FieldReader.children(source, top, field)
-  if (items instanceof MalformedMessage) return items
-  const out: Array<Uint8Array> = []
-  for (let i = 0; i < items.length; i++) {
-    const error = Rlp.validateDeep(source.bytes, items[i]!)
-    if (error) return FieldReader.malformed(source, `${field}[${i}]`, error.message)
-    out.push(Rlp.raw(source.bytes, items[i]!))
-  }
-  return out
-}
-
 /** A request whose payload is a list of hashes. */
 const hashRequest = (make: (requestId: RequestId, hashes: ReadonlyArray<Hash.Hash>) => HeaderFirstMessage): Decoder =>
 (context, top, requestId) => {
@@ -347,7 +328,7 @@ const hashRequest = (make: (requestId: RequestId, hashes: ReadonlyArray<Hash.Has
 /** A message whose payload is a list of opaque transactions. */
 const transactionList = (make: (requestId: RequestId, transactions: ReadonlyArray<Uint8Array>) => HeaderFirstMessage): Decoder =>
 (context, top, requestId) => {
-  const transactions = opaqueItems(context, top, "transactions")
+  const transactions = FieldReader.opaqueItems(context, top, "transactions")
   return transactions instanceof MalformedMessage ? transactions : make(requestId, transactions)
 }
 
@@ -435,7 +416,7 @@ const decoders: Record<Kind, Decoder> = {
     if (items instanceof MalformedMessage) return items
     const headers: Array<Header.Header> = []
     for (let i = 0; i < items.length; i++) {
-      const decoded = header(context, items[i]!, `headers[${i}]`)
+      const decoded = FieldReader.header(context, items[i]!, `headers[${i}]`)
       if (decoded instanceof MalformedMessage) return decoded
       headers.push(decoded)
     }
@@ -449,13 +430,13 @@ const decoders: Record<Kind, Decoder> = {
     for (let i = 0; i < items.length; i++) {
       const parts = FieldReader.fields(context, items[i]!, `bodies[${i}]`, ["transactions", "uncles"])
       if (parts instanceof MalformedMessage) return parts
-      const transactions = opaqueItems(context, parts[0]!, `bodies[${i}].transactions`)
+      const transactions = FieldReader.opaqueItems(context, parts[0]!, `bodies[${i}].transactions`)
       if (transactions instanceof MalformedMessage) return transactions
       const uncleItems = FieldReader.children(context, parts[1]!, `bodies[${i}].uncles`)
       if (uncleItems instanceof MalformedMessage) return uncleItems
       const uncles: Array<Header.Header> = []
       for (let j = 0; j < uncleItems.length; j++) {
-        const uncle = header(context, uncleItems[j]!, `bodies[${i}].uncles[${j}]`)
+        const uncle = FieldReader.header(context, uncleItems[j]!, `bodies[${i}].uncles[${j}]`)
         if (uncle instanceof MalformedMessage) return uncle
         uncles.push(uncle)
       }
@@ -466,10 +447,8 @@ const decoders: Record<Kind, Decoder> = {
   NewBlock: (context, top) => {
     const items = FieldReader.fields(context, top, "payload", ["block", "td"])
     if (items instanceof MalformedMessage) return items
-    const block = Block.decodeItem(context.bytes, items[0]!)
-    if (block instanceof BlockDecodeError) {
-      return FieldReader.malformed(context, block.field === "block" ? "block" : `block.${block.field}`, block.reason)
-    }
+    const block = FieldReader.block(context, items[0]!, "block")
+    if (block instanceof MalformedMessage) return block
     const td = FieldReader.uint(context, items[1]!, "td", tdBytes)
     return td instanceof MalformedMessage ? td : NewBlock({ block, td })
   },
@@ -520,9 +499,9 @@ const decoders: Record<Kind, Decoder> = {
     if (items instanceof MalformedMessage) return items
     const receipts: Array<ReadonlyArray<Uint8Array>> = []
     for (let i = 0; i < items.length; i++) {
-      const block = opaqueItems(context, items[i]!, `receipts[${i}]`)
-      if (block instanceof MalformedMessage) return block
-      receipts.push(block)
+      const ofBlock = FieldReader.opaqueItems(context, items[i]!, `receipts[${i}]`)
+      if (ofBlock instanceof MalformedMessage) return ofBlock
+      receipts.push(ofBlock)
     }
     return Receipts({ requestId, receipts })
   }
