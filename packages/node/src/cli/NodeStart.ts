@@ -36,6 +36,14 @@ export class ChainUnnamed extends Data.TaggedError("ChainUnnamed")<{
   }
 }
 
+/** `--port N`, defaulting to `fallback` (0 picks a free port). */
+export const port = (fallback: number): Flag.Flag<number> =>
+  Flag.Int("port").pipe(
+    Flag.withDescription(`TCP port to listen on; 0 picks a free one (default ${fallback})`),
+    Flag.filter((n) => n >= 0 && n <= 65535, (n) => `a port is 0..65535, not ${n}`),
+    Flag.withDefault(fallback)
+  )
+
 /** The flags of every command that runs a node. */
 export const flags = {
   datadir: Flags.datadir({ mustExist: false }),
@@ -45,11 +53,7 @@ export const flags = {
     Flag.withDescription("Address to listen on (default 127.0.0.1: this machine only)"),
     Flag.withDefault(defaultHost)
   ),
-  port: Flag.Int("port").pipe(
-    Flag.withDescription("TCP port to listen on; 0 picks a free one (default 30303)"),
-    Flag.filter((port) => port >= 0 && port <= 65535, (port) => `a port is 0..65535, not ${port}`),
-    Flag.withDefault(30303)
-  ),
+  port: port(30303),
   peers: Flag.String("peer").pipe(
     Flag.withDescription("enode://ID@HOST:PORT of a node to dial and keep connected to (repeatable)"),
     Flag.filterMap(

@@ -49,6 +49,8 @@ const summary = (node: EthNode.EthNode, before: Head, after: Head, took: Duratio
 /** The `sync` command. */
 export const command = Command.make("sync", {
   ...NodeStart.flags,
+  // A syncing client is dialled by nobody in particular: a free port, so it runs beside a `serve` on 30303.
+  port: NodeStart.port(0),
   exitWhenSynced: Flag.Boolean("exit-when-synced").pipe(
     Flag.withDescription("Exit 0 once no connected peer has more total difficulty (1 when no peer stays connected)"),
     Flag.withDefault(false)
