@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { type Head, Hash } from "@ethsync/core"
+import { type ChainStore, Hash } from "@ethsync/core"
 import { Clock, Console, Duration, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import type * as LmdbChainStore from "../LmdbChainStore.ts"
@@ -34,7 +34,7 @@ const progressOf = (node: EthNode.EthNode, store: LmdbChainStore.Store, start: n
 })
 
 /** The summary lines: what was synced, how fast, and the peers dropped. */
-const summary = (node: EthNode.EthNode, before: Head, after: Head, took: Duration.Duration) =>
+const summary = (node: EthNode.EthNode, before: ChainStore.Head, after: ChainStore.Head, took: Duration.Duration) =>
   Effect.gen(function*() {
     const blocks = after.block.number - before.block.number
     const seconds = Duration.toMillis(took) / 1000
