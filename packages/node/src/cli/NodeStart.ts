@@ -8,7 +8,7 @@
  * @since 0.2.0
  */
 import { Hash, SealVerifier } from "@ethsync/core"
-import { Data, Effect, Option, Path } from "effect"
+import { Console, Data, Effect, Option, Path } from "effect"
 import type { NetAddress } from "effect/net"
 import { Flag } from "effect/cli"
 import * as GenesisChoice from "../GenesisChoice.ts"
@@ -153,3 +153,11 @@ export const start = (input: Input, mode: Mode) =>
     })
     return { store, node }
   })
+
+/** Starts the node, prints its enode URL (the first line of stdout, which scripts read), and runs until interrupted. */
+export const runForever = (mode: Mode) => (input: Input) =>
+  Effect.scoped(Effect.gen(function*() {
+    const { node } = yield* start(input, mode)
+    yield* Console.log(node.enode)
+    return yield* Effect.never
+  }))
