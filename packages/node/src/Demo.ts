@@ -5,16 +5,7 @@
  *
  * @since 0.1.0
  */
-import {
-  BanList,
-  ChainStore,
-  Downloader,
-  DownloaderConfig,
-  type Head,
-  Network,
-  SealVerifier,
-  SyncEvent
-} from "@ethsync/core"
+import { BanList, ChainStore, Downloader, DownloaderConfig, Network, SealVerifier, SyncEvent } from "@ethsync/core"
 import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
 import type { NetAddress } from "effect/net"
@@ -31,12 +22,12 @@ import { count, plural } from "./Wording.ts"
  * A downloader over `store` (a fresh ban list) on a simulated network with the demo's peers of
  * `chain` connected and registered; the downloader disconnects the peers it drops.
  */
-export const stage = (store: ChainStore["Service"], chain: TestChain.TestChain, counts: DemoPeers.Counts) =>
+export const stage = (store: ChainStore.ChainStore["Service"], chain: TestChain.TestChain, counts: DemoPeers.Counts) =>
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
     const network = yield* Network.makeRegistry
     const downloader = yield* Downloader.make.pipe(
-      Effect.provideService(ChainStore, store),
+      Effect.provideService(ChainStore.ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
       Effect.provideService(Network.Network, network)
     )
@@ -70,7 +61,7 @@ export interface Summary {
   /** How long the sync took (the chain's generation aside). */
   readonly took: Duration.Duration
   /** The chain's head at the end: the generated chain's head, so every block is in the datadir. */
-  readonly head: Head
+  readonly head: ChainStore.Head
   /** The honest peers' ids. */
   readonly honest: ReadonlyArray<string>
   /** The attackers' ids. */
@@ -99,10 +90,10 @@ const datadirOf = (given: string | undefined) =>
 const seconds = (duration: Duration.Duration): string => (Duration.toMillis(duration) / 1000).toFixed(2)
 
 /** Advances `meter` by the blocks each sync imports, as the downloader's Progress events count them. */
-const follow = (events: Stream.Stream<SyncEvent>, meter: Progress.Meter) => {
+const follow = (events: Stream.Stream<SyncEvent.SyncEvent>, meter: Progress.Meter) => {
   /** Blocks the current sync had imported at its last Progress event. */
   let counted = 0
-  return Stream.runForEach(events, SyncEvent.$match({
+  return Stream.runForEach(events, SyncEvent.SyncEvent.$match({
     Started: () => Effect.sync(() => void (counted = 0)),
     Progress: ({ imported }) =>
       Effect.suspend(() => {

@@ -107,12 +107,12 @@ export const opaqueItems = (source: Source, item: Rlp.Item, field: string): Arra
 /** A block, decoded and hashed from its bytes; errors name the part at fault under `field` (`blocks[2].header.difficulty`). */
 export const block = (source: Source, item: Rlp.Item, field: string): Block.Block | MalformedMessage => {
   const decoded = Block.decodeItem(source.bytes, item)
-  if (!(decoded instanceof BlockDecodeError)) return decoded
+  if (!(decoded instanceof BlockDecodeError.BlockDecodeError)) return decoded
   return malformed(source, decoded.field === "block" ? field : `${field}.${decoded.field}`, decoded.reason)
 }
 
 /** A header, decoded and hashed from its bytes; errors name the field at fault under `field` (`headers[1].difficulty`). */
 export const header = (source: Source, item: Rlp.Item, field: string): Header.Header | MalformedMessage => {
   const decoded = Header.decodeItem(source.bytes, item, field)
-  return decoded instanceof BlockDecodeError ? malformed(source, decoded.field, decoded.reason) : decoded
+  return decoded instanceof BlockDecodeError.BlockDecodeError ? malformed(source, decoded.field, decoded.reason) : decoded
 }

@@ -6,7 +6,7 @@
  *
  * @since 0.2.0
  */
-import { ChainStore, Hash, type Header, type StoreError } from "@ethsync/core"
+import { ChainStore, Hash, type Header } from "@ethsync/core"
 import { Effect, Option } from "effect"
 import * as HeaderFirstMessage from "./HeaderFirstMessage.ts"
 
@@ -40,14 +40,14 @@ export type Request =
   | HeaderFirstMessage.GetPooledTransactions
 
 /** Whether a stored header is the canonical one at its height. */
-const isCanonical = (store: ChainStore["Service"], header: Header.Header) =>
+const isCanonical = (store: ChainStore.Shape, header: Header.Header) =>
   Effect.map(store.canonicalHashes(header.number, 1), ([hash]) => hash !== undefined && Hash.equals(hash, header.hash))
 
 /**
  * The canonical hashes at `start`, `start ± step`, … (downwards when `reverse`): at most `count`,
  * none when `start` is past the head, cut at the genesis or the head. One range read when `step` is 1.
  */
-const canonicalRun = (store: ChainStore["Service"], start: number, count: number, step: number, reverse: boolean) =>
+const canonicalRun = (store: ChainStore.Shape, start: number, count: number, step: number, reverse: boolean) =>
   Effect.gen(function*() {
     if (step === 1 && !reverse) return yield* store.canonicalHashes(start, count)
     if (step === 1) {
@@ -66,7 +66,7 @@ const canonicalRun = (store: ChainStore["Service"], start: number, count: number
   })
 
 /** The stored header bytes of each of `hashes` that is stored, in order. */
-const headerRlpsOf = (store: ChainStore["Service"], hashes: ReadonlyArray<Hash.Hash>) =>
+const headerRlpsOf = (store: ChainStore.Shape, hashes: ReadonlyArray<Hash.Hash>) =>
   Effect.gen(function*() {
     const out: Array<Uint8Array> = []
     for (const hash of hashes) {
@@ -81,7 +81,7 @@ const headerRlpsOf = (store: ChainStore["Service"], hashes: ReadonlyArray<Hash.H
  * by parent links until the canonical chain (at most {@link maxForkHops} links), then read from the
  * canonical index. Upwards only the block itself: its fork's descendants are not served, as go-ethereum serves none.
  */
-const forkHeaders = (store: ChainStore["Service"], origin: Header.Header, count: number, step: number, reverse: boolean) =>
+const forkHeaders = (store: ChainStore.Shape, origin: Header.Header, count: number, step: number, reverse: boolean) =>
   Effect.gen(function*() {
     const out: Array<Uint8Array> = [origin.rlp]
     let next = origin.number - step
@@ -112,9 +112,9 @@ export const headerRlps = (request: {
   readonly amount: number
   readonly skip: number
   readonly reverse: boolean
-}): Effect.Effect<ReadonlyArray<Uint8Array>, StoreError, ChainStore> =>
+}): Effect.Effect<ReadonlyArray<Uint8Array>, ChainStore.StoreError, ChainStore.ChainStore> =>
   Effect.gen(function*() {
-    const store = yield* ChainStore
+    const store = yield* ChainStore.ChainStore
     const count = Math.min(request.amount, maxHeaders)
     const step = request.skip + 1
     if (count === 0) return []
@@ -132,9 +132,9 @@ export const headerRlps = (request: {
  * it stops at {@link maxBodies} bodies, after {@link maxLookups} hashes, or before the body that
  * would take it past {@link maxBodyBytes} (a first body larger than that is sent alone).
  */
-export const bodyRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<ReadonlyArray<Uint8Array>, StoreError, ChainStore> =>
+export const bodyRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<ReadonlyArray<Uint8Array>, ChainStore.StoreError, ChainStore.ChainStore> =>
   Effect.gen(function*() {
-    const store = yield* ChainStore
+    const store = yield* ChainStore.ChainStore
     const out: Array<Uint8Array> = []
     let bytes = 0
     for (const hash of hashes.slice(0, maxLookups)) {
@@ -152,9 +152,9 @@ export const bodyRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<Readon
  * How many of these hashes name blocks we hold (unknown hashes skipped, at most
  * {@link maxReceiptBlocks}, after at most {@link maxLookups} hashes): each gets an empty receipt list.
  */
-export const receiptBlocks = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<number, StoreError, ChainStore> =>
+export const receiptBlocks = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<number, ChainStore.StoreError, ChainStore.ChainStore> =>
   Effect.gen(function*() {
-    const store = yield* ChainStore
+    const store = yield* ChainStore.ChainStore
     let held = 0
     for (const hash of hashes.slice(0, maxLookups)) {
       if (held >= maxReceiptBlocks) break
@@ -164,7 +164,7 @@ export const receiptBlocks = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<n
   })
 
 /** The encoded answer to a request, carrying its request id: BlockHeaders, BlockBodies, Receipts, NodeData or PooledTransactions. */
-export const answer = (request: Request): Effect.Effect<HeaderFirstMessage.Encoded, StoreError, ChainStore> => {
+export const answer = (request: Request): Effect.Effect<HeaderFirstMessage.Encoded, ChainStore.StoreError, ChainStore.ChainStore> => {
   const { requestId } = request
   switch (request._tag) {
     case "GetBlockHeaders":

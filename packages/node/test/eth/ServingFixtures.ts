@@ -4,7 +4,7 @@
  * and small helpers to compare answers.
  */
 import { RLP } from "@ethereumjs/rlp"
-import { Block, BodyRules, ChainStore, Hash, MemoryChainStore, SealVerifier, type Shape } from "@ethsync/core"
+import { Block, BodyRules, ChainStore, Hash, MemoryChainStore, SealVerifier } from "@ethsync/core"
 import { Effect, type Scope } from "effect"
 import * as Path from "node:path"
 import * as LmdbChainStore from "../../src/LmdbChainStore.ts"
@@ -12,7 +12,7 @@ import * as TempDir from "../TempDir.ts"
 import * as TestChain from "../TestChain.ts"
 
 /** Opens an empty store of the implementation under test, holding `genesis`. */
-export type Open = (genesis: Block.Block) => Effect.Effect<Shape, unknown, Scope.Scope>
+export type Open = (genesis: Block.Block) => Effect.Effect<ChainStore.Shape, unknown, Scope.Scope>
 
 /** The memory store. */
 export const openMemory: Open = (genesis) => Effect.succeed(MemoryChainStore.make(genesis))
@@ -22,7 +22,8 @@ export const openLmdb: Open = (genesis) =>
   Effect.flatMap(TempDir.make, (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis, verifier: SealVerifier.none }))
 
 /** Runs a serving effect against `store`. */
-export const from = (store: Shape) => <A, E>(effect: Effect.Effect<A, E, ChainStore>) => Effect.provideService(effect, ChainStore, store)
+export const from = (store: ChainStore.Shape) => <A, E>(effect: Effect.Effect<A, E, ChainStore.ChainStore>) =>
+  Effect.provideService(effect, ChainStore.ChainStore, store)
 
 /** Hashes as 0x-hex. */
 export const hexes = (hashes: ReadonlyArray<Hash.Hash>) => hashes.map(Hash.toHex)
