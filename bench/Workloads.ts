@@ -8,7 +8,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, Hash, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthMessage, EthNode, LmdbChainStore, Rlpx, SealPrefetch, Serving } from "@ethsync/node"
+import { ChainImport, EthMessage, EthNode, HeaderFirstMessage, HeaderFirstServing, LmdbChainStore, Rlpx, SealPrefetch, Serving } from "@ethsync/node"
 import { SimPeer, TestChain } from "@ethsync/testkit"
 import { Harness } from "@ethsync/testkit/harness"
 import { Data, Duration, Effect, Exit, Result, Schedule } from "effect"
@@ -133,13 +133,50 @@ const ask = (request: Serving.Request) =>
       : Effect.fail(new BenchFailed({ reason: `an answer does not decode: ${decoded.failure.message}` }))
   })
 
+/** The answer to a header-first request, decoded as a client of eth/66 decodes it. */
+const askHeaderFirst = (request: HeaderFirstServing.Request) =>
+  Effect.flatMap(HeaderFirstServing.answer(request), ({ code, payload }) => {
+    const decoded = HeaderFirstMessage.decode(66, code, payload)
+    return Result.isSuccess(decoded)
+      ? Effect.succeed(decoded.success)
+      : Effect.fail(new BenchFailed({ reason: `an answer does not decode: ${decoded.failure.message}` }))
+  })
+
+/**
+ * Asks, as an eth/66 client, for every canonical header from number 0, 1024 at a time, then for
+ * their bodies until each has come; returns how many bodies came.
+ */
+const serveAllHeaderFirst = Effect.gen(function*() {
+  /** Bodies the client received. */
+  let blocks = 0
+  /** The id of the next request. */
+  let requestId = 0n
+  for (let number = 0;;) {
+    const origin = { origin: number, amount: HeaderFirstServing.maxHeaders, skip: 0, reverse: false }
+    const headers = yield* askHeaderFirst(HeaderFirstMessage.GetBlockHeaders({ requestId: requestId++, ...origin }))
+    if (headers._tag !== "BlockHeaders" || headers.headers.length === 0) return blocks
+    for (let wanted = headers.headers.map((h) => h.hash); wanted.length > 0;) {
+      const answer = yield* askHeaderFirst(HeaderFirstMessage.GetBlockBodies({ requestId: requestId++, hashes: wanted }))
+      const count = answer._tag === "BlockBodies" ? answer.bodies.length : 0
+      if (count === 0) return yield* new BenchFailed({ reason: `no body came for block ${Hash.toHex(wanted[0]!)}` })
+      blocks += count
+      wanted = wanted.slice(count)
+    }
+    number += headers.headers.length
+  }
+})
+
+/** How a client asks for a whole chain: as eth/61 (S1) or as header-first eth/66 (S2). */
+export type ServeProtocol = "eth/61" | "eth/66"
+
 /**
  * Real milliseconds to serve the chain of a geth-format file, imported first (untimed) into an
- * empty datadir, as an eth/61 client asks for it: hashes from number 0, 2048 at a time, then their
- * blocks 128 at a time, each answer encoded by the server and decoded by the client, with no
- * transport between them: the serving side's and the codec's share of a sync.
+ * empty datadir, as a client of `protocol` asks for it: eth/61, hashes from number 0, 2048 at a
+ * time, then their blocks 128 at a time; eth/66, headers 1024 at a time, then their bodies. Each
+ * answer is encoded by the server and decoded by the client, with no transport between them: the
+ * serving side's and the codec's share of a sync.
  */
-export const runServe = (file: string): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+export const runServe = (file: string, protocol: ServeProtocol): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.acquireUseRelease(
     Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
     (dir) =>
@@ -147,7 +184,7 @@ export const runServe = (file: string): Effect.Effect<{ readonly ms: number; rea
         const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet, verifier: SealVerifier.none })
         yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore.ChainStore, store)
         const start = performance.now()
-        const blocks = yield* Effect.provideService(serveAll, ChainStore.ChainStore, store)
+        const blocks = yield* Effect.provideService(protocol === "eth/61" ? serveAll : serveAllHeaderFirst, ChainStore.ChainStore, store)
         const ms = performance.now() - start
         const head = yield* store.head
         if (blocks !== head.block.number + 1) {

@@ -19,7 +19,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, I1-seals, S1, R1, R3, P1, P1-cache. */
+  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R3, P1, P1-cache. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -47,6 +47,7 @@ const cases: ReadonlyArray<Case> = [
   { name: "I1" },
   { name: "I1-seals" },
   { name: "S1" },
+  { name: "S2" },
   { name: "R1" },
   { name: "R3" },
   { name: "P1" },
@@ -88,20 +89,21 @@ const measure = (c: Case) =>
       if (!file) return yield* Console.log(JSON.stringify({ case: "P1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
       return yield* Console.log(JSON.stringify(yield* Seals.sealsCase(file)))
     }
-    if (c.name === "S1") {
-      if (!file) return yield* Console.log(JSON.stringify({ case: "S1", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+    if (c.name === "S1" || c.name === "S2") {
+      if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+      const protocol = c.name === "S1" ? "eth/61" : "eth/66"
       // One untimed run first, so the JIT has compiled the serving paths.
-      const { blocks } = yield* Workloads.runServe(file)
+      const { blocks } = yield* Workloads.runServe(file, protocol)
       const served: Array<number> = []
       const imported: Array<number> = []
       for (let i = 0; i < runs; i++) {
-        served.push((yield* Workloads.runServe(file)).ms)
+        served.push((yield* Workloads.runServe(file, protocol)).ms)
         imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
       }
       const serveMs = median(served)
       const importMs = median(imported)
       return yield* Console.log(JSON.stringify({
-        case: "S1", blocks, serveMs: round(serveMs), importMs: round(importMs), ratio: Math.round(serveMs / importMs * 1000) / 1000,
+        case: c.name, protocol, blocks, serveMs: round(serveMs), importMs: round(importMs), ratio: Math.round(serveMs / importMs * 1000) / 1000,
         runs: served.map(round)
       }))
     }
