@@ -143,7 +143,7 @@ export const suite = (name: string, openWith: Open) =>
         expect(yield* store.canonicalHashes(60, 5)).toEqual([])
       }))
 
-    it.effect("reads the header, the stored bytes, the header's and the body's bytes of any stored block, a fork's included, and nothing for an unknown hash", () =>
+    it.effect("reads the header, the stored bytes, the header's bytes (many at once) and the body's bytes of any stored block, a fork's included, and nothing for an unknown hash", () =>
       Effect.gen(function*() {
         const store = yield* open(ChainGenerator.testGenesis)
         const blocks = yield* ChainGenerator.generate(ChainGenerator.testGenesis, 12, { uncles: true, transactions: true })
@@ -153,14 +153,16 @@ export const suite = (name: string, openWith: Open) =>
           expect(Hex.fromBytes(Option.getOrThrow(yield* store.blockRlp(block.hash)))).toBe(Hex.fromBytes(block.rlp))
           const header = Option.getOrThrow(yield* store.header(block.hash))
           expect([Hex.fromBytes(header.rlp), header.number]).toEqual([Hex.fromBytes(block.header.rlp), block.number])
-          expect(Hex.fromBytes(Option.getOrThrow(yield* store.headerRlp(block.hash)))).toBe(Hex.fromBytes(block.header.rlp))
           const body = RLP.encode((RLP.decode(block.rlp) as Array<Uint8Array>).slice(1))
           expect(Hex.fromBytes(Option.getOrThrow(yield* store.bodyRlp(block.hash)))).toBe(Hex.fromBytes(body))
         }
         const unknown = Hash.keccak(Uint8Array.of(7))
+        const all = [ChainGenerator.testGenesis, ...blocks, ...fork]
+        const asked = [unknown, ...all.map((block) => block.hash).reverse(), unknown]
+        expect((yield* store.headerRlps(asked)).map(Hex.fromBytes)).toEqual(all.map((block) => Hex.fromBytes(block.header.rlp)).reverse())
+        expect(yield* store.headerRlps([unknown])).toEqual([])
         expect(Option.isNone(yield* store.blockRlp(unknown))).toBe(true)
         expect(Option.isNone(yield* store.header(unknown))).toBe(true)
-        expect(Option.isNone(yield* store.headerRlp(unknown))).toBe(true)
         expect(Option.isNone(yield* store.bodyRlp(unknown))).toBe(true)
       }))
 

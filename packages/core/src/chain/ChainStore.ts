@@ -63,8 +63,11 @@ export interface Shape {
   readonly header: (hash: Hash.Hash) => Effect.Effect<Option.Option<Header.Header>, StoreError>
   /** A stored block's RLP as it was stored, neither decoded nor re-encoded: what a peer is sent. */
   readonly blockRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
-  /** A stored block's header RLP as it was stored (forks included), not decoded: what a BlockHeaders answer carries. */
-  readonly headerRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
+  /**
+   * The header RLP, as stored and not decoded, of each of `hashes` that is stored (forks included),
+   * in order, unknown hashes skipped: one call answers a whole BlockHeaders request.
+   */
+  readonly headerRlps: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<ReadonlyArray<Uint8Array>, StoreError>
   /**
    * A stored block's body, `[transactions, uncles]`, made from its stored bytes without decoding
    * them: what a BlockBodies answer carries.

@@ -63,7 +63,8 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
       }),
     header: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header)),
     blockRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.rlp)),
-    headerRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header.rlp)),
+    headerRlps: (hashes) =>
+      Effect.sync(() => hashes.flatMap((hash) => blocks.get(Hash.key(hash))?.block.header.rlp ?? [])),
     bodyRlp: (hash) =>
       Effect.sync(() => Option.map(Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block), Block.bodyRlp)),
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),

@@ -580,7 +580,7 @@ export const encode = (message: HeaderFirstMessage): Encoded => ({
 
 /**
  * An answer made straight from stored RLP items (headers or bodies, as a ChainStore's
- * `headerRlp` and `bodyRlp` give them), without decoding them: how a server answers.
+ * `headerRlps` and `bodyRlp` give them), without decoding them: how a server answers.
  */
 export const encodeStored = (kind: "BlockHeaders" | "BlockBodies", requestId: RequestId, items: ReadonlyArray<Uint8Array>): Encoded => ({
   code: codes[kind],

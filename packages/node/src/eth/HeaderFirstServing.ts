@@ -65,17 +65,6 @@ const canonicalRun = (store: ChainStore.Shape, start: number, count: number, ste
     return out
   })
 
-/** The stored header bytes of each of `hashes` that is stored, in order. */
-const headerRlpsOf = (store: ChainStore.Shape, hashes: ReadonlyArray<Hash.Hash>) =>
-  Effect.gen(function*() {
-    const out: Array<Uint8Array> = []
-    for (const hash of hashes) {
-      const rlp = yield* store.headerRlp(hash)
-      if (Option.isSome(rlp)) out.push(rlp.value)
-    }
-    return out
-  })
-
 /**
  * The headers from a fork block: the block itself and, downwards, every `step`-th ancestor, walked
  * by parent links until the canonical chain (at most {@link maxForkHops} links), then read from the
@@ -91,7 +80,7 @@ const forkHeaders = (store: ChainStore.Shape, origin: Header.Header, count: numb
       if (Option.isNone(parent)) break
       current = parent.value
       if (yield* isCanonical(store, current)) {
-        return [...out, ...(yield* headerRlpsOf(store, yield* canonicalRun(store, next, count - out.length, step, true)))]
+        return [...out, ...(yield* store.headerRlps(yield* canonicalRun(store, next, count - out.length, step, true)))]
       }
       if (current.number === next) {
         out.push(current.rlp)
@@ -119,12 +108,12 @@ export const headerRlps = (request: {
     const step = request.skip + 1
     if (count === 0) return []
     if (typeof request.origin === "number") {
-      return yield* headerRlpsOf(store, yield* canonicalRun(store, request.origin, count, step, request.reverse))
+      return yield* store.headerRlps(yield* canonicalRun(store, request.origin, count, step, request.reverse))
     }
     const origin = yield* store.header(request.origin)
     if (Option.isNone(origin)) return []
     if (!(yield* isCanonical(store, origin.value))) return yield* forkHeaders(store, origin.value, count, step, request.reverse)
-    return yield* headerRlpsOf(store, yield* canonicalRun(store, origin.value.number, count, step, request.reverse))
+    return yield* store.headerRlps(yield* canonicalRun(store, origin.value.number, count, step, request.reverse))
   })
 
 /**
