@@ -68,7 +68,7 @@ const canonicalRun = (store: ChainStore.Shape, start: number, count: number, ste
 /**
  * The headers from a fork block: the block itself and, downwards, every `step`-th ancestor, walked
  * by parent links until the canonical chain (at most {@link maxForkHops} links), then read from the
- * canonical index. Upwards only the block itself: its fork's descendants are not served, as go-ethereum serves none.
+ * canonical index. Upwards only the block itself: go-ethereum serves no fork's descendants either.
  */
 const forkHeaders = (store: ChainStore.Shape, origin: Header.Header, count: number, step: number, reverse: boolean) =>
   Effect.gen(function*() {
