@@ -112,7 +112,7 @@ export const runImport = (file: string, verifier: SealVerifier.Shape): Effect.Ef
         const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet, verifier: prefetch.verifier })
         const start = performance.now()
         const summary = yield* ChainImport.importFiles([file], { batchSize: 1024, prefetch }).pipe(
-          Effect.provideService(ChainStore, store)
+          Effect.provideService(ChainStore.ChainStore, store)
         )
         const ms = performance.now() - start
         const head = yield* store.head
@@ -145,9 +145,9 @@ export const runServe = (file: string): Effect.Effect<{ readonly ms: number; rea
     (dir) =>
       Effect.scoped(Effect.gen(function*() {
         const store = yield* LmdbChainStore.make({ path: dir, initialGenesis: Genesis.mainnet, verifier: SealVerifier.none })
-        yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore, store)
+        yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore.ChainStore, store)
         const start = performance.now()
-        const blocks = yield* Effect.provideService(serveAll, ChainStore, store)
+        const blocks = yield* Effect.provideService(serveAll, ChainStore.ChainStore, store)
         const ms = performance.now() - start
         const head = yield* store.head
         if (blocks !== head.block.number + 1) {
@@ -193,7 +193,7 @@ export const runNetworkSync = (file: string, servers: number): Effect.Effect<{ r
       initialGenesis: Genesis.mainnet,
       verifier: SealVerifier.none
     })
-    yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore, served)
+    yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore.ChainStore, served)
     const target = (yield* served.head).block.number
     const nodes = yield* Effect.forEach(
       Array.from({ length: servers }),

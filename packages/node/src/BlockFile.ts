@@ -71,7 +71,7 @@ export class UndecodableBlock extends Data.TaggedError("UndecodableBlock")<{
   /** Byte offset of the item. */
   readonly offset: number
   /** What the decoder found wrong. */
-  readonly error: BlockDecodeError
+  readonly error: BlockDecodeError.BlockDecodeError
 }> {
   override get message() {
     return `${this.path}: the block at position ${this.position} (byte ${this.offset}) does not decode: ${this.error.message}`

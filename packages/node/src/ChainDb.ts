@@ -9,7 +9,7 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Block, Hash, Header, Rlp, StoreError, type UncleRules } from "@ethsync/core"
+import { Block, ChainStore, Hash, Header, Rlp, type UncleRules } from "@ethsync/core"
 import { Effect, Result, type Scope } from "effect"
 import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
 import { DatadirUnreadable, EmptyDatadir } from "./DatadirError.ts"
@@ -36,13 +36,13 @@ export interface ChainDb {
 }
 
 /** What `operation` threw, as a StoreError (kept as is when it already is one). */
-export const storeError = (operation: string, error: unknown): StoreError =>
-  error instanceof StoreError
+export const storeError = (operation: string, error: unknown): ChainStore.StoreError =>
+  error instanceof ChainStore.StoreError
     ? error
-    : new StoreError({ operation, reason: error instanceof Error ? error.message : String(error) })
+    : new ChainStore.StoreError({ operation, reason: error instanceof Error ? error.message : String(error) })
 
 /** Runs a synchronous datadir operation, turning anything it throws into a StoreError. */
-export const attempt = <A>(operation: string, f: () => A): Effect.Effect<A, StoreError> =>
+export const attempt = <A>(operation: string, f: () => A): Effect.Effect<A, ChainStore.StoreError> =>
   Effect.try({ try: f, catch: (error) => storeError(operation, error) })
 
 /** The file LMDB keeps a datadir's data in. */
@@ -75,7 +75,7 @@ const dataFileSize = (path: string): Effect.Effect<number | undefined, DatadirUn
  * Checks that a data file with content starts like an LMDB environment: lmdb-js crashes the
  * process (SIGSEGV) when it opens a file that does not.
  */
-const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | StoreError> =>
+const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | ChainStore.StoreError> =>
   Effect.flatMap(
     Effect.try({
       try: () => {
@@ -93,7 +93,7 @@ const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | StoreE
     (head) =>
       magic.bytes.every((byte, i) => head[magic.offset + i] === byte)
         ? Effect.void
-        : Effect.fail(new StoreError({ operation: `open datadir ${path}`, reason: `${dataFile} is not an LMDB environment` }))
+        : Effect.fail(new ChainStore.StoreError({ operation: `open datadir ${path}`, reason: `${dataFile} is not an LMDB environment` }))
   )
 
 /**
@@ -111,7 +111,7 @@ export type Access = "read" | "write" | "create"
 export const open = (
   path: string,
   access: Access
-): Effect.Effect<ChainDb, EmptyDatadir | DatadirUnreadable | StoreError, Scope.Scope> =>
+): Effect.Effect<ChainDb, EmptyDatadir | DatadirUnreadable | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const size = (yield* dataFileSize(path)) ?? 0
     if (size === 0 && access !== "create") return yield* new EmptyDatadir({ path })
@@ -139,13 +139,13 @@ export const open = (
  * Throws a StoreError on a datadir opened to read.
  */
 export const transaction = <A>(db: ChainDb, f: () => A): A => {
-  if (db.readOnly) throw new StoreError({ operation: `write to datadir ${db.path}`, reason: "it is open for reading only" })
+  if (db.readOnly) throw new ChainStore.StoreError({ operation: `write to datadir ${db.path}`, reason: "it is open for reading only" })
   return db.env.transactionSync(f)
 }
 
 /** Throws the StoreError of a stored record that does not decode. */
 const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
-  throw new StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
+  throw new ChainStore.StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
 }
 
 /** The stored RLP of a block, if stored: the bytes as they were written, not decoded. */

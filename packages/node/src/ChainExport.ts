@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { StoreError } from "@ethsync/core"
+import { ChainStore } from "@ethsync/core"
 import { Data, Effect, FileSystem, Option, type PlatformError } from "effect"
 import * as FileFailure from "./FileFailure.ts"
 import type * as LmdbChainStore from "./LmdbChainStore.ts"
@@ -39,7 +39,7 @@ export class FileUnwritable extends Data.TaggedError("FileUnwritable")<{
 }
 
 /** Why an export stopped. */
-export type ExportError = RangeOutsideChain | FileUnwritable | StoreError
+export type ExportError = RangeOutsideChain | FileUnwritable | ChainStore.StoreError
 
 /** What an export reads: the canonical head and each canonical block's stored bytes. */
 export type Source = Pick<LmdbChainStore.Store, "head" | "canonicalRlp">
@@ -110,7 +110,7 @@ export const exportChain = (
     for (let number = first; number <= last; number++) {
       const rlp = yield* source.canonicalRlp(number)
       if (Option.isNone(rlp)) {
-        return yield* new StoreError({ operation: `export block ${number}`, reason: "the canonical index has no block at that height" })
+        return yield* new ChainStore.StoreError({ operation: `export block ${number}`, reason: "the canonical index has no block at that height" })
       }
       pieces.push(rlp.value)
       size += rlp.value.length

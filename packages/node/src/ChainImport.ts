@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { ChainStore, Hash, type InvalidBlock, type StoreError } from "@ethsync/core"
+import { ChainStore, Hash, type InvalidBlock } from "@ethsync/core"
 import { Data, Effect, type FileSystem, Stream } from "effect"
 import * as BlockFile from "./BlockFile.ts"
 import type * as Progress from "./Progress.ts"
@@ -20,7 +20,7 @@ export class BlockRejected extends Data.TaggedError("BlockRejected")<{
   /** Index of the block among the file's blocks. */
   readonly position: number
   /** The block, the rule and the numbers. */
-  readonly error: InvalidBlock
+  readonly error: InvalidBlock.InvalidBlock
 }> {
   override get message() {
     return `${this.path}: ${this.error.message}`
@@ -45,7 +45,7 @@ export class ForeignGenesis extends Data.TaggedError("ForeignGenesis")<{
 const prefetchChunk = 128
 
 /** Why an import stopped. */
-export type ImportError = BlockFile.BlockFileError | BlockRejected | ForeignGenesis | StoreError
+export type ImportError = BlockFile.BlockFileError | BlockRejected | ForeignGenesis | ChainStore.StoreError
 
 /** How to import. */
 export interface Options {
@@ -69,9 +69,9 @@ export interface Summary {
  * Imports the blocks of one file, in order. A leading block 0 must be the store's genesis (it is
  * then skipped like any stored block).
  */
-export const importFile = (path: string, options: Options): Effect.Effect<Summary, ImportError, ChainStore | FileSystem.FileSystem> =>
+export const importFile = (path: string, options: Options): Effect.Effect<Summary, ImportError, ChainStore.ChainStore | FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    const store = yield* ChainStore
+    const store = yield* ChainStore.ChainStore
     yield* Effect.logInfo(`importing ${path}`)
     /** The batch being read. */
     let pending: Array<BlockFile.Positioned> = []
@@ -154,6 +154,6 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
 export const importFiles = (
   paths: ReadonlyArray<string>,
   options: Options
-): Effect.Effect<Summary, ImportError, ChainStore | FileSystem.FileSystem> =>
+): Effect.Effect<Summary, ImportError, ChainStore.ChainStore | FileSystem.FileSystem> =>
   Effect.reduce(paths, (): Summary => ({ read: 0, imported: 0 }), (total, path) =>
     Effect.map(importFile(path, options), (one) => ({ read: total.read + one.read, imported: total.imported + one.imported })))

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { type Head, type Network, SealVerifier, type StoreError, SyncEvent } from "@ethsync/core"
+import { type ChainStore, type Network, SealVerifier, SyncEvent } from "@ethsync/core"
 import { ChainGenerator, TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
 import type { NetAddress } from "effect/net"
@@ -49,7 +49,7 @@ export interface Summary {
   /** How long the sync took (the chain's generation aside). */
   readonly took: Duration.Duration
   /** The chain's head at the end: the generated chain's head, so every block is in the datadir. */
-  readonly head: Head
+  readonly head: ChainStore.Head
   /** The honest peers' ids. */
   readonly honest: ReadonlyArray<string>
   /** The attackers' ids. */
@@ -78,10 +78,10 @@ const datadirOf = (given: string | undefined) =>
 const seconds = (duration: Duration.Duration): string => (Duration.toMillis(duration) / 1000).toFixed(2)
 
 /** Advances `meter` by the blocks each sync imports, as the downloader's Progress events count them. */
-const follow = (events: Stream.Stream<SyncEvent>, meter: Progress.Meter) => {
+const follow = (events: Stream.Stream<SyncEvent.SyncEvent>, meter: Progress.Meter) => {
   /** Blocks the current sync had imported at its last Progress event. */
   let counted = 0
-  return Stream.runForEach(events, SyncEvent.$match({
+  return Stream.runForEach(events, SyncEvent.SyncEvent.$match({
     Started: () => Effect.sync(() => void (counted = 0)),
     Progress: ({ imported }) =>
       Effect.suspend(() => {
@@ -124,7 +124,7 @@ export const run = (options: Options): Effect.Effect<
   | SyncLoop.NoPeerLeft
   | MetricsServer.MetricsUnavailable
   | ListenFailed
-  | StoreError,
+  | ChainStore.StoreError,
   FileSystem.FileSystem | Stdio.Stdio | Terminal.Terminal
 > =>
   Effect.suspend(() => Effect.scoped(Effect.gen(function*() {

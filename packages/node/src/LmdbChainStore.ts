@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { BatchValidation, type Block, ChainStore, Hash, type Head, SealVerifier, type Shape, StoreError } from "@ethsync/core"
+import { BatchValidation, type Block, ChainStore, Hash, SealVerifier } from "@ethsync/core"
 import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch } from "./DatadirError.ts"
@@ -49,13 +49,13 @@ export type Options = Location & (
 export type GenesisOptions = Pick<Location, "genesis" | "initialGenesis">
 
 /** The LMDB ChainStore, with a read that skips decoding. */
-export interface Store extends Shape {
+export interface Store extends ChainStore.Shape {
   /** The stored bytes of the canonical block at a height, as they were written (not decoded). */
-  readonly canonicalRlp: (number: number) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
+  readonly canonicalRlp: (number: number) => Effect.Effect<Option.Option<Uint8Array>, ChainStore.StoreError>
 }
 
 /** Why a datadir cannot serve as a ChainStore. */
-export type OpenError = GenesisMismatch | EmptyDatadir | DatadirUnreadable | StoreError
+export type OpenError = GenesisMismatch | EmptyDatadir | DatadirUnreadable | ChainStore.StoreError
 
 /** The head as the canonical-index update needs it. */
 interface Tip {
@@ -72,7 +72,7 @@ const readTip = (db: ChainDb.ChainDb): Tip => {
   const hash = ChainDb.metaHash(db, "head")
   const td = hash && ChainDb.td(db, hash)
   const header = hash && ChainDb.header(db, hash)
-  if (!hash || td === undefined || !header) throw new StoreError({ operation: "read the head", reason: "the head record is missing" })
+  if (!hash || td === undefined || !header) throw new ChainStore.StoreError({ operation: "read the head", reason: "the head record is missing" })
   return { hash, number: header.number, td }
 }
 
@@ -88,7 +88,7 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
     if (current && Hash.equals(current, hash)) break
     ChainDb.putCanonical(db, number, hash)
     const header = fresh.get(Hash.key(hash))?.header ?? ChainDb.header(db, hash)
-    if (!header) throw new StoreError({ operation: "update the canonical index", reason: `block ${Hash.toHex(hash)} is missing` })
+    if (!header) throw new ChainStore.StoreError({ operation: "update the canonical index", reason: `block ${Hash.toHex(hash)} is missing` })
     hash = header.parentHash
   }
   ChainDb.putMetaHash(db, "head", tip.hash)
@@ -129,7 +129,7 @@ const initialise = (db: ChainDb.ChainDb, start: Block.Block): Hash.Hash =>
  * Checks the genesis a datadir holds or, when it holds none and may be written, starts it from
  * its first genesis; returns the datadir's genesis. Writes only to start an empty datadir.
  */
-const settleGenesis = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Effect<Block.Block, GenesisMismatch | EmptyDatadir | StoreError> =>
+const settleGenesis = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Effect<Block.Block, GenesisMismatch | EmptyDatadir | ChainStore.StoreError> =>
   Effect.gen(function*() {
     const existing = yield* ChainDb.attempt(`read the genesis of datadir ${db.path}`, () => ChainDb.metaHash(db, "genesis"))
     const start = db.readOnly ? undefined : options.genesis ?? options.initialGenesis
@@ -140,7 +140,7 @@ const settleGenesis = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Eff
       return yield* new GenesisMismatch({ path: db.path, stored: Hash.toHex(stored), wanted: Hash.toHex(options.genesis.hash) })
     }
     const genesis = yield* ChainDb.attempt("read the genesis block", () => ChainDb.block(db, stored))
-    return genesis ?? (yield* new StoreError({ operation: "read the genesis block", reason: "it is missing" }))
+    return genesis ?? (yield* new ChainStore.StoreError({ operation: "read the genesis block", reason: "it is missing" }))
   })
 
 /**
@@ -167,7 +167,7 @@ export const fromChainDb = (
   db: ChainDb.ChainDb,
   options: GenesisOptions,
   verifier: SealVerifier.Shape
-): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | StoreError> =>
+): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | ChainStore.StoreError> =>
   Effect.gen(function*() {
     const genesis = yield* settleGenesis(db, options)
 
@@ -199,10 +199,10 @@ export const fromChainDb = (
       header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
       blockRlp: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
       td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
-      head: ChainDb.attempt("read the head", (): Head => {
+      head: ChainDb.attempt("read the head", (): ChainStore.Head => {
         const tip = readTip(db)
         const block = ChainDb.block(db, tip.hash)
-        if (!block) throw new StoreError({ operation: "read the head", reason: "the head block is missing" })
+        if (!block) throw new ChainStore.StoreError({ operation: "read the head", reason: "the head block is missing" })
         return { block, td: tip.td }
       }),
       insert: (batch) =>
@@ -230,5 +230,5 @@ export const fromChainDb = (
  * The LMDB store as a layer: opens the datadir at `path` for the chain of `genesis`, checking
  * seals with the SealVerifier of the context; closes it with the layer.
  */
-export const layer = (options: { readonly path: string; readonly genesis: Block.Block }): Layer.Layer<ChainStore, OpenError, SealVerifier.SealVerifier> =>
-  Layer.effect(ChainStore, Effect.flatMap(SealVerifier.SealVerifier, (verifier) => make({ ...options, verifier })))
+export const layer = (options: { readonly path: string; readonly genesis: Block.Block }): Layer.Layer<ChainStore.ChainStore, OpenError, SealVerifier.SealVerifier> =>
+  Layer.effect(ChainStore.ChainStore, Effect.flatMap(SealVerifier.SealVerifier, (verifier) => make({ ...options, verifier })))

@@ -10,7 +10,7 @@ import { type Header, type InvalidBlock, SealVerifier } from "@ethsync/core"
 import { Effect, Fiber, type Scope } from "effect"
 
 /** The verdicts of one started check, in the order of its headers. */
-type Verdicts = ReadonlyArray<InvalidBlock | undefined>
+type Verdicts = ReadonlyArray<InvalidBlock.InvalidBlock | undefined>
 
 /** Where a started header's verdict will be. */
 interface Started {
@@ -55,7 +55,7 @@ export const make = (underlying: SealVerifier.Shape): Effect.Effect<SealPrefetch
         })
         const rest = headers.filter((_, i) => early[i] === undefined)
         const own = rest.length === 0 ? [] : yield* underlying.verify(rest)
-        const verdicts: Array<InvalidBlock | undefined> = []
+        const verdicts: Array<InvalidBlock.InvalidBlock | undefined> = []
         let next = 0
         for (const found of early) verdicts.push(found ? (yield* Fiber.join(found.fiber))[found.at] : own[next++])
         return verdicts

@@ -46,7 +46,7 @@ export interface Options {
   /** The downloader. */
   readonly downloader: Downloader.Shape
   /** The chain it imports into. */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** The connected peers; the downloader disconnects through it. */
   readonly network: Network.Shape
   /** Where to stop. */

@@ -35,7 +35,7 @@ const recording = () => {
         headers.map((header) => {
           checked.push(Hash.toHex(header.hash))
           return header.key === bad.key
-            ? new InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
+            ? new InvalidBlock.InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
             : undefined
         })
       )
@@ -50,7 +50,7 @@ const importWith = (verifier: SealVerifier.Shape, prefetch: SealPrefetch.SealPre
     Fs.writeFileSync(file, TestChain.fileBytes(chain))
     const store = MemoryChainStore.make(genesis, prefetch?.verifier ?? verifier)
     const failure = yield* Effect.flip(ChainImport.importFiles([file], { batchSize: 16, prefetch })).pipe(
-      Effect.provideService(ChainStore, store),
+      Effect.provideService(ChainStore.ChainStore, store),
       Effect.provide(NodeServices.layer)
     )
     return { failure, store }

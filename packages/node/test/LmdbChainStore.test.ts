@@ -35,8 +35,8 @@ describe("LmdbChainStore", () => {
     Effect.gen(function*() {
       const path = Path.join(yield* TempDir.make, "datadir")
       const layer = LmdbChainStore.layer({ path, genesis }).pipe(Layer.provide(SealVerifier.layerNone))
-      yield* Effect.provide(ChainStore.use((store) => store.insert(chain.slice(0, 5))), layer)
-      const number = yield* Effect.provide(ChainStore.use((store) => store.head), layer)
+      yield* Effect.provide(ChainStore.ChainStore.use((store) => store.insert(chain.slice(0, 5))), layer)
+      const number = yield* Effect.provide(ChainStore.ChainStore.use((store) => store.head), layer)
       expect(number.block.number).toBe(5)
     }))
 

@@ -2,17 +2,17 @@
  * The behaviour every ChainStore must show, as one suite run against each implementation, so the
  * LMDB store is held to exactly what the memory store does.
  */
-import { Block, Hash, type Header, Hex, type InsertFailed, InvalidBlock, type Rule, SealVerifier, type Shape, type StoreError } from "@ethsync/core"
+import { Block, type ChainStore, Hash, type Header, Hex, InvalidBlock, SealVerifier } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, type Scope } from "effect"
 import * as TestChain from "./TestChain.ts"
 
 /** Opens a store of the implementation under test, holding `genesis`, checking seals with `verifier`. */
-export type Open = (genesis: Block.Block, verifier: SealVerifier.Shape) => Effect.Effect<Shape, unknown, Scope.Scope>
+export type Open = (genesis: Block.Block, verifier: SealVerifier.Shape) => Effect.Effect<ChainStore.Shape, unknown, Scope.Scope>
 
 /** The canonical hashes 0..head of a store, 0x-hex. */
-const canonical = (store: Shape) =>
+const canonical = (store: ChainStore.Shape) =>
   Effect.gen(function*() {
     const head = (yield* store.head).block.number
     const out: Array<string> = []
@@ -22,8 +22,8 @@ const canonical = (store: Shape) =>
   })
 
 /** The failure of an insert that must fail with InsertFailed. */
-const insertFailure = (store: Shape, blocks: ReadonlyArray<Block.Block>) =>
-  Effect.flip(store.insert(blocks)) as Effect.Effect<InsertFailed | StoreError>
+const insertFailure = (store: ChainStore.Shape, blocks: ReadonlyArray<Block.Block>) =>
+  Effect.flip(store.insert(blocks)) as Effect.Effect<ChainStore.InsertFailed | ChainStore.StoreError>
 
 /**
  * A test double of a seal verifier: it rejects the seal of `bad` (as Ethash would a wrong mix)
@@ -38,7 +38,7 @@ const rejecting = (bad: Header.Header) => {
         calls.push(headers.map((header) => Hash.toHex(header.hash)))
         return headers.map((header) =>
           header.key === bad.key
-            ? new InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
+            ? new InvalidBlock.InvalidBlock({ rule: "sealMixHash", number: header.number, hash: Hash.toHex(header.hash), reason: "seal rejected by the test" })
             : undefined
         )
       })
@@ -176,7 +176,7 @@ export const suite = (name: string, openWith: Open) =>
       return out
     }
 
-    const badCases: ReadonlyArray<readonly [Rule, number, (parent: Block.Block, good: Block.Block, tx: Uint8Array) => Block.Block]> = [
+    const badCases: ReadonlyArray<readonly [InvalidBlock.Rule, number, (parent: Block.Block, good: Block.Block, tx: Uint8Array) => Block.Block]> = [
       ["difficulty", 3, (_, good) => TestChain.spoil(good, { difficulty: good.header.difficulty + 1n })],
       ["timestamp", 2, (parent, good) => TestChain.spoil(good, { timestamp: parent.header.timestamp })],
       ["gasLimit", 4, (_, good) => TestChain.spoil(good, { gasLimit: 4999n })],
@@ -234,7 +234,7 @@ export const suite = (name: string, openWith: Open) =>
       /** A generated chain with uncles: blocks 1..20 on the generator's genesis. */
       const generated = ChainGenerator.generate(ChainGenerator.testGenesis, 20, { uncles: true, seed: 7 })
       /** Block 17 on the generated block 16, including the uncles `pick` chooses from the chain. */
-      const cases: ReadonlyArray<readonly [string, Rule | undefined, (chain: ReadonlyArray<Block.Block>) => ReadonlyArray<Header.Header>]> = [
+      const cases: ReadonlyArray<readonly [string, InvalidBlock.Rule | undefined, (chain: ReadonlyArray<Block.Block>) => ReadonlyArray<Header.Header>]> = [
         ["a sibling of its parent and an uncle 6 generations older pass", undefined, (c) => [TestChain.uncleOf(c[14]!, 1), TestChain.uncleOf(c[9]!, 1)]],
         ["3 uncles break tooManyUncles", "tooManyUncles", (c) => [1, 2, 3].map((tag) => TestChain.uncleOf(c[14]!, tag))],
         ["the same uncle twice breaks duplicateUncle", "duplicateUncle", (c) => [TestChain.uncleOf(c[14]!, 1), TestChain.uncleOf(c[14]!, 1)]],

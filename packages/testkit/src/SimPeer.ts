@@ -53,7 +53,7 @@ export interface SimPeer {
   /** Its spec. */
   readonly spec: Spec
   /** The handle the downloader calls. */
-  readonly handle: PeerHandle
+  readonly handle: PeerHandle.PeerHandle
   /** Its counters. */
   readonly counters: Counters
 }
@@ -133,7 +133,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
         Effect.catch(() => Effect.sync(() => void counters.refused++))
       )
     ))
-  const handle: PeerHandle = {
+  const handle: PeerHandle.PeerHandle = {
     id: spec.id,
     head: spec.hashes.at(0),
     requestHashes: (from) =>

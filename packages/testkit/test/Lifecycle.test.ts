@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Block, Hash, StoreError, type SyncError, type SyncEvent } from "@ethsync/core"
+import { type Block, ChainStore, Hash, type SyncError, type SyncEvent } from "@ethsync/core"
 import { Cause, Clock, Duration, Effect, Exit, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { HashList, SimPeer, TestChain } from "../src/index.ts"
@@ -31,7 +31,7 @@ const expectNext = (peer: ScriptedPeer.ScriptedPeer, tag: ScriptedPeer.Request["
 /** Every event of the downloader from now on, collected by a fiber of the test. */
 const watch = (h: Harness.Harness) =>
   Effect.gen(function*() {
-    const events: Array<SyncEvent> = []
+    const events: Array<SyncEvent.SyncEvent> = []
     const stream = yield* h.downloader.subscribe
     yield* Effect.forkChild(Stream.runForEach(stream, (event) => Effect.sync(() => void events.push(event))), {
       startImmediately: true
@@ -292,7 +292,7 @@ describe("store errors", () => {
    */
   const storeFailure = (length: number, fails: (blocks: ReadonlyArray<Block.Block>, insert: number) => boolean) =>
     Effect.gen(function*() {
-      const broken = new StoreError({ operation: "insert", reason: "disk full" })
+      const broken = new ChainStore.StoreError({ operation: "insert", reason: "disk full" })
       let failing = true
       let inserts = 0
       const h = yield* Harness.make({
@@ -330,12 +330,12 @@ describe("store errors", () => {
       yield* Effect.orDie(h.downloader.unregisterPeer("other"))
     })
 
-  it.effect("an insert failing with StoreError mid-sync ends the sync with it, drops no peer, leaks nothing; a later sync recovers", () =>
+  it.effect("an insert failing with ChainStore.StoreError mid-sync ends the sync with it, drops no peer, leaks nothing; a later sync recovers", () =>
     storeFailure(1024, (_, insert) => insert >= 2))
 
-  it.effect("a StoreError from the store during the hash phase ends the sync with it and drops no peer", () =>
+  it.effect("a ChainStore.StoreError from the store during the hash phase ends the sync with it and drops no peer", () =>
     Effect.gen(function*() {
-      const broken = new StoreError({ operation: "firstKnown", reason: "disk full" })
+      const broken = new ChainStore.StoreError({ operation: "firstKnown", reason: "disk full" })
       const h = yield* Harness.make({ wrapStore: (store) => ({ ...store, firstKnown: () => Effect.fail(broken) }) })
       const chain = yield* TestChain.make(8)
       yield* h.add(SimPeer.honest("peer", chain))
@@ -349,7 +349,7 @@ describe("store errors", () => {
       expect(events.map((e) => e._tag)).toEqual(["Started", "Failed"])
     }))
 
-  it.effect("a StoreError on the last insert, with nothing else left to wake the sync, still ends it at once", () =>
+  it.effect("a ChainStore.StoreError on the last insert, with nothing else left to wake the sync, still ends it at once", () =>
     Effect.gen(function*() {
       const length = 1024
       yield* storeFailure(length, (blocks) => blocks.some((block) => block.number === length))

@@ -4,7 +4,7 @@
  * blame after a hash-source switch, a caller that gives up, a subscriber that stops reading.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type Block, ChainStore, CheckRandom, Hash, Network, PeerTransportError, type SyncError, SyncEvent } from "@ethsync/core"
+import { type Block, ChainStore, CheckRandom, Hash, Network, PeerHandle, type SyncError, SyncEvent } from "@ethsync/core"
 import { Cause, Duration, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { vi } from "vitest"
@@ -85,7 +85,7 @@ describe("transport failures", () => {
       const broken = SimPeer.make(SimPeer.honest("broken", chain), h.network.wire)
       yield* Effect.orDie(h.downloader.registerPeer({
         ...broken.handle,
-        requestBlocks: () => Effect.fail(new PeerTransportError({ peer: "broken", reason: "socket closed" }))
+        requestBlocks: () => Effect.fail(new PeerHandle.PeerTransportError({ peer: "broken", reason: "socket closed" }))
       }))
       const run = yield* h.runSync("honest", chain.head.hash)
       expect(resultTag(run)).toBe("Success")
@@ -101,7 +101,7 @@ describe("transport failures", () => {
       const origin = SimPeer.make(SimPeer.honest("origin", chain), h.network.wire)
       yield* Effect.orDie(h.downloader.registerPeer({
         ...origin.handle,
-        requestHashes: () => Effect.fail(new PeerTransportError({ peer: "origin", reason: "connection reset" }))
+        requestHashes: () => Effect.fail(new PeerHandle.PeerTransportError({ peer: "origin", reason: "connection reset" }))
       }))
       yield* h.add(SimPeer.honest("backup", chain))
       const run = yield* h.runSync("origin", chain.head.hash)
@@ -115,7 +115,7 @@ describe("transport failures", () => {
       /** Whether the store's ancestor lookup should die (once). */
       let broken = true
       const h = yield* Harness.make({
-        wrapStore: (store): ChainStore["Service"] => ({
+        wrapStore: (store): ChainStore.ChainStore["Service"] => ({
           ...store,
           firstKnown: (hashes) => broken ? Effect.die(new Error("bug in firstKnown")) : store.firstKnown(hashes)
         })
@@ -313,7 +313,7 @@ describe("lifecycle", () => {
       yield* h.add(SimPeer.honest("peer", chain))
       const events = yield* h.downloader.subscribe
       expect(resultTag(yield* h.runSync("peer", chain.head.hash))).toBe("Success")
-      const backlog = yield* Stream.runCollect(Stream.takeUntil(events, SyncEvent.$is("Done")))
+      const backlog = yield* Stream.runCollect(Stream.takeUntil(events, SyncEvent.SyncEvent.$is("Done")))
       expect(backlog.length).toBeLessThanOrEqual(1024)
       expect(backlog.length).toBeGreaterThan(1000)
       expect(backlog[backlog.length - 1]).toMatchObject({ _tag: "Done", imported: chain.length })

@@ -15,7 +15,7 @@ describe("robustness", () => {
   it.effect("a store that dies during import ends the sync with StoreError instead of hanging", () =>
     Effect.gen(function*() {
       const h = yield* Harness.make({
-        wrapStore: (store): ChainStore["Service"] => ({ ...store, insert: () => Effect.die(new Error("disk on fire")) })
+        wrapStore: (store): ChainStore.ChainStore["Service"] => ({ ...store, insert: () => Effect.die(new Error("disk on fire")) })
       })
       const chain = yield* TestChain.make(300)
       yield* h.add(SimPeer.honest("p", chain))

@@ -57,7 +57,7 @@ export const command = Command.make("import", {
     const [took, summary] = yield* Effect.timed(Effect.scoped(Effect.andThen(
       Progress.show("importing", meter),
       ChainImport.importFiles(files, { batchSize, meter, prefetch })
-    ))).pipe(Effect.provideService(ChainStore, store))
+    ))).pipe(Effect.provideService(ChainStore.ChainStore, store))
     const head = yield* store.head
     const seconds = Duration.toMillis(took) / 1000
     yield* Console.log(

@@ -5,18 +5,12 @@
  *
  * @since 0.2.0
  */
-import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import * as SealChoice from "../SealChoice.ts"
 import * as NodeStart from "./NodeStart.ts"
 
 /** The `node` command. */
-export const command = Command.make("node", NodeStart.flags, (input) =>
-  Effect.scoped(Effect.gen(function*() {
-    const { node } = yield* NodeStart.start(input, { autoSync: true, syncOnFirstPeer: false })
-    yield* Console.log(node.enode)
-    return yield* Effect.never
-  }))).pipe(
+export const command = Command.make("node", NodeStart.flags, NodeStart.runForever({ autoSync: true, syncOnFirstPeer: false })).pipe(
   Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Serve and sync the datadir's chain, for ever"),
   Command.withDescription(

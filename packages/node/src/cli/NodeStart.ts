@@ -8,7 +8,7 @@
  * @since 0.2.0
  */
 import { Hash, SealVerifier } from "@ethsync/core"
-import { Data, Effect, Option, Path } from "effect"
+import { Console, Data, Effect, Option, Path } from "effect"
 import type { NetAddress } from "effect/net"
 import { Flag } from "effect/cli"
 import * as GenesisChoice from "../GenesisChoice.ts"
@@ -36,6 +36,14 @@ export class ChainUnnamed extends Data.TaggedError("ChainUnnamed")<{
   }
 }
 
+/** `--port N`, defaulting to `fallback` (0 picks a free port). */
+export const port = (fallback: number): Flag.Flag<number> =>
+  Flag.Int("port").pipe(
+    Flag.withDescription(`TCP port to listen on; 0 picks a free one (default ${fallback})`),
+    Flag.filter((n) => n >= 0 && n <= 65535, (n) => `a port is 0..65535, not ${n}`),
+    Flag.withDefault(fallback)
+  )
+
 /** The flags of every command that runs a node. */
 export const flags = {
   datadir: Flags.datadir({ mustExist: false }),
@@ -45,11 +53,7 @@ export const flags = {
     Flag.withDescription("Address to listen on (default 127.0.0.1: this machine only)"),
     Flag.withDefault(defaultHost)
   ),
-  port: Flag.Int("port").pipe(
-    Flag.withDescription("TCP port to listen on; 0 picks a free one (default 30303)"),
-    Flag.filter((port) => port >= 0 && port <= 65535, (port) => `a port is 0..65535, not ${port}`),
-    Flag.withDefault(30303)
-  ),
+  port: port(30303),
   peers: Flag.String("peer").pipe(
     Flag.withDescription("enode://ID@HOST:PORT of a node to dial and keep connected to (repeatable)"),
     Flag.filterMap(
@@ -149,3 +153,11 @@ export const start = (input: Input, mode: Mode) =>
     })
     return { store, node }
   })
+
+/** Starts the node, prints its enode URL (the first line of stdout, which scripts read), and runs until interrupted. */
+export const runForever = (mode: Mode) => (input: Input) =>
+  Effect.scoped(Effect.gen(function*() {
+    const { node } = yield* start(input, mode)
+    yield* Console.log(node.enode)
+    return yield* Effect.never
+  }))

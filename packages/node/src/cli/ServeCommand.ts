@@ -5,18 +5,12 @@
  *
  * @since 0.2.0
  */
-import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import * as SealChoice from "../SealChoice.ts"
 import * as NodeStart from "./NodeStart.ts"
 
 /** The `serve` command. */
-export const command = Command.make("serve", NodeStart.flags, (input) =>
-  Effect.scoped(Effect.gen(function*() {
-    const { node } = yield* NodeStart.start(input, { autoSync: false, syncOnFirstPeer: false })
-    yield* Console.log(node.enode)
-    return yield* Effect.never
-  }))).pipe(
+export const command = Command.make("serve", NodeStart.flags, NodeStart.runForever({ autoSync: false, syncOnFirstPeer: false })).pipe(
   Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
   Command.withShortDescription("Serve the datadir's chain to eth/60-61 peers"),
   Command.withDescription(

@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { type Head, Hash } from "@ethsync/core"
+import { type ChainStore, Hash } from "@ethsync/core"
 import { Clock, Console, Duration, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import type * as LmdbChainStore from "../LmdbChainStore.ts"
@@ -34,7 +34,7 @@ const progressOf = (node: EthNode.EthNode, store: LmdbChainStore.Store, start: n
 })
 
 /** The summary lines: what was synced, how fast, and the peers dropped. */
-const summary = (node: EthNode.EthNode, before: Head, after: Head, took: Duration.Duration) =>
+const summary = (node: EthNode.EthNode, before: ChainStore.Head, after: ChainStore.Head, took: Duration.Duration) =>
   Effect.gen(function*() {
     const blocks = after.block.number - before.block.number
     const seconds = Duration.toMillis(took) / 1000
@@ -49,6 +49,8 @@ const summary = (node: EthNode.EthNode, before: Head, after: Head, took: Duratio
 /** The `sync` command. */
 export const command = Command.make("sync", {
   ...NodeStart.flags,
+  // A syncing client is dialled by nobody in particular: a free port, so it runs beside a `serve` on 30303.
+  port: NodeStart.port(0),
   exitWhenSynced: Flag.Boolean("exit-when-synced").pipe(
     Flag.withDescription("Exit 0 once no connected peer has more total difficulty (1 when no peer stays connected)"),
     Flag.withDefault(false)

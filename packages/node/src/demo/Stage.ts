@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { BanList, ChainStore, Downloader, DownloaderConfig, Network, type StoreError } from "@ethsync/core"
+import { BanList, ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
 import { SimNetwork, type TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Schedule, type Scope } from "effect"
 import * as DemoPeers from "../DemoPeers.ts"
@@ -41,7 +41,7 @@ export interface Stage {
  * `chain` connected and registered; the downloader disconnects the peers it drops.
  */
 export const inMemory = (
-  store: ChainStore["Service"],
+  store: ChainStore.ChainStore["Service"],
   chain: TestChain.TestChain,
   counts: DemoPeers.Counts
 ): Effect.Effect<Stage, never, Scope.Scope> =>
@@ -49,7 +49,7 @@ export const inMemory = (
     const config = yield* DownloaderConfig.DownloaderConfig
     const network = yield* Network.makeRegistry
     const downloader = yield* Downloader.make.pipe(
-      Effect.provideService(ChainStore, store),
+      Effect.provideService(ChainStore.ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
       Effect.provideService(Network.Network, network)
     )
@@ -79,10 +79,10 @@ const nodeIdPattern = /[0-9a-f]{128}/g
  * loop meets the whole cast. Fails when a server or the node cannot listen.
  */
 export const overRlpx = (
-  store: ChainStore["Service"],
+  store: ChainStore.ChainStore["Service"],
   chain: TestChain.TestChain,
   counts: DemoPeers.Counts
-): Effect.Effect<Stage, ListenFailed | StoreError, Scope.Scope> =>
+): Effect.Effect<Stage, ListenFailed | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
     const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)

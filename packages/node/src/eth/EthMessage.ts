@@ -168,7 +168,7 @@ type Decoder = (source: FieldReader.Source, top: Rlp.Item) => EthMessage | Malfo
 /** A block item of the payload, decoded; `field` names it in errors. */
 const block = (source: FieldReader.Source, item: Rlp.Item, field: string): Block.Block | MalformedMessage => {
   const decoded = Block.decodeItem(source.bytes, item)
-  if (!(decoded instanceof BlockDecodeError)) return decoded
+  if (!(decoded instanceof BlockDecodeError.BlockDecodeError)) return decoded
   return FieldReader.malformed(source, decoded.field === "block" ? field : `${field}.${decoded.field}`, decoded.reason)
 }
 

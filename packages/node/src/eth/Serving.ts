@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { ChainStore, Hash, type Header, type StoreError } from "@ethsync/core"
+import { ChainStore, Hash, type Header } from "@ethsync/core"
 import { Effect, Option } from "effect"
 import * as EthMessage from "./EthMessage.ts"
 
@@ -32,9 +32,9 @@ export type Request = EthMessage.GetBlockHashes | EthMessage.GetBlockHashesFromN
  * genesis: at most `max` (capped at {@link maxHashes}); none for an unknown hash. A fork's blocks
  * are walked by their parent links until the canonical chain, whose hashes are read as one range.
  */
-export const blockHashes = (hash: Hash.Hash, max: number): Effect.Effect<ReadonlyArray<Hash.Hash>, StoreError, ChainStore> =>
+export const blockHashes = (hash: Hash.Hash, max: number): Effect.Effect<ReadonlyArray<Hash.Hash>, ChainStore.StoreError, ChainStore.ChainStore> =>
   Effect.gen(function*() {
-    const store = yield* ChainStore
+    const store = yield* ChainStore.ChainStore
     const wanted = Math.min(max, maxHashes)
     const out: Array<Hash.Hash> = []
     let current: Option.Option<Header.Header> = wanted > 0 ? yield* store.header(hash) : Option.none()
@@ -56,8 +56,8 @@ export const blockHashes = (hash: Hash.Hash, max: number): Effect.Effect<Readonl
   })
 
 /** The canonical hashes from height `number` up, ascending: at most `amount` (capped at {@link maxHashes}), cut at the head. */
-export const blockHashesFromNumber = (number: number, amount: number): Effect.Effect<ReadonlyArray<Hash.Hash>, StoreError, ChainStore> =>
-  ChainStore.use((store) => store.canonicalHashes(number, Math.min(amount, maxHashes)))
+export const blockHashesFromNumber = (number: number, amount: number): Effect.Effect<ReadonlyArray<Hash.Hash>, ChainStore.StoreError, ChainStore.ChainStore> =>
+  ChainStore.ChainStore.use((store) => store.canonicalHashes(number, Math.min(amount, maxHashes)))
 
 /**
  * The stored RLP of the blocks with these hashes, in request order, unknown hashes skipped; it
@@ -65,9 +65,9 @@ export const blockHashesFromNumber = (number: number, amount: number): Effect.Ef
  * would take it past {@link maxBlockBytes} (a first block larger than that is sent alone, or it
  * could never be).
  */
-export const blockRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<ReadonlyArray<Uint8Array>, StoreError, ChainStore> =>
+export const blockRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<ReadonlyArray<Uint8Array>, ChainStore.StoreError, ChainStore.ChainStore> =>
   Effect.gen(function*() {
-    const store = yield* ChainStore
+    const store = yield* ChainStore.ChainStore
     const out: Array<Uint8Array> = []
     let bytes = 0
     for (const hash of hashes.slice(0, maxLookups)) {
@@ -82,7 +82,7 @@ export const blockRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<Reado
   })
 
 /** The encoded answer to a request: BlockHashes or Blocks. */
-export const answer = (request: Request): Effect.Effect<EthMessage.Encoded, StoreError, ChainStore> => {
+export const answer = (request: Request): Effect.Effect<EthMessage.Encoded, ChainStore.StoreError, ChainStore.ChainStore> => {
   switch (request._tag) {
     case "GetBlockHashes":
       return Effect.map(blockHashes(request.hash, request.max), (hashes) => EthMessage.encode(EthMessage.BlockHashes({ hashes })))

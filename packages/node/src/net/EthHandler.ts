@@ -23,7 +23,7 @@ import * as PeerFault from "./PeerFault.ts"
 /** What a handler works with: the node's chain, network, downloader and sessions. */
 export interface Options {
   /** The chain we announce in our Status and serve from. */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** The network registry the peer joins. */
   readonly registry: Network.Registry
   /** The downloader the peer is registered with and its answers delivered to. */
@@ -44,7 +44,7 @@ export interface Options {
 export const peerId = (connection: Connection.Connection): string => Hex.fromBytes(connection.remoteId).slice(2)
 
 /** The downloader's view of the peer: requests become GetBlockHashes and GetBlocks messages. */
-const handle = (session: EthSessions.Session, head: Hash.Hash, maxHashFetch: number): PeerHandle => ({
+const handle = (session: EthSessions.Session, head: Hash.Hash, maxHashFetch: number): PeerHandle.PeerHandle => ({
   id: session.id,
   head,
   requestHashes: (from) => session.send(EthMessage.GetBlockHashes({ hash: from, max: maxHashFetch })),
@@ -114,7 +114,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
       case "GetBlockHashesFromNumber":
       case "GetBlocks":
         return Serving.answer(message).pipe(
-          Effect.provideService(ChainStore, store),
+          Effect.provideService(ChainStore.ChainStore, store),
           Effect.flatMap(EthSessions.sendEncoded(connection, id)),
           Effect.catchTag("StoreError", (error) => Effect.logWarning(`eth: cannot answer ${message._tag}: ${error.message}`)),
           Effect.ignore

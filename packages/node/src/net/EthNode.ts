@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { BanList, ChainStore, Downloader, DownloaderConfig, type Head, Network, type StoreError } from "@ethsync/core"
+import { BanList, ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
 import * as EthVersion from "../eth/EthVersion.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -49,7 +49,7 @@ export const clientId = "ethsync/v0.2.0"
 /** What a node is made of. Only `store`, `key` and `networkId` are required. */
 export interface Options {
   /** The chain served and synced into. */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** Our node key. */
   readonly key: NodeKey.NodeKey
   /** Our network id (1 for mainnet). */
@@ -91,26 +91,26 @@ export interface EthNode {
   /** Asks for a sync with the best peer now. */
   readonly syncNow: Effect.Effect<void>
   /** The connected peers ahead of us (a higher TD and a head block we do not have). */
-  readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, StoreError>
+  readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, ChainStore.StoreError>
   /**
    * Waits until every node we dial has connected or been tried once, a peer is connected, none
    * is ahead of us and no sync runs: "synced", for `--exit-when-synced`. Fails with
    * NoPeerConnected after `peerlessLimit` without any peer.
    */
-  readonly untilSynced: Effect.Effect<Head, SyncScheduler.NoPeerConnected | StoreError>
+  readonly untilSynced: Effect.Effect<ChainStore.Head, SyncScheduler.NoPeerConnected | ChainStore.StoreError>
   /** Announces the chain's head to the peers now if it moved since the last announcement (an import just ended). */
-  readonly announceHead: Effect.Effect<void, StoreError>
+  readonly announceHead: Effect.Effect<void, ChainStore.StoreError>
 }
 
 /** Starts a node; it runs until the Scope closes. Fails when it cannot listen or read the store's head. */
-export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | StoreError, Scope.Scope> =>
+export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const timing: Timing = { ...defaultTiming, ...options.timing }
     const config = yield* DownloaderConfig.DownloaderConfig
     const { store } = options
     const registry = yield* Network.makeRegistry
     const downloader = yield* Downloader.make.pipe(
-      Effect.provideService(ChainStore, store),
+      Effect.provideService(ChainStore.ChainStore, store),
       Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
       Effect.provideService(Network.Network, registry)
     )

@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Hash, PeerTransportError } from "@ethsync/core"
+import { Hash, PeerHandle } from "@ethsync/core"
 import { Effect, Metric } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -19,7 +19,7 @@ export interface Session {
   /** The peer's id (its node id in hex). */
   readonly id: string
   /** Sends it a message; a failed send is a PeerTransportError. */
-  readonly send: (message: EthMessage.EthMessage) => Effect.Effect<void, PeerTransportError>
+  readonly send: (message: EthMessage.EthMessage) => Effect.Effect<void, PeerHandle.PeerTransportError>
   /** Whether the peer has the block (it announced it, or we sent it). */
   readonly knows: (hash: Hash.Hash) => boolean
   /** Records that the peer has the block. */
@@ -33,14 +33,14 @@ export type Link = Pick<Connection.Connection, "send" | "stats">
 
 /** Sends an encoded eth message over a connection, counting it; any failure is a PeerTransportError for `id`. */
 export const sendEncoded = (connection: Link, id: string) =>
-({ code, payload }: EthMessage.Encoded): Effect.Effect<void, PeerTransportError> =>
+({ code, payload }: EthMessage.Encoded): Effect.Effect<void, PeerHandle.PeerTransportError> =>
   connection.send("eth", code, payload).pipe(
-    Effect.mapError((error) => new PeerTransportError({ peer: id, reason: error.message })),
+    Effect.mapError((error) => new PeerHandle.PeerTransportError({ peer: id, reason: error.message })),
     Effect.andThen(NetMetrics.message("out", code, payload.length))
   )
 
 /** Sends an eth message over a connection; any failure is a PeerTransportError for `id`. */
-export const sendOver = (connection: Link, id: string) => (message: EthMessage.EthMessage): Effect.Effect<void, PeerTransportError> =>
+export const sendOver = (connection: Link, id: string) => (message: EthMessage.EthMessage): Effect.Effect<void, PeerHandle.PeerTransportError> =>
   sendEncoded(connection, id)(EthMessage.encode(message))
 
 /** A session for a peer on `connection`. */

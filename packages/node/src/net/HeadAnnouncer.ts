@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { type ChainStore, Hash, type Head, type Network, type StoreError } from "@ethsync/core"
+import { type ChainStore, Hash, type Network } from "@ethsync/core"
 import { Effect } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type * as EthSessions from "./EthSessions.ts"
@@ -15,7 +15,7 @@ import type * as EthSessions from "./EthSessions.ts"
 /** Sends `head` to the sessions that lack it; returns how many peers got the block and how many its hash. */
 export const announce = (
   sessions: ReadonlyArray<EthSessions.Session>,
-  head: Head
+  head: ChainStore.Head
 ): Effect.Effect<{ readonly blocks: number; readonly hashes: number }> => {
   const { block, td } = head
   const targets = sessions.filter((session) => !session.knows(block.hash))
@@ -32,13 +32,13 @@ export const announce = (
 /** Announces the store's head whenever it differs from the last one announced. */
 export interface HeadAnnouncer {
   /** Announces the head if it moved since the last announcement and no sync runs; nothing otherwise. */
-  readonly announceIfMoved: Effect.Effect<void, StoreError>
+  readonly announceIfMoved: Effect.Effect<void, ChainStore.StoreError>
 }
 
 /** What an announcer watches and tells. */
 export interface Options {
   /** The chain whose head is announced. */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** The peers to tell. */
   readonly sessions: EthSessions.EthSessions
   /** The peers' TDs: a peer that claims at least our head's TD is not told. */
@@ -48,7 +48,7 @@ export interface Options {
 }
 
 /** An announcer; the head at creation counts as announced. */
-export const make = (options: Options): Effect.Effect<HeadAnnouncer, StoreError> =>
+export const make = (options: Options): Effect.Effect<HeadAnnouncer, ChainStore.StoreError> =>
   Effect.gen(function*() {
     const { store, sessions, network } = options
     /** The head announced last (or the one we started with). */

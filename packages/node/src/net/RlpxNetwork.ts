@@ -67,7 +67,7 @@ export interface Options {
   /** Durations. */
   readonly timing: Timing
   /** The chain served and synced into. */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** The registry the downloader was built on. */
   readonly registry: Network.Registry
   /** The downloader peers are registered with. */

@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { type ChainStore, type Downloader, type Head, type Network, type StoreError } from "@ethsync/core"
+import { type ChainStore, type Downloader, type Network } from "@ethsync/core"
 import { Data, Duration, Effect, Queue, type Scope, Stream } from "effect"
 import type { HeadAnnouncer } from "./HeadAnnouncer.ts"
 
@@ -16,7 +16,7 @@ export interface Options {
   /** The downloader that syncs. */
   readonly downloader: Downloader.Shape
   /** The chain synced into. */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** The connected peers. */
   readonly network: Network.Shape
   /** Announces our head after each sync. */
@@ -55,13 +55,13 @@ export interface SyncScheduler {
   /** Asks for a sync with the best peer now (after the running one, if any). */
   readonly trigger: Effect.Effect<void>
   /** The connected peers ahead of us: a higher TD than our head and a head block we do not have. */
-  readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, StoreError>
+  readonly ahead: Effect.Effect<ReadonlyArray<Network.Connected>, ChainStore.StoreError>
   /**
    * Waits until every node we dial has connected or been tried, at least one peer is connected,
    * none is ahead and no sync runs; returns our head then. Fails with NoPeerConnected when no
    * peer is connected for `peerlessLimit`.
    */
-  readonly untilSynced: Effect.Effect<Head, NoPeerConnected | StoreError>
+  readonly untilSynced: Effect.Effect<ChainStore.Head, NoPeerConnected | ChainStore.StoreError>
 }
 
 /** How often `untilSynced` looks. */

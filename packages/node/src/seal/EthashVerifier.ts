@@ -92,7 +92,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
       epoch: number,
       headers: ReadonlyArray<Header.Header>,
       indices: ReadonlyArray<number>,
-      results: Array<InvalidBlock | undefined>
+      results: Array<InvalidBlock.InvalidBlock | undefined>
     ) =>
       Effect.gen(function*() {
         const cache = yield* cacheOf(epoch)
@@ -107,12 +107,12 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
     /** Groups the headers by epoch, starts the next epoch's cache when one is near its end, checks the batches. */
     const verify: SealVerifier.Shape["verify"] = (headers) =>
       Effect.gen(function*() {
-        const results = new Array<InvalidBlock | undefined>(headers.length).fill(undefined)
+        const results = new Array<InvalidBlock.InvalidBlock | undefined>(headers.length).fill(undefined)
         const byEpoch = new Map<number, Array<number>>()
         headers.forEach((header, index) => {
           const epoch = Ethash.Epoch.ofBlock(header.number)
           if (epoch > lastEpoch) {
-            results[index] = new InvalidBlock({
+            results[index] = new InvalidBlock.InvalidBlock({
               rule: "number",
               number: header.number,
               hash: Hash.toHex(header.hash),

@@ -4,7 +4,7 @@
  * chain, and against the real mainnet blocks in an LMDB datadir.
  */
 import { RLP } from "@ethereumjs/rlp"
-import { Block, BodyRules, ChainStore, Hash, Hex, MemoryChainStore, SealVerifier, type Shape } from "@ethsync/core"
+import { Block, BodyRules, ChainStore, Hash, Hex, MemoryChainStore, SealVerifier } from "@ethsync/core"
 import { ChainGenerator, TestChain as SharedChain } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Result, type Scope } from "effect"
@@ -17,7 +17,7 @@ import * as TempDir from "../TempDir.ts"
 import * as TestChain from "../TestChain.ts"
 
 /** Opens an empty store of the implementation under test, holding `genesis`. */
-type Open = (genesis: Block.Block) => Effect.Effect<Shape, unknown, Scope.Scope>
+type Open = (genesis: Block.Block) => Effect.Effect<ChainStore.Shape, unknown, Scope.Scope>
 
 const openMemory: Open = (genesis) => Effect.succeed(MemoryChainStore.make(genesis))
 /** Serving is tested here, not seals: the LMDB stores check none (generated chains' seals are made up). */
@@ -25,7 +25,7 @@ const openLmdb: Open = (genesis) =>
   Effect.flatMap(TempDir.make, (dir) => LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis, verifier: SealVerifier.none }))
 
 /** Runs a serving effect against `store`. */
-const from = (store: Shape) => <A, E>(effect: Effect.Effect<A, E, ChainStore>) => Effect.provideService(effect, ChainStore, store)
+const from = (store: ChainStore.Shape) => <A, E>(effect: Effect.Effect<A, E, ChainStore.ChainStore>) => Effect.provideService(effect, ChainStore.ChainStore, store)
 
 const hexes = (hashes: ReadonlyArray<Hash.Hash>) => hashes.map(Hash.toHex)
 const hashesOf = (blocks: ReadonlyArray<Block.Block>) => blocks.map((b) => Hash.toHex(b.hash))

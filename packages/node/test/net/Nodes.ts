@@ -3,7 +3,7 @@
  * real mainnet blocks in memory, a syncing node on an LMDB datadir in a temp dir, and the bytes
  * its export writes.
  */
-import { type Block, Genesis, MemoryChainStore, SealVerifier, type Shape } from "@ethsync/core"
+import { type Block, type ChainStore, Genesis, MemoryChainStore, SealVerifier } from "@ethsync/core"
 import { Effect, References, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -31,7 +31,7 @@ export const testTiming: Partial<EthNode.Timing> = {
 export const mainnetBlocks = (): ReadonlyArray<Block.Block> => Mainnet.load().blocks
 
 /** A memory store holding mainnet blocks 0..`last`. */
-export const mainnetStore = (last: number): Effect.Effect<Shape> =>
+export const mainnetStore = (last: number): Effect.Effect<ChainStore.Shape> =>
   Effect.gen(function*() {
     const blocks = mainnetBlocks()
     const store = MemoryChainStore.make(blocks[0]!)
@@ -49,7 +49,7 @@ export const emptyDatadir: Effect.Effect<LmdbChainStore.Store, LmdbChainStore.Op
 )
 
 /** A mainnet node on 127.0.0.1 with a fresh key and the test durations, logging warnings only. */
-export const node = (store: Shape, overrides: Partial<EthNode.Options> = {}) =>
+export const node = (store: ChainStore.Shape, overrides: Partial<EthNode.Options> = {}) =>
   EthNode.make({ store, key: NodeKey.generate(), networkId: Genesis.mainnetNetworkId, timing: testTiming, ...overrides }).pipe(
     Effect.provideService(References.MinimumLogLevel, "Warn")
   )

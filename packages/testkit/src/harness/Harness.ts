@@ -6,18 +6,7 @@
  *
  * @since 0.1.0
  */
-import {
-  BanList,
-  type Block,
-  ChainStore,
-  CheckRandom,
-  Downloader,
-  DownloaderConfig,
-  Hash,
-  MemoryChainStore,
-  Network,
-  type SyncError
-} from "@ethsync/core"
+import { BanList, type Block, ChainStore, CheckRandom, Downloader, DownloaderConfig, Hash, MemoryChainStore, Network, type SyncError } from "@ethsync/core"
 import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { testGenesis } from "../ChainGenerator.ts"
@@ -34,7 +23,7 @@ export interface Options {
   /** Seed of the cross-check picks; "ethsync" unless given. */
   readonly seed?: string
   /** Wraps the memory chain store (to hold the importer back, say). */
-  readonly wrapStore?: (store: ChainStore["Service"]) => ChainStore["Service"]
+  readonly wrapStore?: (store: ChainStore.ChainStore["Service"]) => ChainStore.ChainStore["Service"]
 }
 
 /** A peer the downloader dropped, and why. */
@@ -74,7 +63,7 @@ export interface Harness {
   /** The downloader under test. */
   readonly downloader: Downloader.Shape
   /** The chain store it imports into (wrapped, if asked). */
-  readonly store: ChainStore["Service"]
+  readonly store: ChainStore.ChainStore["Service"]
   /** Its ban list. */
   readonly banList: BanList.Shape
   /** The configuration in force. */
@@ -124,7 +113,7 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
     const store = options.wrapStore ? options.wrapStore(memory) : memory
     const context = yield* Layer.build(Downloader.layer.pipe(
       Layer.provideMerge(Layer.mergeAll(
-        Layer.succeed(ChainStore, store),
+        Layer.succeed(ChainStore.ChainStore, store),
         BanList.layer(options.pinned ?? []),
         Layer.succeed(Network.Network, network)
       ))

@@ -10,7 +10,7 @@ import { Effect, Queue } from "effect"
 /** A test-controlled gate for inserts. */
 export interface ImportGate {
   /** `store` with every insert waiting for a permit first. */
-  readonly wrap: (store: ChainStore["Service"]) => ChainStore["Service"]
+  readonly wrap: (store: ChainStore.ChainStore["Service"]) => ChainStore.ChainStore["Service"]
   /** Lets `count` more inserts through. */
   readonly open: (count: number) => Effect.Effect<void>
   /** Inserts waiting for a permit now. */

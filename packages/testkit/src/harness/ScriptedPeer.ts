@@ -21,7 +21,7 @@ export interface ScriptedPeer {
   /** Peer id. */
   readonly id: string
   /** The handle the downloader calls. */
-  readonly handle: PeerHandle
+  readonly handle: PeerHandle.PeerHandle
   /** Every request received, in order. */
   readonly log: ReadonlyArray<Request>
   /** The next request not yet taken; advances the test clock 1 ms at a time while none is there (dies after 60 s). */
