@@ -94,12 +94,12 @@ interface WireAttack {
 
 /**
  * The wire-level attacks, in the order attackers are given them. The staller claims more than
- * any other attacker, so it is synced with first: it stops before its hash chain reaches a
- * block we have, so no block phase starts and nothing is imported before it is dropped, for the
- * block cross-check it never answers, or for its first hash request on a chain of one batch
- * (the other attacks' order stands).
- * The liar about its genesis is refused at its Status; the garbage sender claims less than the
- * real chain, so it is never synced with, and is dropped for its first message after the Status.
+ * any attacker the downloader meets, so it is synced with first; as it stops before its hash
+ * chain reaches a block we have, no block phase starts and nothing is imported before it is
+ * dropped (for the block cross-check it never answers, or, on a chain of one hash batch, for its
+ * first hash request), and the order the other attacks need stands. The liar about its genesis
+ * is refused at its Status whatever it claims; the garbage sender claims less than the real
+ * chain, so it is never synced with, and is dropped for its first message after the Status.
  */
 const wireAttacks: ReadonlyArray<WireAttack> = [
   { misconduct: "garbage", claim: -1n },

@@ -14,7 +14,7 @@ describe("SyncLoop", () => {
     Effect.gen(function*() {
       const chain = yield* TestChain.make(2000)
       const store = MemoryChainStore.make(ChainGenerator.testGenesis)
-      const { network, downloader } = yield* Stage.inMemory(store, chain, { honest: 0, attackers: 3, wireAttackers: 0 })
+      const { network, downloader } = yield* Stage.inMemory(store, chain, { honest: 0, attackers: 3 })
       const seen: Array<string> = []
       const error = yield* Effect.flip(SyncLoop.run({
         downloader,

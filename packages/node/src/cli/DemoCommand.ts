@@ -118,13 +118,15 @@ export const command = Command.make("demo", {
   Command.withShortDescription("Sync a generated chain from honest and malicious simulated peers"),
   Command.withDescription(
     "The main job on embedded defaults: generate a chain, start honest and malicious simulated peers in process " +
-      "(1-20 ms latencies, real clock), sync the chain into a fresh LMDB datadir with the downloader, and print " +
-      "a summary: blocks imported, time, blocks/s, and the peers dropped and why. Every block must end up imported; " +
-      "each attacker runs an attack the downloader catches and is dropped for it."
+      "(1-20 ms latencies, real clock), each an RLPx server on 127.0.0.1 (or, with --transport memory, in the " +
+      "in-process simulation), sync the chain into a fresh LMDB datadir with a node that dials them all, and print " +
+      "a summary: the transport, blocks imported, time, blocks/s, and the peers dropped and why. Every block must " +
+      "end up imported; each attacker runs an attack the downloader or the eth handler catches and is dropped for it."
   ),
   Command.withExamples([
-    { command: "ethsync demo", description: "50,000 blocks, 4 honest peers, 3 attackers, a temporary datadir" },
+    { command: "ethsync demo", description: "50,000 blocks, 4 honest peers, 3 attackers and 3 wire attackers over RLPx, a temporary datadir" },
     { command: "ethsync demo --blocks 20000 --attackers 6 --datadir ./demo", description: "Every attack once, keeping the datadir" },
+    { command: "ethsync demo --transport memory", description: "The same sync in the in-process simulation (no wire attackers)" },
     { command: "ethsync demo --metrics 127.0.0.1:9090", description: "Scrape http://127.0.0.1:9090/metrics while it runs" }
   ])
 )

@@ -115,7 +115,13 @@ export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed,
           return connection.send("eth", code, payload)
         }
         const status = (genesisHash: Hash.Hash) =>
-          EthMessage.Status({ protocolVersion: version, networkId: options.networkId, td: spec.td ?? 0n, bestHash: spec.hashes.at(0), genesisHash })
+          EthMessage.Status({
+            protocolVersion: version,
+            networkId: options.networkId,
+            td: spec.td ?? 0n,
+            bestHash: spec.hashes.at(0),
+            genesisHash
+          })
         const honest = status(options.genesis)
         yield* send(misconduct === "wrong-genesis" ? status(wrongGenesis) : honest)
         if (misconduct === "garbage") yield* connection.send("eth", EthMessage.codes.BlockHashes, garbage)

@@ -38,12 +38,13 @@ export interface Stage {
 
 /**
  * A downloader over `store` (a fresh ban list) on a simulated network with the demo's peers of
- * `chain` connected and registered; the downloader disconnects the peers it drops.
+ * `chain` connected and registered (no wire-level attacker: there is no wire); the downloader
+ * disconnects the peers it drops.
  */
 export const inMemory = (
   store: ChainStore.ChainStore["Service"],
   chain: TestChain.TestChain,
-  counts: DemoPeers.Counts
+  counts: Omit<DemoPeers.Counts, "wireAttackers">
 ): Effect.Effect<Stage, never, Scope.Scope> =>
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
@@ -54,7 +55,7 @@ export const inMemory = (
       Effect.provideService(Network.Network, network)
     )
     const sim = yield* SimNetwork.make(network, downloader, config.maxHashFetch)
-    const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)
+    const peers = DemoPeers.make(chain, { ...counts, wireAttackers: 0 }, config.blockCacheLimit)
     // A fresh ban list and distinct ids: never refused.
     for (const peer of peers) yield* Effect.orDie(sim.add(peer.spec))
     return { network, downloader, peers, drops: network.drops, name: (text) => text }
@@ -97,6 +98,7 @@ export const overRlpx = (
       key: NodeKey.generate(),
       networkId,
       peers: servers.map((server) => server.enode),
+      // The sync loop below decides when to sync; and a dropped attacker is not redialled within a demo.
       autoSync: false,
       timing: { redialMin: "1 hour", redialMax: "1 hour" }
     })
