@@ -60,6 +60,14 @@ describe("ethsync demo", () => {
       expect(outcome.stdout[1]).toBe("  transport rlpx: each peer an RLPx server on 127.0.0.1, dialled by a node over the datadir")
       expect(outcome.stdout[2]).toMatch(/^ {2}imported {2}5,000 blocks in [\d.]+ s \([\d,]+ blocks\/s\)$/)
       expect(outcome.stdout).toContain("  dropped   9 of 9 attackers, no honest peer")
+      // One sync per attacker the downloader meets, the staller first (it claims the most), none
+      // with a peer already dropped while its connection closes, then one honest peer.
+      const syncs = /^ {2}syncs {5}(\d+): (.+)$/.exec(outcome.stdout.find((line) => line.startsWith("  syncs")) ?? "")
+      const synced = syncs?.[2]?.split(", ") ?? []
+      expect(synced[0]).toBe("attacker-stall")
+      expect(synced.at(-1)).toMatch(/^honest-\d$/)
+      expect(new Set(synced).size).toBe(synced.length)
+      expect(synced).toHaveLength(8)
       expect(outcome.stdout).toContain("  seals     not checked (verifier none): the generated chain's seals are made up")
       const drops = dropsOf(outcome.stdout)
       expect([...drops.keys()].sort()).toEqual(Object.keys(reasons).map((attack) => `attacker-${attack}`).sort())
