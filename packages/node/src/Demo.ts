@@ -1,42 +1,24 @@
 /**
  * The `ethsync demo` program: generate a chain, start honest and malicious simulated peers in
- * process on the real clock, sync the chain into a fresh LMDB datadir through the downloader and
- * the sync loop, with progress while it runs, and sum up what happened.
+ * process on the real clock (RLPx servers on 127.0.0.1, or the in-memory simulation), sync the
+ * chain into a fresh LMDB datadir through the downloader and the sync loop, with progress while
+ * it runs, and sum up what happened.
  *
  * @since 0.1.0
  */
-import { BanList, ChainStore, Downloader, DownloaderConfig, Network, SealVerifier, SyncEvent } from "@ethsync/core"
-import { ChainGenerator, SimNetwork, TestChain } from "@ethsync/testkit"
+import { type ChainStore, type Network, SealVerifier, SyncEvent } from "@ethsync/core"
+import { ChainGenerator, TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Fiber, FileSystem, Metric, type PlatformError, type Stdio, Stream, type Terminal } from "effect"
 import type { NetAddress } from "effect/net"
 import { DatadirNotFresh } from "./DatadirError.ts"
-import * as DemoPeers from "./DemoPeers.ts"
+import * as Stage from "./demo/Stage.ts"
 import * as LmdbChainStore from "./LmdbChainStore.ts"
 import * as MetricsServer from "./MetricsServer.ts"
 import * as Progress from "./Progress.ts"
+import type { ListenFailed } from "./rlpx/Listen.ts"
 import * as SyncFigures from "./SyncFigures.ts"
 import * as SyncLoop from "./SyncLoop.ts"
 import { count, plural } from "./Wording.ts"
-
-/**
- * A downloader over `store` (a fresh ban list) on a simulated network with the demo's peers of
- * `chain` connected and registered; the downloader disconnects the peers it drops.
- */
-export const stage = (store: ChainStore.ChainStore["Service"], chain: TestChain.TestChain, counts: DemoPeers.Counts) =>
-  Effect.gen(function*() {
-    const config = yield* DownloaderConfig.DownloaderConfig
-    const network = yield* Network.makeRegistry
-    const downloader = yield* Downloader.make.pipe(
-      Effect.provideService(ChainStore.ChainStore, store),
-      Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-      Effect.provideService(Network.Network, network)
-    )
-    const sim = yield* SimNetwork.make(network, downloader, config.maxHashFetch)
-    const peers = DemoPeers.make(chain, counts, config.blockCacheLimit)
-    // A fresh ban list and distinct ids: never refused.
-    for (const peer of peers) yield* Effect.orDie(sim.add(peer.spec))
-    return { network, downloader, peers }
-  })
 
 /** What to stage. */
 export interface Options {
@@ -44,8 +26,12 @@ export interface Options {
   readonly blocks: number
   /** Honest peers. */
   readonly peers: number
-  /** Attackers. */
+  /** Attackers whose attack is in what they serve. */
   readonly attackers: number
+  /** Attackers whose attack is on the wire (RLPx only). */
+  readonly wireAttackers: number
+  /** How the peers reach the syncing node. */
+  readonly transport: Stage.Transport
   /** The datadir to sync into and keep; a temporary one, removed afterwards, when undefined. */
   readonly datadir: string | undefined
   /** Where to serve the run's metrics while it runs; not served when undefined. */
@@ -56,6 +42,8 @@ export interface Options {
 export interface Summary {
   /** Blocks of the generated chain above its genesis. */
   readonly blocks: number
+  /** How the peers reached the syncing node. */
+  readonly transport: Stage.Transport
   /** Blocks the sync imported. */
   readonly imported: number
   /** How long the sync took (the chain's generation aside). */
@@ -107,20 +95,20 @@ const follow = (events: Stream.Stream<SyncEvent.SyncEvent>, meter: Progress.Mete
 }
 
 /** Logs, once each, the drops not yet logged, then how the sync with `attempt.peer` ended if it was not dropped. */
-const narrate = (network: Network.Shape) => {
+const narrate = (stage: Stage.Stage) => {
   /** Drops logged so far. */
   let logged = 0
   return (attempt: SyncLoop.Attempt) =>
     Effect.gen(function*() {
-      const drops = yield* network.drops
+      const drops = yield* stage.drops
       for (const drop of drops.slice(logged)) {
         yield* Effect.logInfo("dropped", drop.reason).pipe(Effect.annotateLogs({ peer: drop.peer }))
       }
       logged = drops.length
       if (attempt.dropped) return
       yield* Effect.logInfo(
-        attempt.error === undefined ? `synced: head ${count(attempt.head)}` : `sync ended: ${attempt.error.message}`
-      ).pipe(Effect.annotateLogs({ peer: attempt.peer }))
+        attempt.error === undefined ? `synced: head ${count(attempt.head)}` : `sync ended: ${stage.name(attempt.error.message)}`
+      ).pipe(Effect.annotateLogs({ peer: stage.name(attempt.peer) }))
     })
 }
 
@@ -134,7 +122,9 @@ export const run = (options: Options): Effect.Effect<
   | DatadirNotFresh
   | PlatformError.PlatformError
   | SyncLoop.NoPeerLeft
-  | MetricsServer.MetricsUnavailable,
+  | MetricsServer.MetricsUnavailable
+  | ListenFailed
+  | ChainStore.StoreError,
   FileSystem.FileSystem | Stdio.Stdio | Terminal.Terminal
 > =>
   Effect.suspend(() => Effect.scoped(Effect.gen(function*() {
@@ -147,9 +137,14 @@ export const run = (options: Options): Effect.Effect<
     const [generating, chain] = yield* Effect.timed(TestChain.make(options.blocks))
     yield* Effect.logInfo(`generated the chain in ${seconds(generating)} s`)
 
-    const { network, downloader, peers } = yield* stage(store, chain, { honest: options.peers, attackers: options.attackers })
+    const counts = { honest: options.peers, attackers: options.attackers, wireAttackers: options.wireAttackers }
+    const stage = options.transport === "rlpx"
+      ? yield* Stage.overRlpx(store, chain, counts)
+      : yield* Stage.inMemory(store, chain, counts)
+    const { network, downloader, peers } = stage
     yield* Effect.logInfo(
-      `syncing into ${datadir} from ${plural(options.peers, "honest peer")} and ${plural(options.attackers, "attacker")}`
+      `syncing into ${datadir} over ${options.transport} from ${plural(options.peers, "honest peer")} and ` +
+        plural(peers.length - options.peers, "attacker")
     )
 
     const counted = yield* Progress.make(chain.length - start.block.number)
@@ -163,7 +158,7 @@ export const run = (options: Options): Effect.Effect<
       const follower = yield* Effect.forkScoped(follow(yield* downloader.subscribe, meter))
       const display = yield* Progress.show("syncing", meter)
       const outcome = yield* Effect.timed(display.above(
-        SyncLoop.run({ downloader, store, network, goal, onAttempt: narrate(network) })
+        SyncLoop.run({ downloader, store, network, goal, onAttempt: narrate(stage) })
       ))
       // The events may trail the loop: settle the meter on the chain's head before the last draw.
       yield* Fiber.interrupt(follower)
@@ -176,14 +171,15 @@ export const run = (options: Options): Effect.Effect<
     const head = yield* store.head
     const ids = (honest: boolean) => peers.filter((peer) => peer.honest === honest).map((peer) => peer.spec.id)
     return {
+      transport: options.transport,
       blocks: chain.length,
       imported: head.block.number - start.block.number,
       took,
       head,
       honest: ids(true),
       attackers: ids(false),
-      drops: yield* network.drops,
-      syncs,
+      drops: yield* stage.drops,
+      syncs: syncs.map((attempt) => ({ ...attempt, peer: stage.name(attempt.peer) })),
       datadir,
       kept: options.datadir !== undefined,
       seals: SealVerifier.none.name,

@@ -1,13 +1,15 @@
 /**
  * The simulated peers of `ethsync demo`: honest peers holding the whole generated chain, and
  * attackers, each running one of the testkit's attacks that the downloader catches and drops,
- * named after it. Latencies spread over 1-20 ms of real time.
+ * named after it; over RLPx, wire-level attackers too, each breaking the eth protocol in a way
+ * the node's eth handler or downloader catches. Latencies spread over 1-20 ms of real time.
  *
  * @since 0.1.0
  */
 import { TotalDifficulty } from "@ethsync/core"
 import { Attacks, SimPeer, type TestChain } from "@ethsync/testkit"
 import { Duration } from "effect"
+import type { Misconduct } from "./demo/SpecServer.ts"
 
 /** A simulated peer of the demo. */
 export interface DemoPeer {
@@ -15,6 +17,8 @@ export interface DemoPeer {
   readonly spec: SimPeer.Spec
   /** Whether it serves the real chain faithfully. */
   readonly honest: boolean
+  /** How it breaks the protocol on the wire (RLPx only), if it does. */
+  readonly misconduct?: Misconduct | undefined
 }
 
 /** What an attack's spec is built with besides the chain. */
@@ -80,6 +84,32 @@ const attacks: ReadonlyArray<Attack> = [
 /** The attacks' names, in the order attackers are given them. */
 export const attackNames: ReadonlyArray<string> = attacks.map((attack) => attack.name)
 
+/** A wire-level attack: an honest peer's spec, broken on the wire. */
+interface WireAttack {
+  /** Its misconduct, which names it too: its attackers are called `attacker-<misconduct>`. */
+  readonly misconduct: Misconduct
+  /** How much more (or less) total difficulty than the real chain its Status claims. */
+  readonly claim: bigint
+}
+
+/**
+ * The wire-level attacks, in the order attackers are given them. The staller claims more than
+ * any attacker the downloader meets, so it is synced with first; as it stops before its hash
+ * chain reaches a block we have, no block phase starts and nothing is imported before it is
+ * dropped (for the block cross-check it never answers, or, on a chain of one hash batch, for its
+ * first hash request), and the order the other attacks need stands. The liar about its genesis
+ * is refused at its Status whatever it claims; the garbage sender claims less than the real
+ * chain, so it is never synced with, and is dropped for its first message after the Status.
+ */
+const wireAttacks: ReadonlyArray<WireAttack> = [
+  { misconduct: "garbage", claim: -1n },
+  { misconduct: "wrong-genesis", claim: 8n },
+  { misconduct: "stall", claim: 7n }
+]
+
+/** The wire-level attacks' names, in the order attackers are given them. */
+export const wireAttackNames: ReadonlyArray<string> = wireAttacks.map((attack) => attack.misconduct)
+
 /** The `i`-th of `count` latencies, spread evenly over 1-20 ms. */
 const latency = (i: number, count: number): Duration.Duration =>
   Duration.millis(1 + Math.round((19 * i) / Math.max(1, count - 1)))
@@ -88,13 +118,22 @@ const latency = (i: number, count: number): Duration.Duration =>
 export interface Counts {
   /** Honest peers. */
   readonly honest: number
-  /** Attackers. */
+  /** Attackers whose attack is in what they serve. */
   readonly attackers: number
+  /** Attackers whose attack is on the wire (RLPx only). */
+  readonly wireAttackers: number
+}
+
+/** The name of the `i`-th attacker of an attack named `name` among `count` attacks. */
+const attackerId = (name: string, i: number, count: number): string => {
+  const round = Math.floor(i / count)
+  return `attacker-${name}${round === 0 ? "" : `-${round + 1}`}`
 }
 
 /**
  * `counts.honest` honest peers, then `counts.attackers` attackers cycling through the attacks that
- * the downloader catches on `chain` (a second round adds `-2` to the names, and so on).
+ * the downloader catches on `chain`, then `counts.wireAttackers` cycling through the wire-level
+ * attacks (a second round adds `-2` to the names, and so on).
  */
 export const make = (chain: TestChain.TestChain, counts: Counts, cacheLimit: number): ReadonlyArray<DemoPeer> => {
   const td = TotalDifficulty.of(chain.blocks.map((block) => block.header))
@@ -105,12 +144,20 @@ export const make = (chain: TestChain.TestChain, counts: Counts, cacheLimit: num
   }))
   const attackers = Array.from({ length: counts.attackers }, (_, i): DemoPeer => {
     const attack = usable[i % usable.length]!
-    const round = Math.floor(i / usable.length)
-    const id = `attacker-${attack.name}${round === 0 ? "" : `-${round + 1}`}`
+    const id = attackerId(attack.name, i, usable.length)
     return {
       spec: { ...attack.spec(id, chain, { tag: i + 1, cacheLimit }), latency: latency(i, counts.attackers), td: td + attack.claim },
       honest: false
     }
   })
-  return [...honest, ...attackers]
+  const wire = Array.from({ length: counts.wireAttackers }, (_, i): DemoPeer => {
+    const attack = wireAttacks[i % wireAttacks.length]!
+    const id = attackerId(attack.misconduct, i, wireAttacks.length)
+    return {
+      spec: { ...SimPeer.honest(id, chain), latency: latency(i, counts.wireAttackers), td: td + attack.claim },
+      honest: false,
+      misconduct: attack.misconduct
+    }
+  })
+  return [...honest, ...attackers, ...wire]
 }

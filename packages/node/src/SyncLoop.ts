@@ -70,16 +70,21 @@ export const run = Effect.fnUntraced(function*(options: Options) {
   while (true) {
     const head = yield* store.head
     if (Hash.equals(head.block.hash, goal.hash)) return attempts
-    const candidates = (yield* network.peers).filter((peer) => peer.td > head.td && !passedOver.has(peer.id))
+    // A dropped peer may still be connected while its connection closes (over RLPx): never again.
+    const dropped = new Set((yield* network.drops).map((drop) => drop.peer))
+    const candidates = (yield* network.peers).filter((peer) =>
+      peer.td > head.td && !passedOver.has(peer.id) && !dropped.has(peer.id)
+    )
     const best = candidates.reduce<Network.Connected | undefined>((a, b) => a === undefined || b.td > a.td ? b : a, undefined)
     if (best === undefined) return yield* new NoPeerLeft({ head: head.block.number, goal: goal.number })
     const error = yield* downloader.synchroniseOrDrop(best.id, best.head)
     if (error?._tag === "StoreError") return yield* error
     const after = yield* store.head
-    const dropped = !(yield* network.peers).some((peer) => peer.id === best.id)
+    const gone = (yield* network.drops).some((drop) => drop.peer === best.id) ||
+      !(yield* network.peers).some((peer) => peer.id === best.id)
     if (after.td > head.td) passedOver.clear()
-    else if (!dropped) passedOver.add(best.id)
-    const attempt: Attempt = { peer: best.id, error, dropped, head: after.block.number }
+    else if (!gone) passedOver.add(best.id)
+    const attempt: Attempt = { peer: best.id, error, dropped: gone, head: after.block.number }
     attempts.push(attempt)
     yield* options.onAttempt(attempt)
   }

@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { MemoryChainStore } from "@ethsync/core"
 import { ChainGenerator, TestChain } from "@ethsync/testkit"
 import { Effect, References } from "effect"
-import * as Demo from "../src/Demo.ts"
+import * as Stage from "../src/demo/Stage.ts"
 import * as SyncLoop from "../src/SyncLoop.ts"
 
 describe("SyncLoop", () => {
@@ -14,7 +14,7 @@ describe("SyncLoop", () => {
     Effect.gen(function*() {
       const chain = yield* TestChain.make(2000)
       const store = MemoryChainStore.make(ChainGenerator.testGenesis)
-      const { network, downloader } = yield* Demo.stage(store, chain, { honest: 0, attackers: 3 })
+      const { network, downloader } = yield* Stage.inMemory(store, chain, { honest: 0, attackers: 3 })
       const seen: Array<string> = []
       const error = yield* Effect.flip(SyncLoop.run({
         downloader,

@@ -105,12 +105,25 @@ const blocksFor = (blocks: BlockSource, hashes: ReadonlyArray<Hash.Hash>, limit:
   return out
 }
 
+/**
+ * What the peer of `spec` answers a request for the hashes below `from`: up to its `maxHashes`
+ * (`maxHashFetch` unless given). Any transport that carries a spec answers with it.
+ */
+export const hashReply = (spec: Spec, from: Hash.Hash, maxHashFetch: number): Array<Hash.Hash> =>
+  hashesAfter(spec.hashes, from, spec.maxHashes ?? maxHashFetch)
+
+/** What the peer of `spec` answers a request for `hashes`: the blocks it has, then its extra blocks. */
+export const blockReply = (spec: Spec, hashes: ReadonlyArray<Hash.Hash>): Array<Block.Block> => {
+  const blocks = blocksFor(spec.blocks, hashes, maxBlocksPerReply)
+  if (spec.extraBlocks) blocks.push(...spec.extraBlocks)
+  return blocks
+}
+
 /** Builds the peer of `spec` on `wire` (not yet registered). */
 export const make = (spec: Spec, wire: Wire): SimPeer => {
   /** What this peer was asked and answered. */
   const counters: Counters = { hashRequests: 0, blockRequests: 0, blocksAsked: 0, blocksSent: 0, refused: 0 }
   const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
-  const maxHashes = spec.maxHashes ?? wire.maxHashFetch
   /** Sends `answer` after the peer's latency, on a fiber of the wire. */
   const later = (answer: Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>) =>
     Effect.asVoid(FiberSet.run(
@@ -126,7 +139,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
     requestHashes: (from) =>
       Effect.suspend(() => {
         counters.hashRequests++
-        const hashes = hashesAfter(spec.hashes, from, maxHashes)
+        const hashes = hashReply(spec, from, wire.maxHashFetch)
         return later(Effect.suspend(() => {
           wire.sent(hashes)
           return wire.downloader.deliverHashes(spec.id, hashes)
@@ -136,8 +149,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
       Effect.suspend(() => {
         counters.blockRequests++
         counters.blocksAsked += hashes.length
-        const blocks = blocksFor(spec.blocks, hashes, maxBlocksPerReply)
-        if (spec.extraBlocks) blocks.push(...spec.extraBlocks)
+        const blocks = blockReply(spec, hashes)
         return later(Effect.suspend(() => {
           counters.blocksSent += blocks.length
           return wire.downloader.deliverBlocks(spec.id, blocks)

@@ -1,18 +1,39 @@
 /**
- * `ethsync demo [--blocks N] [--peers P] [--attackers A] [--datadir DIR] [--metrics IP:PORT]`:
- * syncs a generated chain from honest and malicious simulated peers into a fresh datadir, serving
- * its metrics while it runs if asked, and sums up what happened.
+ * `ethsync demo [--blocks N] [--peers P] [--attackers A] [--wire-attackers W] [--transport rlpx|memory]
+ * [--datadir DIR] [--metrics IP:PORT]`: syncs a generated chain from honest and malicious simulated
+ * peers (RLPx servers on 127.0.0.1 unless told otherwise) into a fresh datadir, serving its
+ * metrics while it runs if asked, and sums up what happened.
  *
  * @since 0.1.0
  */
 import { Hash } from "@ethsync/core"
-import { Console, Duration, Effect, Option } from "effect"
+import { Console, Data, Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Demo from "../Demo.ts"
+import * as Stage from "../demo/Stage.ts"
 import * as DemoPeers from "../DemoPeers.ts"
 import * as SyncFigures from "../SyncFigures.ts"
 import { count, plural } from "../Wording.ts"
 import * as Flags from "./Flags.ts"
+
+/** `--wire-attackers` above 0 with `--transport memory`: the in-memory peers have no wire to break. */
+export class WireAttackersNeedRlpx extends Data.TaggedError("WireAttackersNeedRlpx")<{
+  /** The wire attackers asked for. */
+  readonly count: number
+}> {
+  override get message() {
+    return `--wire-attackers ${this.count} needs --transport rlpx: the in-memory peers have no wire to break`
+  }
+}
+
+/** Wire attackers unless told otherwise: each wire-level attack once. */
+const defaultWireAttackers = DemoPeers.wireAttackNames.length
+
+/** What the summary says of each transport. */
+const transportWords: Record<Stage.Transport, string> = {
+  rlpx: "rlpx: each peer an RLPx server on 127.0.0.1, dialled by a node over the datadir",
+  memory: "memory: the in-process simulated network"
+}
 
 /** The summary a person reads, one entry per line. */
 const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
@@ -26,6 +47,7 @@ const summaryLines = (summary: Demo.Summary): ReadonlyArray<string> => {
   return [
     `synced ${plural(summary.blocks, "block")} from ${plural(summary.honest.length, "honest peer")} ` +
     `with ${plural(summary.attackers.length, "attacker")} among them`,
+    `  transport ${transportWords[summary.transport]}`,
     `  imported  ${plural(summary.imported, "block")} in ${seconds.toFixed(2)} s (${count(rate)} blocks/s)`,
     `  head      ${count(summary.head.block.number)} ${Hash.toHex(summary.head.block.hash)}, ` +
     "the generated chain's head, so every block was imported",
@@ -59,17 +81,35 @@ export const command = Command.make("demo", {
     3,
     "0 or more attackers"
   ),
+  wireAttackers: Flag.Int("wire-attackers").pipe(
+    Flag.withDescription(
+      `Malicious peers breaking the eth protocol on the wire (rlpx only), one attack each, in turn: ` +
+        `${DemoPeers.wireAttackNames.join(", ")} (default ${defaultWireAttackers} over rlpx, 0 in memory)`
+    ),
+    Flag.filter((n) => n >= 0, (n) => `0 or more wire attackers, not ${n}`),
+    Flag.optional
+  ),
+  transport: Flag.Literals("transport", Stage.transports).pipe(
+    Flag.withDescription(
+      "How the peers reach the syncing node: rlpx (default; real sockets on 127.0.0.1) or memory (the in-process simulation)"
+    ),
+    Flag.withDefault("rlpx")
+  ),
   datadir: Flag.Directory("datadir", { mustExist: false }).pipe(
     Flag.withDescription("Datadir to sync into and keep (a new or empty folder); without it, a temporary one is removed afterwards"),
     Flag.optional
   ),
   metrics: Flags.metrics
-}, ({ blocks, peers, attackers, datadir, metrics }) =>
+}, ({ blocks, peers, attackers, wireAttackers, transport, datadir, metrics }) =>
   Effect.gen(function*() {
+    const wire = Option.getOrElse(wireAttackers, () => transport === "rlpx" ? defaultWireAttackers : 0)
+    if (transport === "memory" && wire > 0) return yield* new WireAttackersNeedRlpx({ count: wire })
     const summary = yield* Demo.run({
       blocks,
       peers,
       attackers,
+      wireAttackers: wire,
+      transport,
       datadir: Option.getOrUndefined(datadir),
       metrics: Option.getOrUndefined(metrics)
     })
@@ -78,13 +118,15 @@ export const command = Command.make("demo", {
   Command.withShortDescription("Sync a generated chain from honest and malicious simulated peers"),
   Command.withDescription(
     "The main job on embedded defaults: generate a chain, start honest and malicious simulated peers in process " +
-      "(1-20 ms latencies, real clock), sync the chain into a fresh LMDB datadir with the downloader, and print " +
-      "a summary: blocks imported, time, blocks/s, and the peers dropped and why. Every block must end up imported; " +
-      "each attacker runs an attack the downloader catches and is dropped for it."
+      "(1-20 ms latencies, real clock), each an RLPx server on 127.0.0.1 (or, with --transport memory, in the " +
+      "in-process simulation), sync the chain into a fresh LMDB datadir with a node that dials them all, and print " +
+      "a summary: the transport, blocks imported, time, blocks/s, and the peers dropped and why. Every block must " +
+      "end up imported; each attacker runs an attack the downloader or the eth handler catches and is dropped for it."
   ),
   Command.withExamples([
-    { command: "ethsync demo", description: "50,000 blocks, 4 honest peers, 3 attackers, a temporary datadir" },
+    { command: "ethsync demo", description: "50,000 blocks, 4 honest peers, 3 attackers and 3 wire attackers over RLPx, a temporary datadir" },
     { command: "ethsync demo --blocks 20000 --attackers 6 --datadir ./demo", description: "Every attack once, keeping the datadir" },
+    { command: "ethsync demo --transport memory", description: "The same sync in the in-process simulation (no wire attackers)" },
     { command: "ethsync demo --metrics 127.0.0.1:9090", description: "Scrape http://127.0.0.1:9090/metrics while it runs" }
   ])
 )
