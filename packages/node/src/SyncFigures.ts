@@ -39,5 +39,5 @@ export const read: Effect.Effect<SyncFigures> = Effect.gen(function*() {
 
 /** The figures in one line. */
 export const line = (figures: SyncFigures): string =>
-  `${count(figures.blocksImported)} blocks imported, ${figures.syncsEnded} syncs ended, ${figures.peersDropped} peers dropped, ` +
+  `${count(figures.blocksImported)} blocks imported, ${figures.syncsEnded} syncs ended, ${figures.peersDropped} dropped by the downloader, ` +
   `${count(figures.roundTrips)} block round trips (mean ${figures.meanRoundTripMs.toFixed(1)} ms, max ${count(figures.maxRoundTripMs)} ms)`
