@@ -95,15 +95,15 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
       header[1] = (data.length >> 8) & 0xff
       header[2] = data.length & 0xff
       header.set(headerData, 3)
-      const padded = new Uint8Array(sealedBodySize(data.length) - 16)
-      padded.set(data, 0)
-      const out = new Uint8Array(headerSize + padded.length + 16)
+      const paddedSize = sealedBodySize(data.length) - 16
+      const out = new Uint8Array(headerSize + paddedSize + 16)
       const headerCiphertext = egressAes.update(header)
       out.set(headerCiphertext, 0)
       out.set(headerMac(egressMac, headerCiphertext), 16)
-      const bodyCiphertext = egressAes.update(padded)
-      out.set(bodyCiphertext, headerSize)
-      out.set(bodyMac(egressMac, bodyCiphertext), headerSize + padded.length)
+      // The key stream runs on from the data into the zero padding, so each is encrypted in place.
+      out.set(egressAes.update(data), headerSize)
+      out.set(egressAes.update(new Uint8Array(paddedSize - data.length)), headerSize + data.length)
+      out.set(bodyMac(egressMac, out.subarray(headerSize, headerSize + paddedSize)), headerSize + paddedSize)
       return out
     },
     openHeader: (header) => {
@@ -116,7 +116,9 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
       const macAt = body.length - 16
       const ciphertext = body.subarray(0, macAt)
       if (!timingSafeEqual(bodyMac(ingressMac, ciphertext), body.subarray(macAt))) return "the frame body MAC does not match"
-      return new Uint8Array(ingressAes.update(ciphertext).subarray(0, size))
+      const plain = ingressAes.update(ciphertext)
+      // A plain Uint8Array view (not the Buffer, whose slice does not copy) without copying the body.
+      return new Uint8Array(plain.buffer, plain.byteOffset, size)
     }
   }
 }
