@@ -1,5 +1,6 @@
 /**
- * Generates Ethash's WebAssembly (keccak-f[1600] on 64-bit lanes, keccak-256 of any bytes, the
+ * Generates Ethash's WebAssembly (keccak-f[1600] on 64-bit lanes, keccak-256 of any bytes, a
+ * sponge's absorb of whole blocks (for running keccak-256 states), the
  * cache generation, and hashimoto-light with SIMD FNV on 8 headers in lockstep) as WAT, assembles
  * it with `wat2wasm` (Debian package `wabt`), and writes both next to the module that embeds it:
  *
@@ -111,6 +112,20 @@ w(`  )`)
 // Exported keccak for tests of the sponge.
 w(`  (func (export "keccak") (param $src i32) (param $inLanes i32) (param $rate i32) (param $dst i32) (param $outLanes i32)`)
 w(`    (call $keccak ${g("src")} ${g("inLanes")} ${g("rate")} ${g("dst")} ${g("outLanes")}))`)
+
+// Absorbs $blocks whole 136-byte blocks at $src into the 200-byte sponge state at $state (in place):
+// the running keccak-256 of Wasm.ts (RLPx frame MACs), whose padding and digests are its own.
+w(`  (func (export "absorb") (param $state i32) (param $src i32) (param $blocks i32)`)
+w(`    (memory.copy (i32.const ${STATE}) ${g("state")} (i32.const 200))`)
+w(`    (block $done (loop $blocks (br_if $done (i32.eqz ${g("blocks")}))`)
+for (let k = 0; k < 17; k++) {
+  w(`      (i64.store offset=${STATE + 8 * k} (i32.const 0) (i64.xor (i64.load offset=${STATE + 8 * k} (i32.const 0)) (i64.load offset=${8 * k} ${g("src")})))`)
+}
+w(`      (call $permute)`)
+w(`      (local.set $src (i32.add ${g("src")} (i32.const 136)))`)
+w(`      (local.set $blocks (i32.sub ${g("blocks")} (i32.const 1))) (br $blocks)))`)
+w(`    (memory.copy ${g("state")} (i32.const ${STATE}) (i32.const 200))`)
+w(`  )`)
 
 // Keccak-256 of $len bytes at $src (any length), 32 bytes to $dst: for seal hashes.
 w(`  (func (export "keccak256") (param $src i32) (param $len i32) (param $dst i32)`)

@@ -6,13 +6,10 @@
  *
  * @since 0.2.0
  */
-import { Bytes } from "@ethsync/core"
+import { Bytes, RunningKeccak } from "@ethsync/core"
 import { keccak_256 } from "@noble/hashes/sha3.js"
 import { type Cipher, createCipheriv, createDecipheriv, type Decipher, timingSafeEqual } from "node:crypto"
 import * as NodeKey from "./NodeKey.ts"
-
-/** A keccak-256 hash with running state (a MAC of one direction). */
-type RunningHash = ReturnType<typeof keccak_256.create>
 
 /** What one side knows at the end of the handshake, enough to derive the session secrets. */
 export interface HandshakeOutcome {
@@ -59,7 +56,7 @@ const xor = (a: Uint8Array, b: Uint8Array): Uint8Array => {
 }
 
 /** The first 16 bytes of the MAC's current digest, leaving its running state as it is. */
-const peek = (mac: RunningHash): Uint8Array => mac.clone().digest().subarray(0, 16)
+const peek = (mac: RunningKeccak.RunningKeccak): Uint8Array => mac.digest().subarray(0, 16)
 
 /** Derives the session's ciphers and MAC states from what the handshake exchanged. */
 export const make = (outcome: HandshakeOutcome): FrameCipher => {
@@ -69,8 +66,8 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
   )
   const aesSecret = keccak_256(Bytes.concat([ephemeralKey, sharedSecret]))
   const macSecret = keccak_256(Bytes.concat([ephemeralKey, aesSecret]))
-  const initiatorMac = keccak_256.create().update(xor(macSecret, outcome.recipientNonce)).update(outcome.auth)
-  const recipientMac = keccak_256.create().update(xor(macSecret, outcome.initiatorNonce)).update(outcome.ack)
+  const initiatorMac = RunningKeccak.make().update(xor(macSecret, outcome.recipientNonce)).update(outcome.auth)
+  const recipientMac = RunningKeccak.make().update(xor(macSecret, outcome.initiatorNonce)).update(outcome.ack)
   const egressMac = outcome.initiator ? initiatorMac : recipientMac
   const ingressMac = outcome.initiator ? recipientMac : initiatorMac
   const zeroIv = new Uint8Array(16)
@@ -79,12 +76,12 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
   const macSeed: Cipher = createCipheriv("aes-256-ecb", macSecret, null).setAutoPadding(false)
 
   /** Mixes a header ciphertext into a MAC and returns the header MAC. */
-  const headerMac = (mac: RunningHash, ciphertext: Uint8Array): Uint8Array => {
+  const headerMac = (mac: RunningKeccak.RunningKeccak, ciphertext: Uint8Array): Uint8Array => {
     mac.update(xor(macSeed.update(peek(mac)), ciphertext))
     return peek(mac)
   }
   /** Mixes a body ciphertext into a MAC and returns the body MAC. */
-  const bodyMac = (mac: RunningHash, ciphertext: Uint8Array): Uint8Array => {
+  const bodyMac = (mac: RunningKeccak.RunningKeccak, ciphertext: Uint8Array): Uint8Array => {
     mac.update(ciphertext)
     const seed = peek(mac)
     mac.update(xor(macSeed.update(seed), seed))
@@ -98,15 +95,15 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
       header[1] = (data.length >> 8) & 0xff
       header[2] = data.length & 0xff
       header.set(headerData, 3)
-      const padded = new Uint8Array(sealedBodySize(data.length) - 16)
-      padded.set(data, 0)
-      const out = new Uint8Array(headerSize + padded.length + 16)
+      const paddedSize = sealedBodySize(data.length) - 16
+      const out = new Uint8Array(headerSize + paddedSize + 16)
       const headerCiphertext = egressAes.update(header)
       out.set(headerCiphertext, 0)
       out.set(headerMac(egressMac, headerCiphertext), 16)
-      const bodyCiphertext = egressAes.update(padded)
-      out.set(bodyCiphertext, headerSize)
-      out.set(bodyMac(egressMac, bodyCiphertext), headerSize + padded.length)
+      // The key stream runs on from the data into the zero padding, so each is encrypted in place.
+      out.set(egressAes.update(data), headerSize)
+      out.set(egressAes.update(new Uint8Array(paddedSize - data.length)), headerSize + data.length)
+      out.set(bodyMac(egressMac, out.subarray(headerSize, headerSize + paddedSize)), headerSize + paddedSize)
       return out
     },
     openHeader: (header) => {
@@ -119,7 +116,9 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
       const macAt = body.length - 16
       const ciphertext = body.subarray(0, macAt)
       if (!timingSafeEqual(bodyMac(ingressMac, ciphertext), body.subarray(macAt))) return "the frame body MAC does not match"
-      return new Uint8Array(ingressAes.update(ciphertext).subarray(0, size))
+      const plain = ingressAes.update(ciphertext)
+      // A plain Uint8Array view (not the Buffer, whose slice does not copy) without copying the body.
+      return new Uint8Array(plain.buffer, plain.byteOffset, size)
     }
   }
 }

@@ -18,7 +18,7 @@ const inputAt = 16384
 const maxBatch = 256
 /** Where hashimoto outputs go (64 bytes each). */
 const outputAt = inputAt + maxBatch * 40
-/** Where a keccak input or the cache seed goes. */
+/** Where a keccak input, the cache seed or a running keccak's state goes. */
 const scratchAt = outputAt + maxBatch * 64
 /** Where a keccak output goes. */
 const digestAt = scratchAt + 256
@@ -48,6 +48,7 @@ interface Exports {
   readonly memory: Memory
   readonly keccak: (src: number, inLanes: number, rateLanes: number, dst: number, outLanes: number) => void
   readonly keccak256: (src: number, length: number, dst: number) => void
+  readonly absorb: (state: number, src: number, blocks: number) => void
   readonly makeCache: (seed: number, cache: number, rows: number) => void
   readonly hashimoto: (
     input: number,
@@ -93,6 +94,32 @@ export const keccak256 = (input: Uint8Array): Uint8Array => {
   memory.set(input, bytesAt)
   wasm.keccak256(bytesAt, input.length, digestAt)
   return memory.slice(digestAt, digestAt + 32)
+}
+
+/** Bytes keccak-256 absorbs at a time (its rate): {@link absorb} takes whole blocks of it. */
+export const keccak256Rate = 136
+
+/** Bytes of a keccak sponge's state (25 lanes of 8 bytes). */
+export const stateBytes = 200
+
+/** Most bytes of whole blocks one call of the module's absorb takes from its input area. */
+const maxAbsorbAt = Math.floor(maxBytesAt / keccak256Rate) * keccak256Rate
+
+/**
+ * Absorbs `blocks` (whole {@link keccak256Rate}-byte blocks, no padding added) into the sponge
+ * `state` ({@link stateBytes} bytes), in place: the step of a running keccak-256 whose caller
+ * keeps the partial block and pads a copy to read a digest.
+ */
+export const absorb = (state: Uint8Array, blocks: Uint8Array): void => {
+  const wasm = instanceFor(0)
+  const memory = new Uint8Array(wasm.memory.buffer)
+  memory.set(state, scratchAt)
+  for (let at = 0; at < blocks.length; at += maxAbsorbAt) {
+    const chunk = blocks.subarray(at, Math.min(blocks.length, at + maxAbsorbAt))
+    memory.set(chunk, bytesAt)
+    wasm.absorb(scratchAt, bytesAt, chunk.length / keccak256Rate)
+  }
+  state.set(memory.subarray(scratchAt, scratchAt + stateBytes))
 }
 
 /** Fills `words` (16 per row) with the cache of the 32-byte `seed`. */
