@@ -51,6 +51,9 @@ export interface Listener {
   readonly enode: string
 }
 
+/** Handshakes in progress at once, as go-ethereum allows; sockets beyond are closed at once. */
+const maxPendingHandshakes = 50
+
 /** The address bound unless told otherwise: loopback only. */
 export const defaultHost = "127.0.0.1"
 
@@ -71,11 +74,13 @@ export const listen = <R>(options: ListenOptions<R>): Effect.Effect<Listener, Li
         resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
       })
     })
-    server.on("error", () => undefined)
+    // After the bind, a server error (EMFILE when the process runs out of descriptors, say) refuses
+    // one connection, not the listener: it is logged, and the listener goes on.
+    server.on("error", (error) => run(Effect.logWarning("rlpx: the listener refused a connection", error.message)))
     const connectionOptions: Connection.Options = { ...options, listenPort: options.listenPort ?? port }
 
     /** One accepted socket: handshake, hellos, then the handler, all in the connection's scope. */
-    const session = (socket: Socket, channel: SocketChannel.SocketChannel) =>
+    const session = (socket: Socket, channel: SocketChannel.SocketChannel, handshakeDone: () => void) =>
       Effect.scoped(Effect.gen(function*() {
         yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
         const accepted = yield* Effect.gen(function*() {
@@ -83,14 +88,20 @@ export const listen = <R>(options: ListenOptions<R>): Effect.Effect<Listener, Li
           return yield* Connection.open(channel, cipher, remoteId, connectionOptions)
         }).pipe(
           Connection.withinHandshakeDeadline(options),
-          Effect.result
+          Effect.result,
+          Effect.ensuring(Effect.sync(handshakeDone))
         )
         if (accepted._tag === "Failure") return yield* onHandshakeFailure(accepted.failure, channel.remoteAddress)
         yield* Connection.serve(accepted.success, options.handler)
       })).pipe(Effect.catchDefect((defect) => Effect.logError("rlpx: a connection's fiber failed", defect)))
 
+    /** Sockets accepted whose handshake has not finished: capped, so half-open peers cannot exhaust descriptors. */
+    let handshaking = 0
     server.on("connection", (socket) => {
-      run(session(socket, SocketChannel.make(socket, timing.idleTimeout)))
+      if (handshaking >= maxPendingHandshakes) return void socket.destroy()
+      handshaking++
+      const channel = SocketChannel.make(socket, timing.idleTimeout)
+      run(session(socket, channel, () => void handshaking--))
     })
     return { host, port, enode: Enode.format({ id: options.key.id, host, port }) }
   })

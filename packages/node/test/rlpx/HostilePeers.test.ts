@@ -163,6 +163,20 @@ describe("hostile peers against our listener", () => {
       yield* stillServes(server)
     }))
 
+  it.live("more than 50 unfinished handshakes at once: the extra sockets are closed at once, and once those time out a good peer gets in", () =>
+    Effect.gen(function*() {
+      const server = yield* testListener()
+      const idle = yield* Effect.forEach(Array.from({ length: 50 }), () => rawConnection(server.listener.port))
+      const started = Date.now()
+      const extra = yield* rawConnection(server.listener.port)
+      yield* closedByPeer(extra.socket)
+      // Closed at once, not at the handshake deadline (1 s) as the 50 will be.
+      expect(Date.now() - started).toBeLessThan(500)
+      // The 50 time out after the (1 s) deadline; then a good peer is served.
+      yield* Effect.forEach(idle, ({ socket }) => closedByPeer(socket), { discard: true })
+      yield* stillServes(server)
+    }))
+
   it.live("a peer that never completes the handshake is closed after the deadline", () =>
     Effect.gen(function*() {
       const server = yield* testListener()
