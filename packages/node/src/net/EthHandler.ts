@@ -11,7 +11,7 @@
 import { ChainStore, type Downloader, type Hash, Hex, type Network, type PeerHandle } from "@ethsync/core"
 import { Deferred, Duration, Effect, Result } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
-import type { EthVersion } from "../eth/EthVersion.ts"
+import * as EthVersion from "../eth/EthVersion.ts"
 import * as Serving from "../eth/Serving.ts"
 import * as StatusCheck from "../eth/StatusCheck.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -76,7 +76,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
   }
 
   /** Our Status and the peer's, checked: the peer's Status, or why it is refused. */
-  const exchangeStatus = (version: EthVersion) =>
+  const exchangeStatus = (version: EthVersion.EthVersion) =>
     Effect.gen(function*() {
       const head = yield* store.head
       const ours = EthMessage.Status({
@@ -137,7 +137,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
   }
 
   /** The peer's session from its Status on: joined, registered, reading messages until it ends. */
-  const joined = (version: EthVersion, status: EthMessage.Status) =>
+  const joined = (version: EthVersion.EthVersion, status: EthMessage.Status) =>
     Effect.gen(function*() {
       const session = EthSessions.session(connection, id)
       if (!(yield* sessions.add(session))) return yield* refuse(new PeerFault.AlreadyConnected())
@@ -185,10 +185,12 @@ export const make = (options: Options) => (connection: Connection.Connection): E
     }).pipe(Effect.scoped)
 
   return Effect.gen(function*() {
-    const eth = connection.capabilities.find((capability) => capability.name === "eth")
-    if (eth === undefined || (eth.version !== 60 && eth.version !== 61)) return yield* refuse(new PeerFault.NoSharedVersion())
-    const status = yield* Effect.result(exchangeStatus(eth.version))
-    if (Result.isSuccess(status)) return yield* joined(eth.version, status.success)
+    const version = EthVersion.highestShared(
+      connection.capabilities.filter((capability) => capability.name === "eth").map((capability) => capability.version)
+    )
+    if (version === undefined) return yield* refuse(new PeerFault.NoSharedVersion())
+    const status = yield* Effect.result(exchangeStatus(version))
+    if (Result.isSuccess(status)) return yield* joined(version, status.success)
     const error = status.failure
     if (PeerFault.isPeerFault(error)) return yield* refuse(error)
     if (error._tag === "StoreError") return yield* Effect.logError(`eth: cannot send our Status: ${error.message}`)

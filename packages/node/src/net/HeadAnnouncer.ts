@@ -26,7 +26,8 @@ export const announce = (
       ? EthMessage.NewBlock({ block, td })
       : EthMessage.NewBlockHashes({ hashes: [block.hash] })
     return Effect.ignore(session.send(message))
-  }, { discard: true }).pipe(Effect.as({ blocks: full, hashes: targets.length - full }))
+    // All at once: a peer that reads slowly (a send waits for its socket) holds nobody else up.
+  }, { discard: true, concurrency: "unbounded" }).pipe(Effect.as({ blocks: full, hashes: targets.length - full }))
 }
 
 /** Announces the store's head whenever it differs from the last one announced. */

@@ -46,7 +46,9 @@ export interface SealWorkers {
 export const make = (size: number): Effect.Effect<SealWorkers, never, Scope.Scope> =>
   Effect.gen(function*() {
     const platform = yield* Worker.WorkerPlatform
+    /** Workers with room for another request (each may appear twice: two requests per worker). */
     const idle = yield* Queue.unbounded<Member>()
+    /** The id of the next request, to match replies. */
     let nextId = 0
     for (let id = 0; id < size; id++) {
       const worker = yield* Effect.orDie(platform.spawn<SealProtocol.Reply, SealProtocol.Request>(id))
