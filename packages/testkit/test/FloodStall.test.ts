@@ -5,7 +5,7 @@
  * another peer for those blocks.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { SimPeer, TestChain } from "../src/index.ts"
 import { Harness } from "../src/harness/index.ts"
@@ -35,7 +35,9 @@ describe("the downloader and a flooding peer that holds the front of the window"
       expect(h.drops.map((drop) => drop.peer)).toEqual(["flood"])
       // Well before the hard TTL, the honest peer has been asked for those blocks and the sync is done.
       for (let i = 0; i < 20; i++) yield* TestClock.adjust("100 millis")
-      expect(run.pollUnsafe()).toBeDefined()
+      const ended = run.pollUnsafe()
+      expect(ended && Exit.isSuccess(ended) && Harness.resultTag(ended.value)).toBe("Success")
+      expect(yield* h.holdsAll(chain.blocks)).toBe(true)
       yield* Fiber.interrupt(run)
     }))
 })

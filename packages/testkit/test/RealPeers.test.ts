@@ -134,6 +134,48 @@ describe("transport failures", () => {
     }))
 })
 
+describe("peers leaving", () => {
+  it.effect("the last peer leaving once every block has arrived does not lose the download: the import finishes", () =>
+    Effect.gen(function*() {
+      const gate = yield* ImportGate.make
+      const h = yield* Harness.make({ wrapStore: gate.wrap })
+      const chain = yield* TestChain.make(1000)
+      yield* h.add(SimPeer.honest("peer", chain))
+      const sync = yield* h.start("peer", chain.head.hash)
+      while (gate.waiting() === 0) yield* TestClock.adjust("10 millis")
+      yield* TestClock.adjust("1 second") // every block downloaded, the importer held
+      yield* Effect.orDie(h.downloader.unregisterPeer("peer"))
+      yield* gate.open(chain.length)
+      expect(resultTag(yield* sync.outcome)).toBe("Success")
+      expect(yield* h.holdsAll(chain.blocks)).toBe(true)
+    }))
+
+  it.effect("a peer that leaves in the middle of a failing send is not dropped when it comes back under the same id", () =>
+    Effect.gen(function*() {
+      const h = yield* Harness.make()
+      const chain = yield* TestChain.make(3000)
+      yield* h.add(SimPeer.slow("honest", chain, Duration.millis(100)))
+      const failing = SimPeer.make(SimPeer.honest("x", chain), h.network.wire)
+      /** Whether x was asked for blocks: its send then hangs, and fails 300 ms later. */
+      let asked = false
+      yield* Effect.orDie(h.downloader.registerPeer({
+        ...failing.handle,
+        requestBlocks: () =>
+          Effect.suspend(() => {
+            asked = true
+            return Effect.andThen(Effect.sleep("300 millis"), Effect.fail(new PeerHandle.PeerTransportError({ peer: "x", reason: "late failure" })))
+          })
+      }))
+      const sync = yield* h.start("honest", chain.head.hash)
+      while (!asked) yield* TestClock.adjust("10 millis")
+      yield* Effect.orDie(h.downloader.unregisterPeer("x"))
+      yield* h.add(SimPeer.slow("x", chain, Duration.millis(100)))
+      const run = yield* sync.outcome
+      expect(resultTag(run)).toBe("Success")
+      expect(h.drops).toEqual([])
+    }))
+})
+
 describe("floods and stalls", () => {
   it.effect("a peer that keeps sending blocks nobody asked for is dropped past the limit; the sync goes on", () =>
     Effect.gen(function*() {

@@ -51,7 +51,7 @@ export interface Shape {
   readonly events: Effect.Effect<Stream.Stream<Event>, never, Scope.Scope>
   /** Disconnects a peer, saying why; nothing happens for a peer not connected. */
   readonly disconnect: (id: string, reason: string) => Effect.Effect<void>
-  /** The peers we disconnected so far, each once, with the first reason given. */
+  /** The peers we disconnected (the latest 1024), each once, with the first reason given. */
   readonly drops: Effect.Effect<ReadonlyArray<Drop>>
 }
 
@@ -68,6 +68,9 @@ export interface Registry extends Shape {
   readonly leave: (id: string, reason: string) => Effect.Effect<void>
 }
 
+/** Drops remembered; a long-running node forgets the oldest beyond this. */
+const dropMemory = 1024
+
 /** Events kept for a subscriber that lags; older ones give way to newer. */
 const eventBacklog = 4096
 
@@ -75,7 +78,7 @@ const eventBacklog = 4096
 export const makeRegistry: Effect.Effect<Registry> = Effect.gen(function*() {
   /** Connected peers by id, in connection order, with how to close each. */
   const peers = new Map<string, { readonly peer: Connected; readonly close: (reason: string) => Effect.Effect<void> }>()
-  /** Peers we disconnected, first reason only. */
+  /** Peers we disconnected, first reason only, the newest dropMemory. */
   const drops = new Map<string, string>()
   /** Events for every subscriber. */
   const events = yield* PubSub.sliding<Event>(eventBacklog)
@@ -86,7 +89,10 @@ export const makeRegistry: Effect.Effect<Registry> = Effect.gen(function*() {
       Effect.suspend(() => {
         const entry = peers.get(id)
         if (!entry) return Effect.void
-        if (!drops.has(id)) drops.set(id, reason)
+        if (!drops.has(id)) {
+          drops.set(id, reason)
+          if (drops.size > dropMemory) drops.delete(drops.keys().next().value!)
+        }
         return entry.close(reason)
       }),
     drops: Effect.sync(() => Array.from(drops, ([peer, reason]) => ({ peer, reason }))),

@@ -45,4 +45,18 @@ describe("Network registry", () => {
       expect(yield* registry.peers).toEqual([])
       expect(yield* registry.drops).toEqual([{ peer: "a", reason: "sent a bad block" }])
     }))
+
+  it.effect("remembers the latest 1024 drops, forgetting the oldest", () =>
+    Effect.gen(function*() {
+      const registry = yield* Network.makeRegistry
+      for (let i = 0; i < 1030; i++) {
+        const id = `p${i}`
+        yield* registry.join({ id, version: 61, head: hash(1), td: 1n }, (reason) => registry.leave(id, reason))
+        yield* registry.disconnect(id, "bad")
+      }
+      const drops = yield* registry.drops
+      expect(drops).toHaveLength(1024)
+      expect(drops[0]!.peer).toBe("p6")
+      expect(drops.at(-1)!.peer).toBe("p1029")
+    }))
 })

@@ -5,7 +5,6 @@ import { DownloadQueue } from "../../src/sync/internal/DownloadQueue.ts"
 import * as Hash from "../../src/chain/Hash.ts"
 import type { PeerHandle } from "../../src/sync/PeerHandle.ts"
 import { Peer, PeerSet, type Tuning } from "../../src/sync/internal/PeerSet.ts"
-import { DuplicatePeer, UnknownPeer } from "../../src/sync/SyncError.ts"
 
 /** A transport handle whose requests go nowhere; `head` is a distinct hash per id. */
 const handle = (id: string): PeerHandle => ({
@@ -15,10 +14,10 @@ const handle = (id: string): PeerHandle => ({
   requestBlocks: () => Effect.void
 })
 
-/** Registers a peer that must be accepted. */
+/** Adds a new peer to the set. */
 const add = (set: PeerSet, id: string): Peer => {
-  const peer = set.register(handle(id))
-  if (!(peer instanceof Peer)) throw new Error(`expected ${id} to register, got ${peer._tag}`)
+  const peer = new Peer(handle(id), maxCap)
+  set.add(peer)
   return peer
 }
 
@@ -26,8 +25,8 @@ const add = (set: PeerSet, id: string): Peer => {
 const maxCap = 128
 const tuning: Tuning = { maxBlockFetch: maxCap, hardTTL: 9000, targetRoundTrip: 1000 }
 
-/** A new PeerSet with the test's capacity bound. */
-const newSet = () => new PeerSet(maxCap)
+/** A new, empty PeerSet. */
+const newSet = () => new PeerSet()
 
 /** A peer with the given capacity and reputation, busy since t = 100. */
 const busy = (capacity: number, reputation = 0): Peer => {
@@ -40,17 +39,13 @@ const busy = (capacity: number, reputation = 0): Peer => {
 
 const ids = (peers: ReadonlyArray<Peer>): Array<string> => peers.map((p) => p.id)
 
-// register/unregister: a peer id is in the set at most once, and only known ids can leave.
-describe("PeerSet.register / unregister", () => {
-  it("registers a new peer idle, unmeasured with the most capacity, reputation 0 and nothing ignored", () => {
+// add/remove: a sync's view of the registered peers, in registration order.
+describe("PeerSet.add / remove", () => {
+  it("a new peer is idle, unmeasured with the most capacity, reputation 0 and nothing ignored", () => {
     const set = newSet()
-    const h = handle("a")
-    const peer = set.register(h)
-    expect(peer).toBeInstanceOf(Peer)
-    if (!(peer instanceof Peer)) return
+    const peer = add(set, "a")
     expect(peer.id).toBe("a")
-    expect(Hash.toHex(peer.head)).toBe(Hash.toHex(h.head))
-    expect(peer.handle).toBe(h)
+    expect(Hash.toHex(peer.head)).toBe(Hash.toHex(handle("a").head))
     expect(peer.idle).toBe(true)
     expect(peer.capacity).toBe(maxCap)
     expect(peer.throughput).toBeUndefined()
@@ -61,52 +56,18 @@ describe("PeerSet.register / unregister", () => {
     expect(set.size).toBe(1)
   })
 
-  it("refuses a duplicate id with DuplicatePeer and keeps the first peer's state", () => {
+  it("removes a peer, saying whether it was there", () => {
     const set = newSet()
-    const first = add(set, "a")
-    first.reputation = 5
-    const again = set.register(handle("a"))
-    expect(again).toBeInstanceOf(DuplicatePeer)
-    expect(again).toMatchObject({ _tag: "DuplicatePeer", peer: "a" })
-    expect(set.size).toBe(1)
-    expect(set.get("a")).toBe(first)
-    expect(set.get("a")?.reputation).toBe(5)
-  })
-
-  it("unregisters a known peer, returning it", () => {
-    const set = newSet()
-    const a = add(set, "a")
+    add(set, "a")
     add(set, "b")
-    expect(set.unregister("a")).toBe(a)
+    expect(set.remove("a")).toBe(true)
+    expect(set.remove("a")).toBe(false)
+    expect(set.remove("x")).toBe(false)
     expect(set.get("a")).toBeUndefined()
-    expect(set.size).toBe(1)
     expect(ids(set.all())).toEqual(["b"])
   })
 
-  it("refuses an unknown id with UnknownPeer, also one already unregistered", () => {
-    const set = newSet()
-    add(set, "a")
-    const unknown = set.unregister("x")
-    expect(unknown).toBeInstanceOf(UnknownPeer)
-    expect(unknown).toMatchObject({ _tag: "UnknownPeer", peer: "x" })
-    set.unregister("a")
-    expect(set.unregister("a")).toMatchObject({ _tag: "UnknownPeer", peer: "a" })
-    expect(set.size).toBe(0)
-  })
-
-  it("lets an id register again after it left, as a new peer", () => {
-    const set = newSet()
-    const old = add(set, "a")
-    old.reputation = 7
-    old.capacity = 16
-    set.unregister("a")
-    const fresh = add(set, "a")
-    expect(fresh).not.toBe(old)
-    expect(fresh.reputation).toBe(0)
-    expect(fresh.capacity).toBe(maxCap)
-  })
-
-  it("lists all peers in registration order", () => {
+  it("lists all peers in the order they were added", () => {
     const set = newSet()
     for (const id of ["c", "a", "b"]) add(set, id)
     expect(ids(set.all())).toEqual(["c", "a", "b"])
@@ -301,10 +262,10 @@ describe("PeerSet.idle", () => {
   })
 })
 
-// reset(): a new sync starts every peer fresh (idle, nothing ignored) but remembers who has been
-// good and how fast each peer is.
-describe("PeerSet.reset", () => {
-  it("makes every peer idle and clears ignored, keeping reputation and the speed measured", () => {
+// Peer.reset(): a new sync starts every peer fresh (idle, nothing ignored, no unrequested replies)
+// but remembers who has been good and how fast each peer is.
+describe("Peer.reset", () => {
+  it("makes the peer idle and clears ignored and unrequested, keeping reputation and the speed measured", () => {
     const set = newSet()
     const a = add(set, "a")
     const b = add(set, "b")
@@ -313,12 +274,14 @@ describe("PeerSet.reset", () => {
     a.reputation = 9
     a.fetching(10)
     a.ignored.add("k1")
+    a.unrequested = 4
     b.reputation = 3
     b.ignored.add("k2")
-    set.reset()
+    for (const p of [a, b]) p.reset()
     for (const p of [a, b]) {
       expect(p.idle).toBe(true)
       expect(p.ignored.size).toBe(0)
+      expect(p.unrequested).toBe(0)
     }
     expect(a.capacity).toBe(20)
     expect(a.throughput).toBe(20)
@@ -326,7 +289,6 @@ describe("PeerSet.reset", () => {
     expect(a.reputation).toBe(9)
     expect(b.reputation).toBe(3)
     expect(ids(set.idle())).toEqual(["a", "b"])
-    expect(set.size).toBe(2)
   })
 
   it("lets the queue ask a peer again for the hashes it once failed to deliver", () => {
@@ -338,7 +300,7 @@ describe("PeerSet.reset", () => {
     queue.reserve(a, 1, 0)
     queue.deliver(a, []) // empty reply: a is not asked for `hash` again
     expect(queue.reserve(a, 1, 0)).toBeUndefined()
-    set.reset()
+    a.reset()
     expect(queue.reserve(a, 1, 0)?.hashes.has(Hash.key(hash))).toBe(true)
   })
 })

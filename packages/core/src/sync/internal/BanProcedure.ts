@@ -11,7 +11,7 @@ import type { Peer } from "./PeerSet.ts"
 import * as Sync from "./Sync.ts"
 
 /** Why a ban attempt gave up; logged, as the sync fails with InvalidChain either way. */
-export type Outcome = "banned" | "no request" | "timeout" | "empty reply" | "not the banned block"
+export type Outcome = "banned" | "no request" | "timeout" | "peer left" | "empty reply" | "not the banned block"
 
 /** Requests a batch from `peer` starting at `banned`, waits up to blockHardTTL, and bans what it can. */
 export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effect<Outcome, Sync.Stop> =>
@@ -25,6 +25,7 @@ export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effe
     while (true) {
       const event = yield* Sync.next(sync, deadline)
       if (event._tag === "Tick") return "timeout"
+      if (sync.peers.get(peer.id) === undefined) return "peer left"
       if (event._tag !== "Blocks" || event.peer !== peer.id) continue
       if (event.blocks.length === 0) return "empty reply"
       const blocks = [...event.blocks].sort((a, b) => a.number - b.number)

@@ -18,7 +18,8 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
   while (true) {
     const now = yield* Clock.currentTimeMillis
     yield* Sync.feedImporter(sync)
-    if (peers.size === 0) return yield* new NoPeers()
+    // Without peers nothing more arrives; blocks already downloaded are still imported.
+    if (peers.size === 0 && (queue.pending > 0 || queue.inFlight > 0)) return yield* new NoPeers()
     for (const id of queue.expire(now, sync.hardTTL)) {
       peers.get(id)?.demote()
       yield* Effect.logDebug("block request expired").pipe(Effect.annotateLogs({ peer: id }))

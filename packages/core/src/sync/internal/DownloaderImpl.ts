@@ -19,11 +19,9 @@ import type { PeerHandle } from "../PeerHandle.ts"
 import * as SyncMetrics from "../SyncMetrics.ts"
 import {
   BannedHead,
-  BlockFetchCanceled,
   Busy,
   dropsPeer,
   DuplicatePeer,
-  HashFetchCanceled,
   NoSyncActive,
   SyncDefect,
   type SyncError,
@@ -36,7 +34,7 @@ import { DownloadQueue } from "./DownloadQueue.ts"
 import * as HashPhase from "./HashPhase.ts"
 import * as Importer from "./Importer.ts"
 import { PeerSet } from "./PeerSet.ts"
-import * as Registry from "./Registry.ts"
+import * as Links from "./Links.ts"
 import * as Sync from "./Sync.ts"
 
 /** Events kept for a subscriber that stops reading; older ones give way to newer. */
@@ -56,7 +54,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
   /** The scheduler, reset at the start and end of every sync; written only by the running sync. */
   const queue = new DownloadQueue(config.blockCacheLimit)
   /** Registered peers by id, in registration order; they outlive syncs. */
-  const registry = new Map<string, Registry.Link>()
+  const registry = new Map<string, Links.Link>()
   /** The sync in progress, if any. */
   let running: Sync.Sync | undefined
   /** Set by terminate: no sync runs again. */
@@ -67,11 +65,11 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
   let started = 0
 
   /** Forgets a registered peer: its sender ends, and the running sync hears it left. */
-  const forget = (id: string): Registry.Link | undefined => {
+  const forget = (id: string): Links.Link | undefined => {
     const link = registry.get(id)
     if (!link) return undefined
     registry.delete(id)
-    Queue.shutdownUnsafe(link.outbox)
+    Links.close(link)
     if (running) Sync.signal(running, { _tag: "PeerLeft", id })
     return link
   }
@@ -90,16 +88,21 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
     Effect.gen(function*() {
       if (yield* banList.has(handle.head)) return yield* new BannedHead({ peer: handle.id, head: Hash.toHex(handle.head) })
       if (registry.has(handle.id)) return yield* new DuplicatePeer({ peer: handle.id })
-      const link = yield* Registry.link(handle, config.maxBlockFetch)
+      const link = yield* Links.link(handle, config.maxBlockFetch)
       if (registry.has(handle.id)) return yield* new DuplicatePeer({ peer: handle.id })
       registry.set(handle.id, link)
-      yield* FiberSet.run(senders, Registry.sender(link, (error) => drop(handle.id, error.message)))
+      // A failed send drops this link's peer, not a later registration under the same id; the drop
+      // runs to its end although it stops this very sender.
+      link.sender = yield* FiberSet.run(
+        senders,
+        Links.sender(link, (error) => registry.get(handle.id) === link ? Effect.uninterruptible(drop(handle.id, error.message)) : Effect.void)
+      )
       if (running) Sync.signal(running, { _tag: "PeerJoined", peer: link.peer })
       yield* Metric.update(SyncMetrics.peers, registry.size)
     })
 
   /** The phases of one sync in its own scope, the importer forked beside them. */
-  const phases = (sync: Sync.Sync, peer: string, origin: Registry.Link, head: Hash.Hash) =>
+  const phases = (sync: Sync.Sync, peer: string, origin: Links.Link, head: Hash.Hash) =>
     Effect.gen(function*() {
       // Added first, so it runs last: after the importer has stopped.
       yield* Effect.addFinalizer(() => end(sync))
@@ -122,7 +125,6 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
   /** Empties what the sync held and lets it go; its fibers have stopped. */
   const end = (sync: Sync.Sync) =>
     Effect.gen(function*() {
-      if (running === sync) running = undefined
       queue.reset()
       yield* Sync.close(sync)
       yield* Metric.update(SyncMetrics.syncsEnded, 1)
@@ -142,10 +144,14 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       Effect.onExit((exit) => {
         if (Exit.isSuccess(exit)) return PubSub.publish(events, SyncEvent.Done({ peer, imported: sync.imported }))
         const failure = exit.cause.reasons.find(Cause.isFailReason)
-        const error = failure?.error ?? (sync.phase === "hashes" ? new HashFetchCanceled() : new BlockFetchCanceled())
+        const error = failure?.error ?? Sync.canceled(sync)
         return PubSub.publish(events, SyncEvent.Failed({ peer, error }))
       }),
-      Effect.ensuring(Deferred.succeed(sync.ended, undefined))
+      // Only now, once subscribers have heard how it ended, may another sync start.
+      Effect.ensuring(Effect.suspend(() => {
+        if (running === sync) running = undefined
+        return Deferred.succeed(sync.ended, undefined)
+      }))
     )
 
   const synchronise = (peer: string, head: Hash.Hash): Effect.Effect<void, SyncError> =>
@@ -159,7 +165,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
         id: ++started,
         config,
         queue,
-        peers: new PeerSet(config.maxBlockFetch),
+        peers: new PeerSet(),
         store,
         banList,
         events,
@@ -170,7 +176,9 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
         },
         drop
       })
+      // Building the sync yielded: the peer may have left, or another sync started, meanwhile.
       if (running) return yield* new Busy()
+      if (registry.get(peer) !== origin) return yield* new UnknownPeer({ peer })
       running = sync
       return yield* phases(sync, peer, origin, head).pipe(
         report(sync, peer),
@@ -209,17 +217,15 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
           dropsPeer(error) ? Effect.as(drop(error.peer, error.message), error) : Effect.succeed(error))
       ),
     deliverHashes: (peer, hashes) =>
-      Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
-        if (!running) return Effect.fail(new NoSyncActive())
-        return registry.has(peer) ? deliver({ _tag: "Hashes", peer, hashes }) : Effect.fail(new UnknownPeer({ peer }))
-      }),
+      Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> =>
+        registry.has(peer) || !running ? deliver({ _tag: "Hashes", peer, hashes }) : Effect.fail(new UnknownPeer({ peer }))
+      ),
     deliverBlocks: (peer, blocks) =>
       Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
         const link = registry.get(peer)
         // Every Blocks message answers the peer's oldest open request, whether or not a sync runs.
-        const asked = link && Registry.answered(link)
-        if (!running) return Effect.fail(new NoSyncActive())
-        return link ? deliver({ _tag: "Blocks", peer, blocks, asked }) : Effect.fail(new UnknownPeer({ peer }))
+        const asked = link && Links.answered(link)
+        return link || !running ? deliver({ _tag: "Blocks", peer, blocks, asked }) : Effect.fail(new UnknownPeer({ peer }))
       }),
     cancel,
     terminate: Effect.suspend(() => {

@@ -8,7 +8,6 @@
  */
 import type * as Hash from "../../chain/Hash.ts"
 import type { PeerHandle } from "../PeerHandle.ts"
-import { DuplicatePeer, UnknownPeer } from "../SyncError.ts"
 
 /** What the capacity estimate needs to know: the configuration, in milliseconds. */
 export interface Tuning {
@@ -102,26 +101,12 @@ export class Peer {
   }
 }
 
-/** The registered peers. */
+/** A sync's view of the registered peers: those it may download from, as it learnt of them. */
 export class PeerSet {
-  /** Capacity of a peer not yet measured. */
-  readonly maxBlockFetch: number
   /** Peers by id, in registration order. */
   #peers = new Map<string, Peer>()
 
-  constructor(maxBlockFetch: number) {
-    this.maxBlockFetch = maxBlockFetch
-  }
-
-  /** Adds a peer; a DuplicatePeer error if its id is taken. */
-  register(handle: PeerHandle): Peer | DuplicatePeer {
-    if (this.#peers.has(handle.id)) return new DuplicatePeer({ peer: handle.id })
-    const peer = new Peer(handle, this.maxBlockFetch)
-    this.#peers.set(handle.id, peer)
-    return peer
-  }
-
-  /** Adds a peer registered elsewhere (a sync's view of the registry); replaces one of the same id. */
+  /** Adds a peer (registered with the downloader); replaces one of the same id. */
   add(peer: Peer): void {
     this.#peers.set(peer.id, peer)
   }
@@ -129,14 +114,6 @@ export class PeerSet {
   /** Removes a peer if present; whether it was. */
   remove(id: string): boolean {
     return this.#peers.delete(id)
-  }
-
-  /** Removes a peer; an UnknownPeer error if there is none by that id. */
-  unregister(id: string): Peer | UnknownPeer {
-    const peer = this.#peers.get(id)
-    if (!peer) return new UnknownPeer({ peer: id })
-    this.#peers.delete(id)
-    return peer
   }
 
   /** A peer by id. */
@@ -166,10 +143,5 @@ export class PeerSet {
       if (peer.roundTrip !== undefined && (best === undefined || peer.roundTrip < best)) best = peer.roundTrip
     }
     return best
-  }
-
-  /** Resets every peer for a new sync. */
-  reset(): void {
-    for (const peer of this.#peers.values()) peer.reset()
   }
 }

@@ -23,7 +23,7 @@ import { SyncEvent } from "../SyncEvent.ts"
 import * as CrossChecks from "./CrossChecks.ts"
 import type { Cached, DownloadQueue } from "./DownloadQueue.ts"
 import type { Peer, PeerSet, Tuning } from "./PeerSet.ts"
-import type { Asked, Outgoing } from "./Registry.ts"
+import type { Asked, Outgoing } from "./Links.ts"
 
 /** A reply from a peer, as its deliver call hands it in. */
 export type Delivery =
@@ -205,7 +205,7 @@ export const unrequested = (sync: Sync, id: string): Effect.Effect<boolean> =>
   })
 
 /** Drops a peer of this sync: out of its view, its reservation back in the queue, unregistered and disconnected. */
-export const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =>
+const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =>
   Effect.suspend(() => {
     sync.peers.remove(id)
     sync.queue.cancelPeer(id)
@@ -228,7 +228,7 @@ export const feedImporter = (sync: Sync): Effect.Effect<void> =>
   })
 
 /** The cancel error for the phase the sync is in. */
-const canceled = (sync: Sync) => sync.phase === "hashes" ? new HashFetchCanceled() : new BlockFetchCanceled()
+export const canceled = (sync: Sync) => sync.phase === "hashes" ? new HashFetchCanceled() : new BlockFetchCanceled()
 
 /** Takes the next message, or undefined once `deadline` (Clock millis) passes. */
 const take = (sync: Sync, deadline: number): Effect.Effect<Message | undefined> =>
@@ -250,41 +250,48 @@ export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =
   Effect.gen(function*() {
     while (true) {
       const message = yield* take(sync, Math.min(deadline, CrossChecks.nextExpiry(sync)))
-      yield* CrossChecks.enforce(sync, yield* Clock.currentTimeMillis)
-      if (message === undefined) return tick
-      switch (message._tag) {
-        case "Inbox": {
-          const delivery = Queue.takeUnsafe(sync.inboxes.get(message.peer)!)
-          if (delivery?._tag !== "Success") break
-          const event = yield* receive(sync, delivery.value)
-          if (event) return event
-          break
-        }
-        case "PeerJoined":
-          message.peer.reset()
-          sync.peers.add(message.peer)
-          return changed
-        case "PeerLeft":
-          if (!sync.peers.remove(message.id)) break
-          sync.queue.cancelPeer(message.id)
-          return changed
-        case "Cancel":
-          return yield* canceled(sync)
-        case "Imported":
-          sync.importDone += message.blocks
-          sync.imported += message.inserted
-          yield* PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.imported, head: message.head }))
-          break
-        case "ImportDone":
-          sync.importing = false
-          sync.importBatch = 0
-          sync.importDone = 0
-          return changed
-        case "ImportStopped":
-          return yield* message.error
+      // A check is enforced after the message is handled: a cancel, or the check's own answer,
+      // arriving at its deadline wins.
+      if (message === undefined) {
+        yield* CrossChecks.enforce(sync, yield* Clock.currentTimeMillis)
+        return tick
       }
+      const event = yield* handle(sync, message)
+      yield* CrossChecks.enforce(sync, yield* Clock.currentTimeMillis)
+      if (event) return event
     }
   })
+
+/** Handles one message: an event for the phase, or undefined when it was handled here. */
+const handle = (sync: Sync, message: Message): Effect.Effect<Event | undefined, Stop> => {
+  switch (message._tag) {
+    case "Inbox": {
+      const delivery = Queue.takeUnsafe(sync.inboxes.get(message.peer)!)
+      return delivery?._tag === "Success" ? receive(sync, delivery.value) : Effect.undefined
+    }
+    case "PeerJoined":
+      message.peer.reset()
+      sync.peers.add(message.peer)
+      return Effect.succeed(changed)
+    case "PeerLeft":
+      if (!sync.peers.remove(message.id)) return Effect.undefined
+      sync.queue.cancelPeer(message.id)
+      return Effect.succeed(changed)
+    case "Cancel":
+      return Effect.fail(canceled(sync))
+    case "Imported":
+      sync.importDone += message.blocks
+      sync.imported += message.inserted
+      return Effect.as(PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.imported, head: message.head })), undefined)
+    case "ImportDone":
+      sync.importing = false
+      sync.importBatch = 0
+      sync.importDone = 0
+      return Effect.succeed(changed)
+    case "ImportStopped":
+      return Effect.fail(message.error)
+  }
+}
 
 /** What a delivery means to the phase: an event, or nothing (handled here, or not this sync's business). */
 const receive = (sync: Sync, delivery: Delivery): Effect.Effect<Event | undefined, CrossCheckFailed> => {

@@ -1,12 +1,12 @@
 /**
- * The peers registered with a downloader, outliving syncs: for each, the transport's handle, its
+ * The links to the peers registered with a downloader, outliving syncs: for each, the transport's handle, its
  * download state (a Peer, written only by the running sync), the order of its unanswered block
  * requests, and an outbox that one sender fiber per peer empties in order, so a slow or failing
  * send never holds the sync that asked for it.
  *
  * @since 0.2.0
  */
-import { Effect, Queue, Result } from "effect"
+import { Effect, type Fiber, Queue, Result } from "effect"
 import type { PeerHandle, PeerTransportError } from "../PeerHandle.ts"
 import type * as Hash from "../../chain/Hash.ts"
 import { Peer } from "./PeerSet.ts"
@@ -42,8 +42,10 @@ export interface Link {
    * that arrives, whether or not a sync runs, so the order never drifts.
    */
   readonly unanswered: Array<Asked>
-  /** Requests to send, in order; shut down when the peer leaves, which ends its sender. */
+  /** Requests to send, in order; shut down when the peer leaves. */
   readonly outbox: Queue.Queue<Outgoing>
+  /** The sender fiber, once started; interrupted when the peer leaves, also in the middle of a send that hangs. */
+  sender: Fiber.Fiber<void> | undefined
 }
 
 /** A new link for `handle`. */
@@ -52,8 +54,15 @@ export const link = (handle: PeerHandle, maxBlockFetch: number): Effect.Effect<L
     handle,
     peer: new Peer(handle, maxBlockFetch),
     unanswered: [],
-    outbox
+    outbox,
+    sender: undefined
   }))
+
+/** Ends a link: its outbox refuses more requests and its sender stops, even in the middle of a send. */
+export const close = (link: Link): void => {
+  Queue.shutdownUnsafe(link.outbox)
+  link.sender?.interruptUnsafe()
+}
 
 /** The request a Blocks message from the link's peer answers: the oldest unanswered one, if any. */
 export const answered = (link: Link): Asked | undefined => link.unanswered.shift()
