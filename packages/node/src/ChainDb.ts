@@ -1,6 +1,6 @@
 /**
- * The LMDB environment of a datadir: its tables, how chain records are encoded in them, and
- * synchronous reads and writes. Chain logic lives in LmdbChainStore; this module only stores.
+ * The LMDB environment of a datadir: its tables, how chain records are encoded in them,
+ * synchronous reads, and write transactions committed on the main thread or off it. Chain logic lives in LmdbChainStore; this module only stores.
  *
  * Tables: `blocks` (block hash -> the block's RLP), `tds` (block hash -> total difficulty as
  * decimal text), `canonical` (number -> block hash) and `meta` (`head`, `genesis` -> block hash).
