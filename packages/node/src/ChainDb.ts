@@ -1,6 +1,6 @@
 /**
- * The LMDB environment of a datadir: its tables, how chain records are encoded in them, and
- * synchronous reads and writes. Chain logic lives in LmdbChainStore; this module only stores.
+ * The LMDB environment of a datadir: its tables, how chain records are encoded in them,
+ * synchronous reads, and write transactions committed on the main thread or off it. Chain logic lives in LmdbChainStore; this module only stores.
  *
  * Tables: `blocks` (block hash -> the block's RLP), `tds` (block hash -> total difficulty as
  * decimal text), `canonical` (number -> block hash) and `meta` (`head`, `genesis` -> block hash).
@@ -134,14 +134,39 @@ export const open = (
     )
   })
 
+/** The StoreError of a write to a datadir opened to read. */
+const readOnlyError = (db: ChainDb): ChainStore.StoreError =>
+  new ChainStore.StoreError({ operation: `write to datadir ${db.path}`, reason: "it is open for reading only" })
+
 /**
  * Runs `f` in one write transaction: all of its writes land, or none (also when it throws).
- * Throws a StoreError on a datadir opened to read.
+ * Throws a StoreError on a datadir opened to read. The commit and its flush to disk block the
+ * event loop until they are done.
  */
 export const transaction = <A>(db: ChainDb, f: () => A): A => {
-  if (db.readOnly) throw new ChainStore.StoreError({ operation: `write to datadir ${db.path}`, reason: "it is open for reading only" })
+  if (db.readOnly) throw readOnlyError(db)
   return db.env.transactionSync(f)
 }
+
+/**
+ * Runs `f` in one write transaction whose commit and flush to disk happen on lmdb-js's write
+ * thread, so other fibers run meanwhile: all of `f`'s writes land, or none (also when it throws;
+ * a child transaction, since the write thread's transaction may hold other writes). Succeeds with
+ * what `f` returned once the transaction is flushed: durable, like `transaction`. `f` itself runs
+ * on the main thread, when the write thread is ready for it.
+ */
+export const transactionFlushed = <A>(db: ChainDb, operation: string, f: () => A): Effect.Effect<A, ChainStore.StoreError> =>
+  db.readOnly
+    ? Effect.fail(readOnlyError(db))
+    : Effect.tryPromise({
+      try: async () => {
+        const result = await db.env.childTransaction(f)
+        // The commit resolves once visible; `flushed` once it and every write before it are on disk.
+        await db.env.flushed
+        return result
+      },
+      catch: (error) => storeError(operation, error)
+    })
 
 /** Throws the StoreError of a stored record that does not decode. */
 const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {

@@ -95,12 +95,13 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
 }
 
 /**
- * Writes accepted blocks and, if one beats the head's TD, the new head, in one transaction.
- * Returns how many were new: another process may have written some since they were validated
- * (LMDB tells as it writes them, so they are not read again).
+ * Writes accepted blocks and, if one beats the head's TD, the new head, in one transaction
+ * flushed to disk off the main thread. Succeeds with how many were new: another process may
+ * have written some since they were validated (LMDB tells as it writes them, so they are not
+ * read again).
  */
-const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Accepted>): number =>
-  ChainDb.transaction(db, () => {
+const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Accepted>): Effect.Effect<number, ChainStore.StoreError> =>
+  ChainDb.transactionFlushed(db, `write ${accepted.length} blocks`, () => {
     const fresh = new Map<string, Block.Block>()
     for (const { block, td } of accepted) if (ChainDb.putNewBlock(db, block, td)) fresh.set(block.key, block)
     const old = readTip(db)
@@ -218,9 +219,11 @@ export const fromChainDb = (
               return undefined
             }
           }
-          const { accepted, failure } = yield* BatchValidation.validate(batch, guardedLookup, verifier)
+          // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
+          const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
           if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
-          const written = accepted.length === 0 ? 0 : yield* ChainDb.attempt(`write ${accepted.length} blocks`, () => write(db, accepted))
+          // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
+          const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
           if (failure) return yield* failure
           return written
         })

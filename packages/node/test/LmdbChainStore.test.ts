@@ -112,6 +112,21 @@ describe("LmdbChainStore", () => {
       expect(Hash.toHex((yield* store.head).block.hash)).toBe(Hash.toHex(batch[9]!.hash))
     }))
 
+  it.effect("stores nothing of a batch whose write fails part way, and takes the batch whole once it can", () =>
+    Effect.gen(function*() {
+      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
+      const store = yield* LmdbChainStore.fromChainDb(db, { genesis }, verifier)
+      expect(yield* store.insert(chain.slice(0, 5))).toBe(5)
+      // Without its head record the write fails after the blocks are put, before the head is set.
+      db.meta.removeSync("head")
+      const failed = yield* Effect.flip(store.insert(chain.slice(5, 10)))
+      expect(failed.message).toMatch(/the head record is missing/)
+      for (const block of chain.slice(5, 10)) expect(yield* store.has(block.hash)).toBe(false)
+      db.meta.putSync("head", chain[4]!.hash)
+      expect(yield* store.insert(chain.slice(5, 10))).toBe(5)
+      expect((yield* store.head).block.number).toBe(10)
+    }))
+
   it.effect("stores the same blocks whether they come in one batch or many", () =>
     Effect.gen(function*() {
       const dir = yield* TempDir.make

@@ -81,7 +81,10 @@ export interface Shape {
    * Checks each block by the Frontier rules against its ancestors (stored, or earlier in the
    * batch), then its seal and its uncles' seals with the store's SealVerifier, and stores it;
    * blocks already stored are skipped. Returns how many blocks were new. Fails with InsertFailed
-   * at the first bad block, after storing the ones before it.
+   * at the first bad block, after storing the ones before it. A caller may run it uninterruptibly
+   * so that no interrupt separates a write from its result (the downloader does): it lets
+   * interrupts in itself while nothing is written, and a write it has begun it finishes, durably,
+   * before it returns.
    */
   readonly insert: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<number, InsertFailed | StoreError>
 }

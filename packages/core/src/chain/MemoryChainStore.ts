@@ -70,7 +70,8 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),
     head: Effect.sync((): Head => ({ block: head.block, td: head.td })),
     insert: (batch) =>
-      Effect.flatMap(BatchValidation.validate(batch, lookup, verifier), ({ accepted, failure }) => {
+      // The validation may be interrupted even when the insert is run uninterruptibly: nothing is written yet.
+      Effect.flatMap(Effect.interruptible(BatchValidation.validate(batch, lookup, verifier)), ({ accepted, failure }) => {
         let best: Entry | undefined
         for (const entry of accepted) {
           blocks.set(entry.block.key, entry)

@@ -28,7 +28,9 @@ export const make: Effect.Effect<ImportGate> = Effect.gen(function*() {
     return Effect.ensuring(Queue.take(permits), Effect.sync(() => void waiting--))
   })
   return {
-    wrap: (store) => ({ ...store, insert: (blocks) => Effect.andThen(pass, store.insert(blocks)) }),
+    // The wait for a permit may be interrupted even when the insert is run uninterruptibly (as the
+    // downloader runs it): nothing is written yet.
+    wrap: (store) => ({ ...store, insert: (blocks) => Effect.andThen(Effect.interruptible(pass), store.insert(blocks)) }),
     open: (count) => Effect.asVoid(Queue.offerAll(permits, Array.from({ length: count }, () => undefined))),
     waiting: () => waiting
   }

@@ -24,7 +24,15 @@ export const run = (sync: Sync.Sync): Effect.Effect<void> =>
       const batch = yield* Queue.take(sync.importQueue)
       for (let at = 0; at < batch.length; at += chunkSize) {
         const chunk = batch.slice(at, at + chunkSize)
-        const inserted = yield* Effect.result(sync.store.insert(chunk.map((c) => c.block)))
+        // The insert and its count run uninterruptibly, as one: a store cannot take back a batch it
+        // has begun to commit (the LMDB store waits for its flush), and an interrupt delivered on
+        // the insert's way out would lose its result, leaving blocks stored but never counted. The
+        // waits that may be abandoned (a validation, a held insert) let interrupts in themselves.
+        // Counted here, not by the sync: a sync that ends before reading the report still imported them.
+        const inserted = yield* Effect.result(Effect.uninterruptible(Effect.tap(
+          sync.store.insert(chunk.map((c) => c.block)),
+          (count) => Metric.update(SyncMetrics.blocksImported, count)
+        )))
         if (Result.isFailure(inserted)) {
           const failure = inserted.failure
           if (failure._tag === "StoreError") return Sync.signal(sync, { _tag: "ImportStopped", error: failure })
@@ -33,8 +41,6 @@ export const run = (sync: Sync.Sync): Effect.Effect<void> =>
           Sync.signal(sync, { _tag: "ImportStopped", error: new ImportFailed({ peer: origin, reason: failure.error.message }) })
           return yield* Effect.uninterruptible(sync.drop(origin, failure.error.message))
         }
-        // Counted here, not by the sync: a sync that ends before reading this report still imported them.
-        yield* Metric.update(SyncMetrics.blocksImported, inserted.success)
         Sync.signal(sync, {
           _tag: "Imported",
           blocks: chunk.length,
