@@ -1,8 +1,9 @@
 /**
  * The Ethash seal verifier on its worker threads: real seals pass and changed ones fail with the
  * rule named; the epoch cache is kept in the datadir, reused, rebuilt when truncated or corrupt,
- * and the next epoch's is built ahead near an epoch's end. All mainnet headers above genesis and
- * their uncles pass when ETHSYNC_MAINNET_RLP is set.
+ * and the next epoch's is built ahead near an epoch's end; a cache still being built is never
+ * evicted (so never built twice); cache file writes never share a temporary file nor leave one.
+ * All mainnet headers above genesis and their uncles pass when ETHSYNC_MAINNET_RLP is set.
  */
 import { Block, type Header, RlpSplitter } from "@ethsync/core"
 import { afterAll, describe, expect, it } from "@effect/vitest"
@@ -46,7 +47,66 @@ const appears = (path: string) =>
     return Fs.existsSync(path)
   })
 
+/** Calls `f` with each seal request the worker threads started while `effect` runs are sent. */
+const watchingRequests = <A, E>(f: (request: { readonly _tag: string; readonly epoch: number }) => void, effect: Effect.Effect<A, E>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const onWorker = (worker: WorkerThreads.Worker) => {
+        const post = worker.postMessage.bind(worker)
+        worker.postMessage = (message: unknown, transfers?: ReadonlyArray<WorkerThreads.Transferable>) => {
+          const request = Array.isArray(message) ? message.find((part) => typeof part === "object" && part !== null && "_tag" in part) : undefined
+          if (request) f(request)
+          post(message, transfers)
+        }
+      }
+      process.on("worker", onWorker)
+      return onWorker
+    }),
+    () => effect,
+    (onWorker) => Effect.sync(() => process.off("worker", onWorker))
+  )
+
+describe("CacheFile", () => {
+  it.live("two writes of one file at once both succeed, and the file is one of them whole", () =>
+    Effect.gen(function*() {
+      const dir = Path.join(root, "writes")
+      const path = CacheFile.pathOf(dir, 0)
+      const caches = [1, 2].map((fill) => {
+        const cache = new SharedArrayBuffer(1 << 22)
+        new Uint8Array(cache).fill(fill)
+        return cache
+      })
+      yield* Effect.forEach(caches, (cache) => CacheFile.write(path, 0, cache), { concurrency: 2, discard: true })
+      const written = Fs.readFileSync(path).subarray(52)
+      expect(caches.some((cache) => written.equals(new Uint8Array(cache)))).toBe(true)
+      expect(Fs.readdirSync(Path.dirname(path))).toEqual(["cache-0"])
+    }))
+
+  it.live("a failed write leaves no temporary file behind", () =>
+    Effect.gen(function*() {
+      // A directory where the file should go: the rename fails.
+      const blocked = CacheFile.pathOf(Path.join(root, "blocked"), 0)
+      Fs.mkdirSync(Path.join(blocked, "inside"), { recursive: true })
+      const failed = yield* Effect.result(CacheFile.write(blocked, 0, new SharedArrayBuffer(1024)))
+      expect(Result.isFailure(failed) && failed.failure.reason).toMatch(/rename/)
+      expect(Fs.readdirSync(Path.dirname(blocked))).toEqual(["cache-0"])
+    }))
+})
+
 describe("EthashVerifier", () => {
+  it.live("builds an epoch's cache once when more epochs than it keeps are asked for while it is built", () =>
+    Effect.gen(function*() {
+      const builds: Array<number> = []
+      const onEpoch = (epoch: number) => changed(block1, { number: epoch * 30_000 + 1 })
+      yield* watchingRequests((request) => {
+        if (request._tag === "Build") builds.push(request.epoch)
+      }, Effect.scoped(Effect.gen(function*() {
+        const verifier = yield* EthashVerifier.make({ workers: 2 })
+        yield* Effect.forEach([0, 1, 2, 3, 0], (epoch) => verifier.verify([onEpoch(epoch)]), { concurrency: "unbounded", discard: true })
+      })))
+      expect(builds.sort()).toEqual([0, 1, 2, 3])
+    }), 120_000)
+
   it.live("passes real seals and names the rule a changed nonce or mixHash breaks; keeps the cache in the datadir", () =>
     Effect.gen(function*() {
       const nonce = flipped(block1.nonce, 7, 1)

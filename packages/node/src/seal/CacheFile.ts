@@ -95,15 +95,26 @@ export const read = (path: string, epoch: number): Effect.Effect<SharedArrayBuff
     catch: (cause) => new CacheFileError({ path, reason: systemReason(cause) })
   }).pipe(Effect.flatMap((got) => got instanceof CacheFileError ? Effect.fail(got) : Effect.succeed(got)))
 
-/** Writes `epoch`'s cache to `path`: to a temporary file first, renamed over it once complete. */
+/** Numbers this process's writes, so that two writes never share a temporary file. */
+let writes = 0
+
+/**
+ * Writes `epoch`'s cache to `path`: to a temporary file of its own first, renamed over it once
+ * complete, and removed if the write fails.
+ */
 export const write = (path: string, epoch: number, cache: SharedArrayBuffer): Effect.Effect<void, CacheFileError> =>
   Effect.tryPromise({
     try: async () => {
       const bytes = new Uint8Array(cache)
-      const partial = `${path}.partial-${process.pid}`
+      const partial = `${path}.partial-${process.pid}-${writes++}`
       await Fs.mkdir(Path.dirname(path), { recursive: true })
-      await Fs.writeFile(partial, [headerOf(epoch, bytes), bytes])
-      await Fs.rename(partial, path)
+      try {
+        await Fs.writeFile(partial, [headerOf(epoch, bytes), bytes])
+        await Fs.rename(partial, path)
+      } catch (cause) {
+        await Fs.rm(partial, { force: true })
+        throw cause
+      }
     },
     catch: (cause) => new CacheFileError({ path, reason: systemReason(cause) })
   })

@@ -34,7 +34,7 @@ const prebuildWindow = 2000
  * numbered beyond it fails at once, rather than make the verifier build a cache of hundreds of MiB.
  */
 const lastEpoch = 2047
-/** Epoch caches kept in memory (16 MiB and up each): the newest ones requested. */
+/** Epoch caches kept in memory (16 MiB and up each): the newest ones requested, and any still being built. */
 const keptEpochs = 3
 
 /** Builds the verifier, its workers living as long as the scope. */
@@ -78,7 +78,10 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
         if (known) return Deferred.await(known)
         const ready = Deferred.makeUnsafe<SharedArrayBuffer>()
         caches.set(epoch, ready)
-        while (caches.size > keptEpochs) caches.delete(Math.min(...[...caches.keys()].filter((e) => e !== epoch)))
+        // Only finished caches are evicted: one still being built would be built again if asked for.
+        const finished = [...caches].filter(([e, cache]) => e !== epoch && Deferred.isDoneUnsafe(cache)).map(([e]) => e)
+        finished.sort((a, b) => a - b)
+        for (const e of finished.slice(0, Math.max(0, caches.size - keptEpochs))) caches.delete(e)
         return load(epoch).pipe(
           Effect.exit,
           Effect.flatMap((exit) => Deferred.done(ready, exit)),
