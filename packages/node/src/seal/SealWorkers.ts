@@ -23,7 +23,7 @@ export type Unnumbered = Omit<SealProtocol.Build, "id"> | Omit<SealProtocol.Veri
 interface Member {
   /** The Effect worker: send, and the handler fiber started at spawn. */
   readonly worker: Worker.Worker<SealProtocol.Reply, SealProtocol.Request>
-  /** Its requests awaiting a reply, by id. */
+  /** Its requests awaiting a reply, by id: each holds one of its slots until then. */
   readonly pending: Map<number, Deferred.Deferred<SealProtocol.Reply, WorkerError>>
   /** Why the worker stopped, once it has: a request to it then dies with this instead of waiting forever. */
   stopped: WorkerError | undefined
@@ -50,41 +50,47 @@ export const make = (size: number): Effect.Effect<SealWorkers, never, Scope.Scop
     const idle = yield* Queue.unbounded<Member>()
     /** The id of the next request, to match replies. */
     let nextId = 0
+    /** Ends `member`'s request `id` with `exit` and gives its slot back: the worker is done with it. */
+    const settle = (member: Member, id: number, exit: Exit.Exit<SealProtocol.Reply, WorkerError>) => {
+      const waiting = member.pending.get(id)
+      if (waiting === undefined) return
+      member.pending.delete(id)
+      Deferred.doneUnsafe(waiting, exit)
+      Queue.offerUnsafe(idle, member)
+    }
     for (let id = 0; id < size; id++) {
       const worker = yield* Effect.orDie(platform.spawn<SealProtocol.Reply, SealProtocol.Request>(id))
       const member: Member = { worker, pending: new Map(), stopped: undefined }
-      yield* worker.run((reply: SealProtocol.Reply) =>
-        Effect.sync(() => {
-          const waiting = member.pending.get(reply.id)
-          member.pending.delete(reply.id)
-          if (waiting) Deferred.doneUnsafe(waiting, Exit.succeed(reply))
-        })
-      ).pipe(
+      yield* worker.run((reply: SealProtocol.Reply) => Effect.sync(() => settle(member, reply.id, Exit.succeed(reply)))).pipe(
         Effect.catch((error) =>
           Effect.sync(() => {
             member.stopped = error
-            for (const waiting of member.pending.values()) Deferred.doneUnsafe(waiting, Exit.fail(error))
-            member.pending.clear()
+            for (const id of [...member.pending.keys()]) settle(member, id, Exit.fail(error))
           })
         ),
         Effect.forkScoped
       )
       for (let slot = 0; slot < slotsPerWorker; slot++) yield* Queue.offer(idle, member)
     }
+    // A request holds its slot until the worker replies, even if its caller stops waiting: the
+    // worker still runs it, and a slot given back early would queue a third request behind it.
     const request: SealWorkers["request"] = (unnumbered) =>
-      Effect.acquireUseRelease(
-        Queue.take(idle),
-        (member) =>
-          Effect.gen(function*() {
-            if (member.stopped) return yield* member.stopped
-            const id = nextId++
-            const reply = Deferred.makeUnsafe<SealProtocol.Reply, WorkerError>()
-            member.pending.set(id, reply)
-            const message: SealProtocol.Request = { ...unnumbered, id }
-            yield* member.worker.send(message, message._tag === "Verify" ? [message.input.buffer] : [])
-            return yield* Deferred.await(reply)
-          }),
-        (member) => Queue.offer(idle, member)
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const member = yield* restore(Queue.take(idle))
+          if (member.stopped) {
+            yield* Queue.offer(idle, member)
+            return yield* member.stopped
+          }
+          const id = nextId++
+          const reply = Deferred.makeUnsafe<SealProtocol.Reply, WorkerError>()
+          member.pending.set(id, reply)
+          const message: SealProtocol.Request = { ...unnumbered, id }
+          yield* member.worker.send(message, message._tag === "Verify" ? [message.input.buffer] : []).pipe(
+            Effect.tapError((error) => Effect.sync(() => settle(member, id, Exit.fail(error))))
+          )
+          return yield* restore(Deferred.await(reply))
+        })
       ).pipe(Effect.orDie)
     return { size, slots: size * slotsPerWorker, request }
   }).pipe(Effect.provide(NodeWorker.layer(() => new WorkerThreads.Worker(entry))))
