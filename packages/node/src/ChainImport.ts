@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { ChainStore, Hash, type InvalidBlock } from "@ethsync/core"
+import { ChainStore, Hash, type Header, type InvalidBlock } from "@ethsync/core"
 import { Data, Effect, type FileSystem, Stream } from "effect"
 import * as BlockFile from "./BlockFile.ts"
 import type * as Progress from "./Progress.ts"
@@ -57,6 +57,10 @@ export interface Options {
   readonly prefetch?: SealPrefetch.SealPrefetch | undefined
 }
 
+/** The headers whose seals a store checks when it inserts `blocks`: each block's and its uncles'. */
+const sealed = (blocks: ReadonlyArray<BlockFile.Positioned>): Array<Header.Header> =>
+  blocks.flatMap((p) => [p.block.header, ...p.block.uncles])
+
 /** What an import did. */
 export interface Summary {
   /** Blocks read from the files. */
@@ -86,11 +90,16 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
     /** Blocks new to the store. */
     let imported = 0
 
+    /** Drops the started seal checks of `blocks` that the store did not ask for. */
+    const forget = (blocks: ReadonlyArray<BlockFile.Positioned>) =>
+      options.prefetch && blocks.length > 0 ? options.prefetch.forget(sealed(blocks)) : Effect.void
+
     const insert = (batch: ReadonlyArray<BlockFile.Positioned>) => {
       const last = batch.at(-1)
       if (last === undefined) return Effect.void
       const end = last.offset + last.block.rlp.length
       return store.insert(batch.map((p) => p.block)).pipe(
+        Effect.ensuring(forget(batch)),
         Effect.catchTag("InsertFailed", (failed) =>
           Effect.fail(new BlockRejected({ path, position: batch[failed.index]!.position, error: failed.error }))),
         Effect.flatMap((count) => {
@@ -113,7 +122,7 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
       if (!options.prefetch || last === undefined) return Effect.void
       const start = options.prefetch.start
       return Effect.flatMap(store.has(last.block.hash), (stored) =>
-        stored ? Effect.void : start(blocks.flatMap((p) => [p.block.header, ...p.block.uncles])))
+        stored ? Effect.void : start(sealed(blocks)))
     })
 
     /** The batch read is complete: starts the rest of its seal checks, then inserts the batch held before it. */
@@ -142,11 +151,13 @@ export const importFile = (path: string, options: Options): Effect.Effect<Summar
 
     // A file that turns bad keeps the blocks read before the bad spot; a refused block ends the
     // import at once (the batch read after it would only be refused for its unknown parent).
+    // Batches never inserted (after a refused block) drop their started checks too.
     yield* BlockFile.stream(path).pipe(
       Stream.runForEach(take),
-      Effect.catchIf(BlockFile.isBlockFileError, (error) => Effect.andThen(flush, Effect.fail(error)))
+      Effect.catchIf(BlockFile.isBlockFileError, (error) => Effect.andThen(flush, Effect.fail(error))),
+      Effect.andThen(flush),
+      Effect.ensuring(Effect.suspend(() => forget([...held, ...pending])))
     )
-    yield* flush
     return { read, imported }
   })
 

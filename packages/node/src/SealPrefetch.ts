@@ -29,12 +29,14 @@ export interface SealPrefetch {
   readonly verifier: SealVerifier.Shape
   /** Starts checking the seals of `headers` in the background. */
   readonly start: (headers: ReadonlyArray<Header.Header>) => Effect.Effect<void>
+  /** Drops the started checks of `headers` not asked for: their blocks were stored, or will not be. */
+  readonly forget: (headers: ReadonlyArray<Header.Header>) => Effect.Effect<void>
 }
 
 /**
  * Prefetching over `underlying`. Checks still running when the scope closes are interrupted; the
  * verdicts of started headers never asked for (blocks found stored, or after a refused one) are
- * kept until then.
+ * kept until they are forgotten.
  */
 export const make = (underlying: SealVerifier.Shape): Effect.Effect<SealPrefetch, never, Scope.Scope> =>
   Effect.map(Effect.scope, (scope) => {
@@ -61,5 +63,10 @@ export const make = (underlying: SealVerifier.Shape): Effect.Effect<SealPrefetch
         return verdicts
       })
 
-    return { verifier: SealVerifier.SealVerifier.of({ name: underlying.name, verify }), start }
+    const forget = (headers: ReadonlyArray<Header.Header>) =>
+      Effect.sync(() => {
+        for (const header of headers) started.delete(header.key)
+      })
+
+    return { verifier: SealVerifier.SealVerifier.of({ name: underlying.name, verify }), start, forget }
   })

@@ -1,6 +1,7 @@
 /**
  * Seal checks during an import: a rejected seal stops the import at that block, naming the rule,
- * with every block before it kept; with a SealPrefetch each seal is still checked exactly once.
+ * with every block before it kept; with a SealPrefetch each seal is still checked exactly once, and
+ * the checks started for blocks found stored, or never inserted, are dropped once the import is past them.
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -43,12 +44,16 @@ const recording = () => {
   return { verifier, checked }
 }
 
-/** Imports the chain's file into a memory store checking with `verifier`; returns the failure and the store. */
-const importWith = (verifier: SealVerifier.Shape, prefetch: SealPrefetch.SealPrefetch | undefined) =>
+/**
+ * Imports the chain's file into a memory store checking with `verifier`, its first `stored` blocks
+ * stored before; returns the failure and the store.
+ */
+const importWith = (verifier: SealVerifier.Shape, prefetch: SealPrefetch.SealPrefetch | undefined, stored = 0) =>
   Effect.gen(function*() {
     const file = Path.join(yield* TempDir.make, "chain.rlp")
     Fs.writeFileSync(file, TestChain.fileBytes(chain))
     const store = MemoryChainStore.make(genesis, prefetch?.verifier ?? verifier)
+    if (stored > 0) yield* Effect.orDie(store.insert(chain.slice(0, stored)))
     const failure = yield* Effect.flip(ChainImport.importFiles([file], { batchSize: 16, prefetch })).pipe(
       Effect.provideService(ChainStore.ChainStore, store),
       Effect.provide(NodeServices.layer)
@@ -76,4 +81,20 @@ describe("ChainImport with seal checks", () => {
         expect(checked.includes(Hash.toHex(chain[64]!.hash))).toBe(false)
       }))
   }
+
+  it.effect("drops the prefetched verdicts of blocks found stored and of blocks never inserted", () =>
+    Effect.gen(function*() {
+      const { verifier, checked } = recording()
+      const prefetch = yield* SealPrefetch.make(verifier)
+      // Blocks 1..20 are stored: the batch of blocks 17..32 has its seals prefetched, but the store asks for 21..32 only.
+      const { failure } = yield* importWith(verifier, prefetch, 20)
+      expect(failure._tag).toBe("BlockRejected")
+      expect(checked).toContain(Hash.toHex(chain[17]!.hash))
+      // Block 51's batch was prefetched, then never inserted after block 40 was refused.
+      expect(checked).toContain(Hash.toHex(chain[50]!.hash))
+      checked.length = 0
+      // Asked again, both are checked anew: no verdict of theirs was kept.
+      yield* prefetch.verifier.verify([chain[17]!.header, chain[50]!.header])
+      expect(checked).toEqual([chain[17]!, chain[50]!].map((block) => Hash.toHex(block.hash)))
+    }))
 })
