@@ -3,7 +3,7 @@
  * refused with "too many peers", a request before the Status and a second Status are punished as
  * go-ethereum 1.0 does, announcements move a peer's head, a dialled node that goes away is dialled
  * again when it is back, the node's scope closing disconnects its peers as "client quitting", and
- * two nodes that dial each other at once keep one connection.
+ * two nodes that dial each other at once keep one connection without dropping each other.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { type Block, Hash, Hex, MemoryChainStore } from "@ethsync/core"
@@ -153,9 +153,11 @@ describe("the RLPx network of a node", () => {
         return { droppedA, droppedB, peersA: yield* peersOf(a), peersB: yield* peersOf(b) }
       }))
       const steady = { droppedA: undefined, droppedB: undefined, peersA: [idOf(keyB)], peersB: [idOf(keyA)] }
-      // The first connections may be replaced once; within 10 seconds the nodes keep one for good.
+      // The first connection may be replaced once; within 10 seconds the nodes keep one for good.
       let seen = yield* observe
       for (let round = 1; round < 5 && !isDeepStrictEqual(seen, steady); round++) seen = yield* observe
       expect(seen).toEqual(steady)
+      // The connection closed as a duplicate drops neither node: a sync would pass a dropped peer over for good.
+      expect([yield* a.drops, yield* b.drops]).toEqual([[], []])
     }))
 })
