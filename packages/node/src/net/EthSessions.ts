@@ -1,7 +1,9 @@
 /**
  * The eth sessions of a node: one per peer whose Status we accepted, with how to send it a
  * message and which blocks it already has (it announced them to us, or we sent them), so an
- * announcement never goes back to where it came from.
+ * announcement never goes back to where it came from. A node connected twice (we dialled each
+ * other at once) keeps one session, the same one on both sides: the connection dialled by the node
+ * with the lower id.
  *
  * @since 0.2.0
  */
@@ -65,7 +67,7 @@ export const session = (connection: Link, id: string): Session => {
  * Whether a connection is the one to keep when a node is connected to us twice (we dialled each
  * other at once): the one dialled by the node with the lower id, so that both nodes keep the same.
  */
-export const preferred = (ours: string, theirs: string, dialledByUs: boolean): boolean => dialledByUs === ours < theirs
+export const preferred = (ours: string, theirs: string, dialledByUs: boolean): boolean => dialledByUs === (ours < theirs)
 
 /** What decides between two sessions with the same peer. */
 export interface Claim {
@@ -105,6 +107,7 @@ export const make = (): EthSessions => {
   const entries = new Map<string, Entry>()
   /** Sets the peers gauge to the sessions' count. */
   const count = Effect.suspend(() => Metric.update(NetMetrics.peersConnected, entries.size))
+  /** Adds a session, or refuses it, or waits for the one it replaces to be removed and tries again. */
   const add = (session: Session, claim: Claim): Effect.Effect<boolean> =>
     Effect.suspend(() => {
       const existing = entries.get(session.id)
