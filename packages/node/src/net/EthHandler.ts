@@ -30,6 +30,8 @@ export interface Options {
   readonly downloader: Downloader.Shape
   /** The node's sessions, for announcements. */
   readonly sessions: EthSessions.EthSessions
+  /** Our node id, to choose the same of two connections with a node as it does. */
+  readonly nodeId: Uint8Array
   /** Our network id (1 for mainnet). */
   readonly networkId: number
   /** Hashes asked for per GetBlockHashes (the downloader's maxHashFetch). */
@@ -58,10 +60,14 @@ const endOf = (connection: Connection.Connection): Effect.Effect<string> =>
     orElse: () => Effect.succeed("the node closed the connection")
   })
 
-/** The handler for a node's connections: runs until the connection ends or the peer is disconnected. */
-export const make = (options: Options) => (connection: Connection.Connection): Effect.Effect<void> => {
+/**
+ * The handler for a node's connections (`dialled`: whether we dialled it): runs until the
+ * connection ends or the peer is disconnected.
+ */
+export const make = (options: Options) => (connection: Connection.Connection, dialled: boolean): Effect.Effect<void> => {
   const id = peerId(connection)
   const { store, registry, downloader, sessions } = options
+  const ours = Hex.fromBytes(options.nodeId).slice(2)
   const statusMillis = Duration.toMillis(Duration.fromInputUnsafe(options.statusTimeout))
 
   /** Disconnects a peer that has not joined, logging why. */
@@ -140,16 +146,25 @@ export const make = (options: Options) => (connection: Connection.Connection): E
   const joined = (version: EthVersion.EthVersion, status: EthMessage.Status) =>
     Effect.gen(function*() {
       const session = EthSessions.session(connection, id)
-      if (!(yield* sessions.add(session))) return yield* refuse(new PeerFault.AlreadyConnected())
-      yield* Effect.addFinalizer(() => sessions.remove(session))
       /**
-       * Set when the registry disconnects the peer (the downloader dropped it): the handler's own
-       * fiber then sends the Disconnect, so the connection is not torn down before it goes out.
+       * Set when the session must end: the registry disconnects the peer (the downloader dropped
+       * it, a string), or the same node is connected again on the connection both keep. The
+       * handler's own fiber then sends the Disconnect, so the connection is not torn down before
+       * it goes out.
        */
-      const kicked = yield* Deferred.make<string>()
+      const kicked = yield* Deferred.make<string | PeerFault.AlreadyConnected>()
       /** Logs why and disconnects with `reason`. */
       const hangUp = (why: string, reason: DisconnectReason) =>
         Effect.andThen(Effect.logInfo(`eth: disconnected: ${why} (${describeReason(reason)})`), connection.disconnect(reason))
+      /** Disconnects this connection as the other of two with the same node, which itself stays connected. */
+      const duplicate = (fault: PeerFault.AlreadyConnected) =>
+        Effect.andThen(NetMetrics.disconnect(fault._tag), hangUp(fault.message, PeerFault.disconnectReason(fault)))
+      yield* Effect.addFinalizer(() => sessions.remove(session))
+      const added = yield* sessions.add(session, {
+        preferred: EthSessions.preferred(ours, id, dialled),
+        close: Effect.asVoid(Deferred.succeed(kicked, new PeerFault.AlreadyConnected()))
+      })
+      if (!added) return yield* duplicate(new PeerFault.AlreadyConnected())
       yield* registry.join(
         { id, version, head: status.bestHash, td: status.td },
         (reason) => Effect.asVoid(Deferred.succeed(kicked, reason))
@@ -176,6 +191,7 @@ export const make = (options: Options) => (connection: Connection.Connection): E
         yield* NetMetrics.disconnect("Downloader")
         return yield* hangUp(ended, DisconnectReason.uselessPeer)
       }
+      if (ended._tag === "AlreadyConnected") return yield* duplicate(ended)
       if (PeerFault.isPeerFault(ended)) {
         yield* NetMetrics.disconnect(ended._tag)
         yield* registry.disconnect(id, ended.message)

@@ -1,12 +1,14 @@
 /**
  * The eth sessions of a node: one per peer whose Status we accepted, with how to send it a
  * message and which blocks it already has (it announced them to us, or we sent them), so an
- * announcement never goes back to where it came from.
+ * announcement never goes back to where it came from. A node connected twice (we dialled each
+ * other at once) keeps one session, the same one on both sides: the connection dialled by the node
+ * with the lower id.
  *
  * @since 0.2.0
  */
 import { Hash, PeerHandle } from "@ethsync/core"
-import { Effect, Metric } from "effect"
+import { Deferred, Effect, Metric } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import * as NetMetrics from "./NetMetrics.ts"
@@ -61,31 +63,73 @@ export const session = (connection: Link, id: string): Session => {
   }
 }
 
+/**
+ * Whether a connection is the one to keep when a node is connected to us twice (we dialled each
+ * other at once): the one dialled by the node with the lower id, so that both nodes keep the same.
+ */
+export const preferred = (ours: string, theirs: string, dialledByUs: boolean): boolean => dialledByUs === (ours < theirs)
+
+/** What decides between two sessions with the same peer. */
+export interface Claim {
+  /** Whether the session's connection is the one to keep (see `preferred`). */
+  readonly preferred: boolean
+  /** Ends the session for another on the preferred connection; its `remove` follows. */
+  readonly close: Effect.Effect<void>
+}
+
 /** The sessions of a node. */
 export interface EthSessions {
-  /** Adds a session; false when a session with its id exists (the same node connected twice). Counted in the peers gauge. */
-  readonly add: (session: Session) => Effect.Effect<boolean>
+  /**
+   * Adds a session; when one with its id exists (the same node connected twice), only the one on
+   * the preferred connection stays: an existing one not on it is closed and the new one added once
+   * it is removed, else the new one is refused (false). Counted in the peers gauge.
+   */
+  readonly add: (session: Session, claim: Claim) => Effect.Effect<boolean>
   /** Removes the session with this id, if it is the one given. */
   readonly remove: (session: Session) => Effect.Effect<void>
   /** The sessions, in the order they were added. */
   readonly all: Effect.Effect<ReadonlyArray<Session>>
 }
 
+/** A session in the table. */
+interface Entry {
+  /** The session. */
+  readonly session: Session
+  /** What decides between it and another with the same peer. */
+  readonly claim: Claim
+  /** Done when it is removed, for a session waiting to take its place. */
+  readonly removed: Deferred.Deferred<void>
+}
+
 /** An empty table of sessions. */
 export const make = (): EthSessions => {
   /** Sessions by peer id. */
-  const sessions = new Map<string, Session>()
+  const entries = new Map<string, Entry>()
+  /** Sets the peers gauge to the sessions' count. */
+  const count = Effect.suspend(() => Metric.update(NetMetrics.peersConnected, entries.size))
+  /** Adds a session, or refuses it, or waits for the one it replaces to be removed and tries again. */
+  const add = (session: Session, claim: Claim): Effect.Effect<boolean> =>
+    Effect.suspend(() => {
+      const existing = entries.get(session.id)
+      if (existing === undefined) {
+        entries.set(session.id, { session, claim, removed: Deferred.makeUnsafe() })
+        return Effect.as(count, true)
+      }
+      if (existing.claim.preferred || !claim.preferred) return Effect.succeed(false)
+      return existing.claim.close.pipe(
+        Effect.andThen(Deferred.await(existing.removed)),
+        Effect.andThen(add(session, claim))
+      )
+    })
   return {
-    add: (session) =>
-      Effect.sync(() => {
-        if (sessions.has(session.id)) return false
-        sessions.set(session.id, session)
-        return true
-      }).pipe(Effect.tap(() => Metric.update(NetMetrics.peersConnected, sessions.size))),
+    add,
     remove: (session) =>
-      Effect.sync(() => {
-        if (sessions.get(session.id) === session) sessions.delete(session.id)
-      }).pipe(Effect.andThen(Effect.suspend(() => Metric.update(NetMetrics.peersConnected, sessions.size)))),
-    all: Effect.sync(() => Array.from(sessions.values()))
+      Effect.suspend(() => {
+        const entry = entries.get(session.id)
+        if (entry?.session !== session) return Effect.void
+        entries.delete(session.id)
+        return Effect.andThen(Deferred.succeed(entry.removed, undefined), count)
+      }),
+    all: Effect.sync(() => Array.from(entries.values(), (entry) => entry.session))
   }
 }

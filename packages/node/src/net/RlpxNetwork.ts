@@ -118,6 +118,7 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
       registry: options.registry,
       downloader: options.downloader,
       sessions,
+      nodeId: options.key.id,
       networkId: options.networkId,
       maxHashFetch: options.maxHashFetch,
       statusTimeout: options.timing.statusTimeout,
@@ -133,7 +134,7 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
           )
         }
         open++
-        return handler(connection).pipe(
+        return handler(connection, !inbound).pipe(
           Effect.ensuring(Effect.sync(() => void open--)),
           Effect.ensuring(noteRlpxFault(connection))
         )

@@ -2,12 +2,15 @@
  * The RLPx network of a node, on a small generated chain: inbound connections beyond maxPeers are
  * refused with "too many peers", a request before the Status and a second Status are punished as
  * go-ethereum 1.0 does, announcements move a peer's head, a dialled node that goes away is dialled
- * again when it is back, and the node's scope closing disconnects its peers as "client quitting".
+ * again when it is back, the node's scope closing disconnects its peers as "client quitting", and
+ * two nodes that dial each other at once keep one connection without dropping each other.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type Block, Hash, MemoryChainStore } from "@ethsync/core"
+import { type Block, Hash, Hex, MemoryChainStore } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { Effect, Exit, Schedule, Scope, Stream } from "effect"
+import { createServer } from "node:net"
+import { isDeepStrictEqual } from "node:util"
 import * as EthMessage from "../../src/eth/EthMessage.ts"
 import type * as EthNode from "../../src/net/EthNode.ts"
 import { DisconnectReason } from "../../src/rlpx/DisconnectReason.ts"
@@ -32,6 +35,22 @@ const untilPeers = (node: EthNode.EthNode, count: number) =>
     Effect.repeat(node.network.peers, { until: (peers) => peers.length === count, schedule: Schedule.spaced("20 millis") }),
     "10 seconds"
   )
+
+/** A port on 127.0.0.1 that was free a moment ago (the OS gave it and it was closed again). */
+const freePort = Effect.callback<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** The peer id of a node with `key`. */
+const idOf = (key: NodeKey.NodeKey) => Hex.fromBytes(key.id).slice(2)
+
+/** The enode of a node with `key` listening on 127.0.0.1:`port`. */
+const enodeAt = (key: NodeKey.NodeKey, port: number) => Nodes.enodeOf(`enode://${idOf(key)}@127.0.0.1:${port}`)
 
 describe("the RLPx network of a node", () => {
   it.live("refuses inbound connections beyond maxPeers with too many peers", () =>
@@ -112,5 +131,33 @@ describe("the RLPx network of a node", () => {
       expect(left._tag === "Some" && left.value._tag === "Disconnected" && left.value.reason).toBe(
         "disconnected by the peer: client quitting (0x08)"
       )
+    }))
+
+  it.live("two nodes that dial each other at once end with one connection between them, and keep it", () =>
+    Effect.gen(function*() {
+      const [keyA, keyB] = [NodeKey.generate(), NodeKey.generate()]
+      const [portA, portB] = [yield* freePort, yield* freePort]
+      const [a, b] = yield* Effect.all([
+        Nodes.node(yield* chainStore([]), { networkId, key: keyA, port: portA, peers: [enodeAt(keyB, portB)] }),
+        Nodes.node(yield* chainStore([]), { networkId, key: keyB, port: portB, peers: [enodeAt(keyA, portA)] })
+      ], { concurrency: "unbounded" })
+      /** What the nodes see over 2 seconds: the first disconnection each hears, if any, then each one's peers. */
+      const observe = Effect.scoped(Effect.gen(function*() {
+        const dropped = (node: EthNode.EthNode) =>
+          Effect.flatMap(node.network.events, (events) => Stream.runHead(Stream.filter(events, (event) => event._tag === "Disconnected"))).pipe(
+            Effect.map((event) => event._tag === "Some" && event.value._tag === "Disconnected" ? event.value.reason : undefined),
+            Effect.timeoutOrElse({ duration: "2 seconds", orElse: () => Effect.succeed(undefined) })
+          )
+        const [droppedA, droppedB] = yield* Effect.all([dropped(a), dropped(b)], { concurrency: 2 })
+        const peersOf = (node: EthNode.EthNode) => Effect.map(node.network.peers, (peers) => peers.map((peer) => peer.id))
+        return { droppedA, droppedB, peersA: yield* peersOf(a), peersB: yield* peersOf(b) }
+      }))
+      const steady = { droppedA: undefined, droppedB: undefined, peersA: [idOf(keyB)], peersB: [idOf(keyA)] }
+      // The first connection may be replaced once; within 10 seconds the nodes keep one for good.
+      let seen = yield* observe
+      for (let round = 1; round < 5 && !isDeepStrictEqual(seen, steady); round++) seen = yield* observe
+      expect(seen).toEqual(steady)
+      // The connection closed as a duplicate drops neither node: a sync would pass a dropped peer over for good.
+      expect([yield* a.drops, yield* b.drops]).toEqual([[], []])
     }))
 })
