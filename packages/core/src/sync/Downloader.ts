@@ -3,12 +3,13 @@
  *
  * @since 0.1.0
  */
-import { Context, type Duration, type Effect, Layer, type Scope, type Stream } from "effect"
+import { Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
 import type * as Block from "../chain/Block.ts"
-import type { ChainStore } from "../chain/ChainStore.ts"
+import { ChainStore } from "../chain/ChainStore.ts"
 import type * as Hash from "../chain/Hash.ts"
-import type { BanList } from "./BanList.ts"
-import type { Network } from "./Network.ts"
+import * as BanListModule from "./BanList.ts"
+import { DownloaderConfig } from "./DownloaderConfig.ts"
+import { Network } from "./Network.ts"
 import * as DownloaderImpl from "./internal/DownloaderImpl.ts"
 import type { PeerHandle } from "./PeerHandle.ts"
 import type { BannedHead, DuplicatePeer, NoSyncActive, SyncError, UnknownPeer } from "./SyncError.ts"
@@ -69,7 +70,16 @@ export interface Shape {
 export class Downloader extends Context.Service<Downloader, Shape>()("@ethsync/core/Downloader") {}
 
 /** Builds a downloader from the chain store, ban list, network and configuration in context. */
-export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | Scope.Scope> = DownloaderImpl.make
+export const make: Effect.Effect<Shape, never, ChainStore | BanListModule.BanList | Network | Scope.Scope> = DownloaderImpl.make
 
 /** The downloader as a layer. */
-export const layer: Layer.Layer<Downloader, never, ChainStore | BanList | Network> = Layer.effect(Downloader, make)
+export const layer: Layer.Layer<Downloader, never, ChainStore | BanListModule.BanList | Network> = Layer.effect(Downloader, make)
+
+/** A downloader over `store` that disconnects through `network`, with a fresh ban list of the configured size. */
+export const makeOn = (store: ChainStore["Service"], network: Network["Service"]): Effect.Effect<Shape, never, Scope.Scope> =>
+  Effect.flatMap(DownloaderConfig, (config) =>
+    make.pipe(
+      Effect.provideService(ChainStore, store),
+      Effect.provideService(BanListModule.BanList, BanListModule.make([], config.maxBannedHashes)),
+      Effect.provideService(Network, network)
+    ))

@@ -149,7 +149,7 @@ export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed,
     const listener = yield* listen({
       key,
       clientId,
-      capabilities: EthVersion.supported.map((version) => ({ name: "eth", version, length: EthVersion.codeCount(version) })),
+      capabilities: EthVersion.capabilities(EthVersion.supported),
       handler: serve
     })
     return { id: Hex.fromBytes(key.id).slice(2), enode: { id: key.id, host: listener.host, port: listener.port } }

@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { BanList, ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
+import { ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
 import { SimNetwork, type TestChain } from "@ethsync/testkit"
 import { Duration, Effect, Schedule, type Scope } from "effect"
 import * as DemoPeers from "../DemoPeers.ts"
@@ -49,11 +49,7 @@ export const inMemory = (
   Effect.gen(function*() {
     const config = yield* DownloaderConfig.DownloaderConfig
     const network = yield* Network.makeRegistry
-    const downloader = yield* Downloader.make.pipe(
-      Effect.provideService(ChainStore.ChainStore, store),
-      Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-      Effect.provideService(Network.Network, network)
-    )
+    const downloader = yield* Downloader.makeOn(store, network)
     const sim = yield* SimNetwork.make(network, downloader, config.maxHashFetch)
     const peers = DemoPeers.make(chain, { ...counts, wireAttackers: 0 }, config.blockCacheLimit)
     // A fresh ban list and distinct ids: never refused.

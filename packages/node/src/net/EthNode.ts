@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import { BanList, ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
+import { ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
 import * as EthVersion from "../eth/EthVersion.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -109,11 +109,7 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | Ch
     const config = yield* DownloaderConfig.DownloaderConfig
     const { store } = options
     const registry = yield* Network.makeRegistry
-    const downloader = yield* Downloader.make.pipe(
-      Effect.provideService(ChainStore.ChainStore, store),
-      Effect.provideService(BanList.BanList, BanList.make([], config.maxBannedHashes)),
-      Effect.provideService(Network.Network, registry)
-    )
+    const downloader = yield* Downloader.makeOn(store, registry)
     const network = yield* RlpxNetwork.start({
       key: options.key,
       clientId,

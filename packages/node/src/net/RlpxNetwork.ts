@@ -90,10 +90,6 @@ export interface RlpxNetwork {
   readonly settled: Effect.Effect<boolean>
 }
 
-/** The capabilities offered for `versions`. */
-const capabilities = (versions: ReadonlyArray<EthVersion.EthVersion>) =>
-  versions.map((version) => ({ name: "eth", version, length: EthVersion.codeCount(version) }))
-
 /** Listens, dials, and runs the eth handler on every connection until the scope closes. */
 export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed, Scope.Scope> =>
   Effect.gen(function*() {
@@ -142,7 +138,7 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
     const connectionOptions: Connection.Options = {
       key: options.key,
       clientId: options.clientId,
-      capabilities: capabilities(options.versions),
+      capabilities: EthVersion.capabilities(options.versions),
       timing: options.timing.rlpx
     }
     const listener = yield* listen({

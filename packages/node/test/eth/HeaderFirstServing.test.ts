@@ -5,20 +5,17 @@
  * memory and the LMDB store holding a generated chain, and against the real mainnet blocks.
  */
 import { RLP } from "@ethereumjs/rlp"
-import { Block, Hash, Hex, SealVerifier } from "@ethsync/core"
+import { Block, Hash, Hex } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
 import fc from "fast-check"
-import * as Path from "node:path"
 import * as Mainnet from "../../../core/test/support/mainnet.ts"
 import * as HeaderFirstMessage from "../../src/eth/HeaderFirstMessage.ts"
 import * as HeaderFirstServing from "../../src/eth/HeaderFirstServing.ts"
 import type { HeaderFirstVersion } from "../../src/eth/HeaderFirstVersion.ts"
-import * as LmdbChainStore from "../../src/LmdbChainStore.ts"
-import * as TempDir from "../TempDir.ts"
 import * as TestChain from "../TestChain.ts"
-import { bigBlocks, digest, from, hashesOf, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
+import { bigBlocks, digest, from, hashesOf, mainnetStore, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
 
 /** Header bytes as the hashes of the headers they encode, 0x-hex. */
 const headerHashes = (rlps: ReadonlyArray<Uint8Array>) => rlps.map((rlp) => Hash.toHex(Hash.keccak(rlp)))
@@ -197,10 +194,7 @@ Mainnet.warnIfSkipped("HeaderFirstServing.test.ts")
 describe.skipIf(Mainnet.skipReason !== undefined)("header-first serving of the real mainnet blocks 0..8191 from an LMDB datadir", () => {
   /** An LMDB store holding every block of the file. */
   const served = Effect.gen(function*() {
-    const { blocks, items } = Mainnet.load()
-    const dir = yield* TempDir.make
-    const store = yield* LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis: blocks[0]!, verifier: SealVerifier.none })
-    for (let at = 1; at < blocks.length; at += 2048) yield* store.insert(blocks.slice(at, at + 2048))
+    const { blocks, items, store } = yield* mainnetStore
     expect((yield* store.head).block.number).toBe(8191)
     return { blocks, items, serve: from(store) }
   })

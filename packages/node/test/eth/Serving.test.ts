@@ -3,18 +3,15 @@
  * limits, forks and unknown hashes, against the memory and the LMDB store holding a generated
  * chain, and against the real mainnet blocks in an LMDB datadir.
  */
-import { Hash, Hex, SealVerifier } from "@ethsync/core"
+import { Hash, Hex } from "@ethsync/core"
 import { ChainGenerator, TestChain as SharedChain } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import * as Path from "node:path"
 import * as Mainnet from "../../../core/test/support/mainnet.ts"
 import * as EthMessage from "../../src/eth/EthMessage.ts"
 import * as Serving from "../../src/eth/Serving.ts"
-import * as LmdbChainStore from "../../src/LmdbChainStore.ts"
-import * as TempDir from "../TempDir.ts"
 import * as TestChain from "../TestChain.ts"
-import { bigBlocks, digest, from, hashesOf, hexes, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
+import { bigBlocks, digest, from, hashesOf, mainnetStore, hexes, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
 
 /** Decodes an answer, expecting success. */
 const decodeAnswer = (answer: EthMessage.Encoded): EthMessage.EthMessage => Result.getOrThrow(EthMessage.decode(61, answer.code, answer.payload))
@@ -145,10 +142,7 @@ Mainnet.warnIfSkipped("Serving.test.ts")
 describe.skipIf(Mainnet.skipReason !== undefined)("serving the real mainnet blocks 0..8191 from an LMDB datadir", () => {
   /** An LMDB store holding every block of the file. */
   const served = Effect.gen(function*() {
-    const { blocks, items } = Mainnet.load()
-    const dir = yield* TempDir.make
-    const store = yield* LmdbChainStore.make({ path: Path.join(dir, "datadir"), genesis: blocks[0]!, verifier: SealVerifier.none })
-    for (let at = 1; at < blocks.length; at += 2048) yield* store.insert(blocks.slice(at, at + 2048))
+    const { blocks, items, store } = yield* mainnetStore
     expect((yield* store.head).block.number).toBe(8191)
     return { blocks, items, serve: from(store) }
   })

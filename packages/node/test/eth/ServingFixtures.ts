@@ -7,6 +7,7 @@ import { RLP } from "@ethereumjs/rlp"
 import { Block, BodyRules, ChainStore, Hash, MemoryChainStore, SealVerifier } from "@ethsync/core"
 import { Effect, type Scope } from "effect"
 import * as Path from "node:path"
+import * as Mainnet from "../../../core/test/support/mainnet.ts"
 import * as LmdbChainStore from "../../src/LmdbChainStore.ts"
 import * as TempDir from "../TempDir.ts"
 import * as TestChain from "../TestChain.ts"
@@ -54,3 +55,11 @@ export const bigBlocks = (parent: Block.Block, count: number, size: number) =>
     }
     return out
   })
+
+/** An LMDB store holding every block of the mainnet file (ETHSYNC_MAINNET_RLP), with the file's blocks and items. */
+export const mainnetStore = Effect.gen(function*() {
+  const { blocks, items } = Mainnet.load()
+  const store = yield* openLmdb(blocks[0]!)
+  for (let at = 1; at < blocks.length; at += 2048) yield* store.insert(blocks.slice(at, at + 2048))
+  return { blocks, items, store }
+})
