@@ -12,6 +12,7 @@ import { SimPeer } from "@ethsync/testkit"
 import { Duration, Effect, Result, type Scope } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import * as EthVersion from "../eth/EthVersion.ts"
+import * as Offered from "../eth/Offered.ts"
 import * as Serving from "../eth/Serving.ts"
 import * as StatusCheck from "../eth/StatusCheck.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -149,7 +150,7 @@ export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed,
     const listener = yield* listen({
       key,
       clientId,
-      capabilities: EthVersion.capabilities(EthVersion.supported),
+      capabilities: Offered.capabilities(EthVersion.supported),
       handler: serve
     })
     return { id: Hex.fromBytes(key.id).slice(2), enode: { id: key.id, host: listener.host, port: listener.port } }

@@ -10,6 +10,7 @@
 import { ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
 import * as EthVersion from "../eth/EthVersion.ts"
+import type * as Offered from "../eth/Offered.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import type * as Enode from "../rlpx/Enode.ts"
 import type * as HandshakeMessage from "../rlpx/HandshakeMessage.ts"
@@ -66,8 +67,8 @@ export interface Options {
   readonly autoSync?: boolean | undefined
   /** Sync as soon as any peer has said Status (for `ethsync sync`), besides go-ethereum's triggers. */
   readonly syncOnFirstPeer?: boolean | undefined
-  /** The eth versions offered, highest first (default 61 and 60). */
-  readonly versions?: ReadonlyArray<EthVersion.EthVersion> | undefined
+  /** The eth versions offered, highest first (default 61 and 60; 68, 67 and 66 too once the node has a header-first engine). */
+  readonly versions?: ReadonlyArray<Offered.Offered> | undefined
   /** The auth form used when dialling (default plain, as a 2015 node needs). */
   readonly handshake?: HandshakeMessage.Form | undefined
   /** Durations, each defaulting to {@link defaultTiming}. */
@@ -124,6 +125,7 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | Ch
       store,
       registry,
       downloader,
+      headerEngine: undefined,
       maxHashFetch: config.maxHashFetch
     })
     const announcer = yield* HeadAnnouncer.make({
