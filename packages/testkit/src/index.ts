@@ -8,6 +8,8 @@
 export * as Attacks from "./Attacks.ts"
 export * as ChainGenerator from "./ChainGenerator.ts"
 export * as HashList from "./HashList.ts"
+export * as HeaderChain from "./headers/HeaderChain.ts"
+export * as HeaderSimPeer from "./headers/HeaderSimPeer.ts"
 export * as SimNetwork from "./SimNetwork.ts"
 export * as SimPeer from "./SimPeer.ts"
 export * as TestChain from "./TestChain.ts"
