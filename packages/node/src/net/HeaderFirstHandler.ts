@@ -24,11 +24,8 @@ import * as SessionLifecycle from "./SessionLifecycle.ts"
 
 /** What an eth/66-68 handler works with: the shared options and the header-first engine. */
 export interface Options extends SessionLifecycle.Options {
-  /**
-   * The header-first engine the peer is registered with and its answers delivered to; without one
-   * the node serves its header-first peers and syncs from none of them.
-   */
-  readonly engine: HeaderDownloader.Shape | undefined
+  /** The header-first engine the peer is registered with and its answers delivered to. */
+  readonly engine: HeaderDownloader.Shape
 }
 
 /**
@@ -84,9 +81,9 @@ export const make = (options: Options) =>
       case "Status":
         return Effect.fail(new PeerFault.SecondStatus())
       case "BlockHeaders":
-        return engine === undefined ? Effect.void : Effect.ignore(engine.deliverHeaders(id, message.requestId ?? noRequest, message.headers))
+        return Effect.ignore(engine.deliverHeaders(id, message.requestId ?? noRequest, message.headers))
       case "BlockBodies":
-        return engine === undefined ? Effect.void : Effect.ignore(engine.deliverBodies(id, message.requestId ?? noRequest, message.bodies))
+        return Effect.ignore(engine.deliverBodies(id, message.requestId ?? noRequest, message.bodies))
       case "GetBlockHeaders":
       case "GetBlockBodies":
       case "GetReceipts":
@@ -116,8 +113,8 @@ export const make = (options: Options) =>
   return SessionLifecycle.run(options, connection, dialled, version, {
     exchangeStatus,
     decode: (code, payload) => HeaderFirstMessage.decode(version, code, payload),
-    register: (session, accepted) => engine === undefined ? Effect.void : engine.registerPeer(headerPeer(session, accepted)),
-    unregister: engine === undefined ? Effect.void : Effect.ignore(engine.unregisterPeer(id)),
+    register: (session, accepted) => engine.registerPeer(headerPeer(session, accepted)),
+    unregister: Effect.ignore(engine.unregisterPeer(id)),
     dispatch
   })
 }

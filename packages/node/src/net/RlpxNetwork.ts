@@ -78,8 +78,8 @@ export interface Options {
   readonly registry: Network.Registry
   /** The hash-chain downloader eth/60-61 peers are registered with. */
   readonly downloader: Downloader.Shape
-  /** The header-first engine eth/66-68 peers are registered with; without one they are served, not synced from. */
-  readonly headerEngine: HeaderDownloader.Shape | undefined
+  /** The header-first engine eth/66-68 peers are registered with. */
+  readonly headerEngine: HeaderDownloader.Shape
   /** Hashes asked for per GetBlockHashes (the downloader's maxHashFetch). */
   readonly maxHashFetch: number
 }
