@@ -69,7 +69,7 @@ export interface Options {
   readonly syncOnFirstPeer?: boolean | undefined
   /** The eth versions offered, highest first (default 68, 67, 66, 61 and 60). */
   readonly versions?: ReadonlyArray<Offered.Offered> | undefined
-  /** The auth form used when dialling (default plain, as a 2015 node needs). */
+  /** The auth form tried first when dialling (default plain, as a 2015 node needs; EIP-8 after a failed dial). */
   readonly handshake?: HandshakeMessage.Form | undefined
   /** Durations, each defaulting to {@link defaultTiming}. */
   readonly timing?: Partial<Timing> | undefined

@@ -68,7 +68,11 @@ export interface Options {
   readonly networkId: number
   /** The eth versions we offer, highest first. */
   readonly versions: ReadonlyArray<Offered.Offered>
-  /** The form of the auth we send when dialling (default plain, the one a 2015 node reads). */
+  /**
+   * The form of the auth we send first when dialling (default plain, the one a 2015 node reads); a
+   * dial that fails is tried next in the other form (EIP-8, the one today's clients read), and a
+   * node keeps the form that last connected to it.
+   */
   readonly handshake?: HandshakeMessage.Form | undefined
   /** Durations. */
   readonly timing: Timing
@@ -169,11 +173,18 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
 
     /** Ids of the nodes we dial whose first connection attempt is over. */
     const tried = new Set<string>()
-    /** Dials `enode` again and again: at once, then after each connection ends, with backoff. */
+    /**
+     * Dials `enode` again and again: at once, then after each connection ends, with backoff; in
+     * the other auth form after a dial that failed.
+     */
     const keepDialling = (enode: Enode.Enode, id: string) => {
+      /** The auth form of the next dial. */
+      let form: HandshakeMessage.Form = options.handshake ?? "plain"
       const once = Effect.scoped(Effect.gen(function*() {
         if ((yield* sessions.all).some((session) => session.id === id)) return
-        const connection = yield* dial({ ...connectionOptions, listenPort: listener.port, remote: enode, handshake: options.handshake ?? "plain" })
+        const connection = yield* dial({ ...connectionOptions, listenPort: listener.port, remote: enode, handshake: form }).pipe(
+          Effect.tapError(() => Effect.sync(() => void (form = form === "plain" ? "eip8" : "plain")))
+        )
         yield* Connection.serve(connection, counted(false))
       })).pipe(
         Effect.catch((error) => Effect.logDebug(`rlpx: dialling ${Enode.format(enode)} failed: ${error.message}`))
