@@ -55,6 +55,23 @@ describe.skipIf(Mainnet.skipReason !== undefined)("syncing mainnet over RLPx", (
       expect(yield* client.drops).toEqual([])
     }), 90_000)
 
+  it.live("a node syncs with the engine of its best peer's version: header-first from an eth/68 server, then by hashes from a heavier eth/61 one", () =>
+    Effect.gen(function*() {
+      const modern = yield* Nodes.node(yield* Nodes.mainnetStore(4000))
+      const store = yield* Nodes.emptyDatadir
+      const client = yield* Nodes.node(store, { peers: [Nodes.enodeOf(modern.enode)], syncOnFirstPeer: true })
+      yield* untilHead(store, 4000)
+      const old = yield* Nodes.node(yield* Nodes.mainnetStore(8191), { versions: [61, 60], peers: [Nodes.enodeOf(client.enode)] })
+      yield* untilHead(store, 8191)
+      expect((yield* client.network.peers).map((peer) => peer.version).sort()).toEqual([61, 68])
+      // The eth/68 server was asked for headers (0x03: GetBlockHeaders), the eth/61 one for blocks (0x05: GetBlocks).
+      const [modernTraffic] = (yield* modern.traffic).values()
+      const [oldTraffic] = (yield* old.traffic).values()
+      expect(modernTraffic?.in.get("eth:3")?.messages).toBeGreaterThan(0)
+      expect(oldTraffic?.in.get("eth:5")?.messages).toBeGreaterThan(0)
+      expect(yield* Nodes.exportsTheFile(store)).toBe(true)
+    }), 90_000)
+
   it.live("a node syncs from a server that offers only eth/60", () =>
     Effect.gen(function*() {
       const server = yield* Nodes.node(yield* Nodes.mainnetStore(8191), { versions: [60] })
