@@ -98,14 +98,20 @@ export const firstMessage = (options: Options, connection: Connection.Connection
     return first
   })
 
+/** A message of either family that is its Status. */
+type StatusOf<Message> = Extract<Message, { readonly _tag: "Status" }>
+
+/** Whether a message is a Status. */
+const isStatus = <Message extends { readonly _tag: string }>(message: Message): message is StatusOf<Message> => message._tag === "Status"
+
 /** The peer's Status from its decoded first message: BadStatus when it could not be decoded or is not a Status. */
 export const statusOf = <Message extends { readonly _tag: string }>(
   decoded: Result.Result<Message, DecodeError>
-): Result.Result<Extract<Message, { readonly _tag: "Status" }>, PeerFault.BadStatus> => {
+): Result.Result<StatusOf<Message>, PeerFault.BadStatus> => {
   if (Result.isFailure(decoded)) return Result.fail(PeerFault.badStatus(decoded.failure))
   const message = decoded.success
-  return message._tag === "Status"
-    ? Result.succeed(message as Extract<Message, { readonly _tag: "Status" }>)
+  return isStatus(message)
+    ? Result.succeed(message)
     : Result.fail(new PeerFault.BadStatus({ reason: `${message._tag} came before the Status` }))
 }
 
