@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import { ChainStore, Downloader, DownloaderConfig, HeaderDownloader, Network } from "@ethsync/core"
+import { BanList, ChainStore, Downloader, DownloaderConfig, HeaderDownloader, Network } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
 import * as Offered from "../eth/Offered.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -112,8 +112,17 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | Ch
     const config = yield* DownloaderConfig.DownloaderConfig
     const { store } = options
     const registry = yield* Network.makeRegistry
-    const downloader = yield* Downloader.makeOn(store, registry)
-    const headerEngine = yield* HeaderDownloader.makeOn(store, registry)
+    /** The one ban list of both engines: a head banned by either is refused by both. */
+    const bans = BanList.make([], config.maxBannedHashes)
+    /** Builds an engine on the node's chain, network and ban list. */
+    const onNode = <A, R>(engine: Effect.Effect<A, never, R>) =>
+      engine.pipe(
+        Effect.provideService(ChainStore.ChainStore, store),
+        Effect.provideService(BanList.BanList, bans),
+        Effect.provideService(Network.Network, registry)
+      )
+    const downloader = yield* onNode(Downloader.make)
+    const headerEngine = yield* onNode(HeaderDownloader.make)
     const engines: SyncScheduler.Engines = { hashChain: downloader, headerFirst: headerEngine }
     const network = yield* RlpxNetwork.start({
       key: options.key,
