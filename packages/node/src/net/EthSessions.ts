@@ -1,9 +1,9 @@
 /**
  * The eth sessions of a node, of either family (eth/60-61 or eth/66-68): one per peer whose Status
- * we accepted, with its version, how to send it an encoded message and which blocks it already has (it announced them to us, or we sent them), so an
- * announcement never goes back to where it came from. A node connected twice (we dialled each
- * other at once) keeps one session, the same one on both sides: the connection dialled by the node
- * with the lower id.
+ * we accepted, with its version, how to send it an encoded message and which blocks it already
+ * has (it announced them to us, or we sent them), so an announcement never goes back to where it
+ * came from. A node connected twice (we dialled each other at once) keeps one session, the same
+ * one on both sides: the connection dialled by the node with the lower id.
  *
  * @since 0.2.0
  */

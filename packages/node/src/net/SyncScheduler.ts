@@ -3,9 +3,9 @@
  * of the highest TD when a 5th peer connects, every 10 s, and at once when a peer announces a
  * block heavier than our head; with the engine of the version that peer speaks (the hash-chain
  * downloader for eth/60-61, the header-first engine for eth/66-68), one sync at a time across
- * both, and our new head announced after each. A
- * sync that moved the head or cost a peer its connection is followed at once by another if some
- * peer is still ahead, so a sync from several peers does not wait for the timer between peers.
+ * both, and our new head announced after each. A sync that moved the head or cost a peer its
+ * connection is followed at once by another if some peer is still ahead, so a sync from several
+ * peers does not wait for the timer between peers.
  *
  * @since 0.2.0
  */
