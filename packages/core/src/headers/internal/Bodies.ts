@@ -74,18 +74,15 @@ export class Pending {
     list.splice(lo, 0, height)
   }
 
-  /** Takes up to `count` heights that `allowed` accepts: the lowest, or the highest when `fromTop`. */
-  take(count: number, allowed: (height: number) => boolean, fromTop: boolean): Array<number> {
-    const list = this.#heights
+  /** Takes the lowest `count` heights that `allowed` accepts. */
+  take(count: number, allowed: (height: number) => boolean): Array<number> {
     const taken: Array<number> = []
     const kept: Array<number> = []
-    for (let i = 0; i < list.length; i++) {
-      const height = list[fromTop ? list.length - 1 - i : i]!
+    for (const height of this.#heights) {
       if (taken.length < count && allowed(height)) taken.push(height)
       else kept.push(height)
     }
-    this.#heights = fromTop ? kept.reverse() : kept
-    if (fromTop) taken.reverse()
+    this.#heights = kept
     return taken
   }
 

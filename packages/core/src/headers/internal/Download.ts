@@ -122,36 +122,36 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       return { list, isSlow }
     }
 
-    /** Sends every request there is room and a peer for. */
+    /**
+     * Sends every request there is room and a peer for. A slow peer (its round trip over
+     * slowPeerFactor times the fastest peer's) is asked only for what no other peer can give, so
+     * that it never holds up the heights the import waits for.
+     */
     const schedule = (now: number) => {
       const { isSlow, list } = ranked()
+      const fast = list.filter((p) => !isSlow(p))
       if (!skeletonAsk && peers.has(origin) && skeleton.unassigned < settings.maxSkeletonSize / 2) {
         const request = skeleton.request(settings.maxSkeletonSize)
         if (request) skeletonAsk = { id: Sync.requestHeaders(sync, origin, request, now), request }
       }
-      // Fills in height order within the window; the lowest one waiting (the critical one) never to a slow peer.
-      let critical = true
       for (const segment of skeleton.segments) {
         if (segment.headers !== undefined || segment.request !== undefined) continue
         if (segment.to - handed > settings.window && segment !== skeleton.segments[0]) break
-        const proven = segment.suspects.size === 0
-        const peer = list.find((p) =>
-          p.fill === undefined && !segment.failed.has(p.id) && !(critical && isSlow(p)) &&
-          // A fill that contradicted the skeleton is settled by the sync peer itself.
-          (proven || p.id === origin)
-        )
-        critical = false
+        // A fill that contradicted the skeleton is settled by the sync peer itself.
+        const eligible = (p: PeerState) => !segment.failed.has(p.id) && (segment.suspects.size === 0 || p.id === origin)
+        const peer = (fast.some(eligible) ? fast : list).find((p) => p.fill === undefined && eligible(p))
         if (!peer) continue
         const id = Sync.requestHeaders(sync, peer.id, { origin: segment.from, amount: segment.to - segment.from + 1, skip: 0, reverse: false }, now)
         segment.request = id
         peer.fill = { id, segment }
       }
-      // Bodies: the lowest heights to fast peers, the highest to slow ones.
       for (const peer of list) {
         if (pending.size === 0) break
         if (peer.bodies) continue
-        const count = Links.capacity(peer.link, targetRoundTrip, settings.maxBodyFetch)
-        const heights = pending.take(count, (h) => !peer.lacks.has(h), isSlow(peer))
+        const allowed = isSlow(peer)
+          ? (h: number) => !peer.lacks.has(h) && fast.every((p) => p.lacks.has(h))
+          : (h: number) => !peer.lacks.has(h)
+        const heights = pending.take(Links.capacity(peer.link, targetRoundTrip, settings.maxBodyFetch), allowed)
         if (heights.length === 0) continue
         const id = Sync.requestBodies(sync, peer.id, heights.map((h) => waiting.get(h)!.header.hash), now)
         peer.bodies = { id, heights }
@@ -199,7 +199,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     })
 
     /** Takes headers answering `request`: the skeleton, or a fill. */
-    const onHeaders = (request: Sync.Request, headers: ReadonlyArray<Header.Header>) =>
+    const onHeaders = (request: Sync.Request, headers: ReadonlyArray<Header.Header>, now: number) =>
       Effect.gen(function*() {
         if (skeletonAsk?.id === request.id) {
           const asked = skeletonAsk.request
@@ -213,6 +213,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         const { segment } = peer.fill
         peer.fill = undefined
         segment.request = undefined
+        Links.timed(peer.link, now - request.sent)
         const wrong = headers.length === 0 ? "no headers" : checkFill(segment, headers)
         if (wrong === undefined) {
           segment.headers = headers
@@ -307,7 +308,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       const now = yield* Clock.currentTimeMillis
       switch (event._tag) {
         case "Headers":
-          yield* onHeaders(event.request, event.headers)
+          yield* onHeaders(event.request, event.headers, now)
           break
         case "Bodies":
           yield* onBodies(event.request, event.bodies, now)
