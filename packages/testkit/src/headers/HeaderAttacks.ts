@@ -22,11 +22,14 @@ const relink = (headers: ReadonlyArray<Header.Header>, change: (header: Header.H
   return out
 }
 
-/** A chain that links up by parent hashes but whose every block has one more than the right difficulty: its first header breaks the rules. */
-export const madeUpChain = (id: string, chain: ReadonlyArray<Block.Block>): HeaderSimPeer.Spec => {
-  const forged = relink(chain.slice(1).map((block) => block.header), (header) => ({ difficulty: header.difficulty + 1n }))
-  const blocks = forged.map((header, i) => Block.make(header, chain[i + 1]!.transactions, chain[i + 1]!.uncles))
-  return { id, chain: [chain[0]!, ...blocks] }
+/**
+ * `chain` up to height `from` - 1, then made up: linked by parent hashes, but every block from
+ * `from` on has one more than the right difficulty, so the header at `from` breaks the rules.
+ */
+export const madeUpChain = (id: string, chain: ReadonlyArray<Block.Block>, from = 1): HeaderSimPeer.Spec => {
+  const forged = relink(chain.slice(from).map((block) => block.header), (header) => ({ difficulty: header.difficulty + 1n }))
+  const blocks = forged.map((header, i) => Block.make(header, chain[from + i]!.transactions, chain[from + i]!.uncles))
+  return { id, chain: [...chain.slice(0, from), ...blocks] }
 }
 
 /** A peer that takes every request and answers none. */

@@ -35,6 +35,18 @@ describe("header-first attacks", () => {
       yield* validSyncSucceeds(h, "valid", chain)
     }))
 
+  it.effect("a made-up head proven to sit on a header that breaks the rules is banned: a peer advertising it is refused", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(40)
+      const h = yield* HeaderHarness.make({ settings })
+      const liar = yield* h.add(HeaderAttacks.madeUpChain("liar", chain, 40))
+      const run = yield* h.runSync("liar", liar.peer.head)
+      expect(tag(run)).toBe("InvalidHeader")
+      expect(run.dropped).toEqual(["liar"])
+      expect(yield* h.store.has(liar.peer.head).pipe(Effect.orDie)).toBe(false)
+      expect((yield* Effect.flip(h.engine.registerPeer(liar.peer)))._tag).toBe("BannedHead")
+    }))
+
   it.effect("a sync peer that never answers: Timeout, dropped", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(100)

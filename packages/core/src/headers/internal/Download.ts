@@ -169,6 +169,18 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       return batch.length === 0 ? Effect.void : Sync.feedImporter(sync, batch)
     })
 
+    /**
+     * Ends the sync on a header that breaks the rules: bans its hash, and the head's too when the
+     * head is proven to descend from it (every segment above it filled, so linked by parent hashes),
+     * so that no peer advertising that head is registered or synced with again.
+     */
+    const reject = (filler: string, header: Header.Header, reason: string) =>
+      Effect.gen(function*() {
+        yield* sync.banList.add(header.hash)
+        if (skeleton.complete && skeleton.segments.every((segment) => segment.headers !== undefined)) yield* sync.banList.add(head.hash)
+        return yield* new InvalidHeader({ peer: filler, number: header.number, reason })
+      })
+
     /** Checks the filled segments at the front against their parents, in height order, and queues their bodies. */
     const validate = Effect.gen(function*() {
       while (skeleton.segments[0]?.headers) {
@@ -177,13 +189,13 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         const filler = segment.filler!
         for (const header of headers) {
           const broken = HeaderRules.check(header, parent)
-          if (broken) return yield* new InvalidHeader({ peer: filler, number: header.number, reason: broken.message })
+          if (broken) return yield* reject(filler, header, broken.message)
           parent = header
         }
         if (Option.isSome(sync.verifier)) {
           const seals = yield* sync.verifier.value.verify(headers)
           const bad = seals.findIndex((error) => error !== undefined)
-          if (bad >= 0) return yield* new InvalidHeader({ peer: filler, number: headers[bad]!.number, reason: seals[bad]!.message })
+          if (bad >= 0) return yield* reject(filler, headers[bad]!, seals[bad]!.message)
         }
         // The sync peer's chain is proven here: who filled it otherwise served another chain.
         for (const suspect of segment.suspects) yield* dropPeer(suspect, new FillMismatch({ peer: suspect, from: segment.from }).message)
