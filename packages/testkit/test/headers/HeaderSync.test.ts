@@ -32,6 +32,19 @@ describe("header-first sync", () => {
       for (const peer of peers) expect(peer.counters.bodyRequests).toBeGreaterThan(0)
     }))
 
+  it.effect("a helper behind the others and a sync peer that caps its body answers: neither is dropped, the sync completes", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add({ ...HeaderSimPeer.honest("capped", chain), bodies: (_, honest) => honest.slice(0, 2) })
+      const behind = yield* h.add(HeaderSimPeer.honest("behind", chain.slice(0, 151)))
+      const run = yield* h.runSync("capped", chain[300]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(run.dropped).toEqual([])
+      expect(behind.counters.headerRequests).toBeGreaterThan(0)
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
   it.effect("on top of an earlier sync: the ancestor is found among our recent heights, only the new blocks are fetched; request ids are never reused", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(300)

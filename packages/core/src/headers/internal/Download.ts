@@ -226,15 +226,17 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         peer.fill = undefined
         segment.request = undefined
         Links.timed(peer.link, now - request.sent)
-        const wrong = headers.length === 0 ? "no headers" : checkFill(segment, headers)
-        if (wrong === undefined) {
+        const fill = checkFill(segment, headers)
+        if (fill._tag === "Match") {
           segment.headers = headers
           segment.filler = peer.id
           return yield* validate
         }
-        if (peer.id === origin) return yield* new BadSkeleton({ peer: origin, reason: `its own fill from ${segment.from}: ${wrong}` })
+        const reason = fill._tag === "Wrong" ? fill.reason : `only ${headers.length} of ${segment.to - segment.from + 1} headers`
+        if (peer.id === origin) return yield* new BadSkeleton({ peer: origin, reason: `its own fill from ${segment.from}: ${reason}` })
+        // A peer that lacks the headers is asked for others; one that sent another chain is a suspect.
         segment.failed.add(peer.id)
-        if (headers.length > 0) segment.suspects.add(peer.id)
+        if (fill._tag === "Wrong") segment.suspects.add(peer.id)
       })
 
     /** Takes bodies answering `request`: matched to the headers asked for, the missing ones asked of others. */
@@ -253,9 +255,10 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
           waiting.delete(block.number)
           blocks.set(block.number, { block, origin: peer.id })
         }
+        // Servers cap answers by size: only an answer with no body at all says the peer lacks them.
         for (const height of heights) {
           if (!waiting.has(height)) continue
-          peer.lacks.add(height)
+          if (matched.success.length === 0) peer.lacks.add(height)
           pending.add(height)
         }
         const elapsed = now - request.sent
