@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Block, Hash, InvalidBlock, type SealVerifier } from "@ethsync/core"
 import { Effect } from "effect"
+import { TestClock } from "effect/testing"
 import { HeaderAttacks, HeaderChain, HeaderSimPeer } from "../../src/index.ts"
 import { Harness, HeaderHarness } from "../../src/harness/index.ts"
 
@@ -143,6 +144,21 @@ describe("header-first attacks", () => {
       const run = yield* h.runSync("fast", headOf(chain))
       expect(tag(run)).toBe("Success")
       expect(run.elapsed).toBeLessThan(2000)
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
+  it.effect("answers after their request expired, or after the sync ended, are late, not unrequested: nobody is dropped", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(200)
+      const h = yield* HeaderHarness.make({ settings, config: { maxUnrequestedReplies: 0 } })
+      yield* h.add(HeaderSimPeer.honest("valid", chain))
+      const late = yield* h.add(HeaderSimPeer.slow("late", chain, "12 seconds"))
+      const run = yield* h.runSync("valid", headOf(chain))
+      expect(tag(run)).toBe("Success")
+      expect(late.counters.ids.length).toBeGreaterThan(0)
+      yield* TestClock.adjust("15 seconds")
+      expect(late.counters.refused).toBe(0)
+      expect(h.drops).toEqual([])
       expect(yield* h.holdsChain(chain)).toBe(true)
     }))
 
