@@ -36,6 +36,18 @@ describe("header-first attacks", () => {
       yield* validSyncSucceeds(h, "valid", chain)
     }))
 
+  it.effect("a filler serving the sync peer's rule-breaking chain is dropped with it", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(100)
+      const h = yield* HeaderHarness.make({ settings })
+      // Registered first, the accomplice is asked for the first fill.
+      yield* h.add(HeaderAttacks.madeUpChain("accomplice", chain))
+      const liar = yield* h.add(HeaderAttacks.madeUpChain("liar", chain))
+      const run = yield* h.runSync("liar", liar.peer.head)
+      expect(tag(run)).toBe("InvalidHeader")
+      expect([...run.dropped].sort()).toEqual(["accomplice", "liar"])
+    }))
+
   it.effect("a made-up head proven to sit on a header that breaks the rules is banned: a peer advertising it is refused", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(40)

@@ -170,15 +170,19 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     })
 
     /**
-     * Ends the sync on a header that breaks the rules: bans its hash, and the head's too when the
-     * head is proven to descend from it (every segment above it filled, so linked by parent hashes),
-     * so that no peer advertising that head is registered or synced with again.
+     * Ends the sync on a header that breaks the rules. Its fill linked up to the skeleton, so the
+     * header is the sync peer's chain: the error names the sync peer, and a filler that served it
+     * is dropped too. Bans the header's hash, and the head's when the head is proven to descend
+     * from it (every segment above it filled, so linked by parent hashes), so that no peer
+     * advertising that head is registered or synced with again.
      */
     const reject = (filler: string, header: Header.Header, reason: string) =>
       Effect.gen(function*() {
+        const error = new InvalidHeader({ peer: origin, number: header.number, reason })
         yield* sync.banList.add(header.hash)
         if (skeleton.complete && skeleton.segments.every((segment) => segment.headers !== undefined)) yield* sync.banList.add(head.hash)
-        return yield* new InvalidHeader({ peer: filler, number: header.number, reason })
+        if (filler !== origin) yield* dropPeer(filler, error.message)
+        return yield* error
       })
 
     /** Checks the filled segments at the front against their parents, in height order, and queues their bodies. */
