@@ -32,6 +32,8 @@ export interface Options {
   readonly settings?: Partial<HeaderConfig.Config>
   /** A seal verifier for the engine to check headers with; none unless given. */
   readonly verifier?: SealVerifier.Shape
+  /** The genesis of the memory chain; the test genesis unless given. */
+  readonly genesis?: Block.Block
 }
 
 /** How a sync ended. */
@@ -86,7 +88,7 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
       ...registry,
       disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
     }
-    const store = MemoryChainStore.make(testGenesis)
+    const store = MemoryChainStore.make(options.genesis ?? testGenesis)
     const context = yield* Layer.build(HeaderDownloader.layer.pipe(
       Layer.provide(Layer.mergeAll(
         Layer.succeed(ChainStore.ChainStore, store),

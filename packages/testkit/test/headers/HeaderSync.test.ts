@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { SyncEvent } from "@ethsync/core"
+import { Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { ChainGenerator, HeaderChain, HeaderSimPeer } from "../../src/index.ts"
 import { Harness, HeaderHarness } from "../../src/harness/index.ts"
@@ -77,6 +78,24 @@ describe("header-first sync", () => {
       expect(yield* h.holdsChain(chain)).toBe(true)
       const fills = main.counters.asked.filter((r) => r.skip === 0 && r.amount > 1)
       expect(Math.min(...fills.map((r) => r.origin as number))).toBe(101)
+    }))
+
+  it.effect("events as the hash engine's: Started, Progress up to the head, Done; a second sync meanwhile is Busy; after terminate, Terminated", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(100)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      const events = yield* h.engine.subscribe
+      const started = yield* h.start("peer", chain[100]!.hash)
+      expect((yield* Effect.flip(h.engine.synchronise("peer", chain[100]!.hash)))._tag).toBe("Busy")
+      expect(tag(yield* started.outcome)).toBe("Success")
+      const seen = Array.from(yield* Stream.runCollect(Stream.take(Stream.takeUntil(events, (e) => e._tag === "Done"), 1000)))
+      expect(seen[0]).toEqual(SyncEvent.SyncEvent.Started({ peer: "peer" }))
+      expect(seen.at(-1)).toEqual(SyncEvent.SyncEvent.Done({ peer: "peer", imported: 100 }))
+      const progress = seen.filter((e) => e._tag === "Progress")
+      expect(progress.at(-1)).toMatchObject({ imported: 100, head: 100 })
+      yield* h.engine.terminate
+      expect((yield* Effect.flip(h.engine.synchronise("peer", chain[100]!.hash)))._tag).toBe("Terminated")
     }))
 
   it.effect("cancel: the sync ends as canceled, nothing is left, and a later sync completes", () =>
