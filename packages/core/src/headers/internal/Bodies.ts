@@ -19,7 +19,10 @@ export const isEmpty = (header: Header.Header): boolean =>
 /** What ties a body to its header: the transactions root and the uncle hash, as one key. */
 const tie = (transactionsRoot: Hash.Hash, uncleHash: Hash.Hash): string => Hash.key(transactionsRoot) + Hash.key(uncleHash)
 
-/** The block made of `header` and each body of `bodies` that belongs to one of `headers` (each at most once), or why a body belongs to none. */
+/**
+ * The blocks made of each of `bodies` and the header of `headers` it belongs to (a header takes
+ * one body at most; bodies may be left out), or why a body belongs to none of them.
+ */
 export const match = (
   headers: ReadonlyArray<Header.Header>,
   bodies: ReadonlyArray<Body>
