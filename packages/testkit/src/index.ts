@@ -8,6 +8,7 @@
 export * as Attacks from "./Attacks.ts"
 export * as ChainGenerator from "./ChainGenerator.ts"
 export * as HashList from "./HashList.ts"
+export * as HeaderAttacks from "./headers/HeaderAttacks.ts"
 export * as HeaderChain from "./headers/HeaderChain.ts"
 export * as HeaderSimPeer from "./headers/HeaderSimPeer.ts"
 export * as SimNetwork from "./SimNetwork.ts"

@@ -200,14 +200,14 @@ export class UnmatchedBody extends Data.TaggedError("UnmatchedBody")<{
   override get message() { return `peer ${this.peer} sent a body that matches no header asked for: ${this.reason}` }
 }
 
-/** A header fetched by the header-first engine breaks a header rule against its parent (or its seal is bad). */
+/** A header of the header-first sync peer's chain (from it, or from a filler, linked to its skeleton) breaks a header rule against its parent, or its seal is bad. */
 export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
-  /** The peer that sent the header. */
+  /** The sync peer whose chain it is. */
   readonly peer: string
   /** The header's height. */
   readonly number: number
   /** The rule it broke. */
   readonly reason: string
 }> {
-  override get message() { return `peer ${this.peer} sent header ${this.number}, which breaks the rules: ${this.reason}` }
+  override get message() { return `header ${this.number} of the chain of peer ${this.peer} breaks the rules: ${this.reason}` }
 }

@@ -16,6 +16,7 @@ import {
   HeaderDownloader,
   MemoryChainStore,
   Network,
+  SealVerifier,
   type SyncError
 } from "@ethsync/core"
 import { Clock, Context, Duration, Effect, Exit, Fiber, FiberSet, Layer, type Scope } from "effect"
@@ -29,6 +30,10 @@ export interface Options {
   readonly config?: Partial<DownloaderConfig.Config>
   /** Overrides of the header-first constants. */
   readonly settings?: Partial<HeaderConfig.Config>
+  /** A seal verifier for the engine to check headers with; none unless given. */
+  readonly verifier?: SealVerifier.Shape
+  /** The genesis of the memory chain; the test genesis unless given. */
+  readonly genesis?: Block.Block
 }
 
 /** How a sync ended. */
@@ -83,7 +88,7 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
       ...registry,
       disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
     }
-    const store = MemoryChainStore.make(testGenesis)
+    const store = MemoryChainStore.make(options.genesis ?? testGenesis)
     const context = yield* Layer.build(HeaderDownloader.layer.pipe(
       Layer.provide(Layer.mergeAll(
         Layer.succeed(ChainStore.ChainStore, store),
@@ -92,7 +97,8 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
       ))
     )).pipe(
       Effect.provideService(DownloaderConfig.DownloaderConfig, config),
-      Effect.provideService(HeaderConfig.HeaderConfig, settings)
+      Effect.provideService(HeaderConfig.HeaderConfig, settings),
+      options.verifier ? Effect.provideService(SealVerifier.SealVerifier, options.verifier) : (effect) => effect
     )
     const engine = Context.get(context, HeaderDownloader.HeaderDownloader)
     const wire: HeaderSimPeer.Wire = { engine, fibers: yield* FiberSet.make() }

@@ -32,6 +32,8 @@ export interface Spec {
 export interface Counters {
   /** Every request id it received, in order. */
   readonly ids: Array<bigint>
+  /** Every header request received, in order. */
+  readonly asked: Array<HeaderPeer.HeaderRequest>
   /** Header requests received. */
   headerRequests: number
   /** Body requests received. */
@@ -93,7 +95,7 @@ export const serveBodies = (byKey: ReadonlyMap<string, Block.Block>, hashes: Rea
 /** Builds the peer of `spec` on `wire` (not yet registered). */
 export const make = (spec: Spec, wire: Wire): HeaderSimPeer => {
   /** What this peer was asked. */
-  const counters: Counters = { ids: [], headerRequests: 0, bodyRequests: 0, refused: 0 }
+  const counters: Counters = { ids: [], asked: [], headerRequests: 0, bodyRequests: 0, refused: 0 }
   /** Its blocks by hash key. */
   const byKey = new Map(spec.chain.map((block) => [block.key, block]))
   const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
@@ -112,6 +114,7 @@ export const make = (spec: Spec, wire: Wire): HeaderSimPeer => {
       Effect.suspend(() => {
         counters.ids.push(id)
         counters.headerRequests++
+        counters.asked.push(request)
         const honestAnswer = serveHeaders(spec.chain, request)
         const answer = spec.headers ? spec.headers(request, honestAnswer) : honestAnswer
         const floods = Array.from({ length: spec.unrequested ?? 0 }, () => wire.engine.deliverHeaders(spec.id, madeUp++, honestAnswer))

@@ -19,7 +19,10 @@ export const isEmpty = (header: Header.Header): boolean =>
 /** What ties a body to its header: the transactions root and the uncle hash, as one key. */
 const tie = (transactionsRoot: Hash.Hash, uncleHash: Hash.Hash): string => Hash.key(transactionsRoot) + Hash.key(uncleHash)
 
-/** The block made of `header` and each body of `bodies` that belongs to one of `headers` (each at most once), or why a body belongs to none. */
+/**
+ * The blocks made of each of `bodies` and the header of `headers` it belongs to (a header takes
+ * one body at most; bodies may be left out), or why a body belongs to none of them.
+ */
 export const match = (
   headers: ReadonlyArray<Header.Header>,
   bodies: ReadonlyArray<Body>
@@ -74,18 +77,15 @@ export class Pending {
     list.splice(lo, 0, height)
   }
 
-  /** Takes up to `count` heights that `allowed` accepts: the lowest, or the highest when `fromTop`. */
-  take(count: number, allowed: (height: number) => boolean, fromTop: boolean): Array<number> {
-    const list = this.#heights
+  /** Takes the lowest `count` heights that `allowed` accepts. */
+  take(count: number, allowed: (height: number) => boolean): Array<number> {
     const taken: Array<number> = []
     const kept: Array<number> = []
-    for (let i = 0; i < list.length; i++) {
-      const height = list[fromTop ? list.length - 1 - i : i]!
+    for (const height of this.#heights) {
       if (taken.length < count && allowed(height)) taken.push(height)
       else kept.push(height)
     }
-    this.#heights = fromTop ? kept.reverse() : kept
-    if (fromTop) taken.reverse()
+    this.#heights = kept
     return taken
   }
 

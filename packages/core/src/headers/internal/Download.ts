@@ -122,36 +122,36 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       return { list, isSlow }
     }
 
-    /** Sends every request there is room and a peer for. */
+    /**
+     * Sends every request there is room and a peer for. A slow peer (its round trip over
+     * slowPeerFactor times the fastest peer's) is asked only for what no other peer can give, so
+     * that it never holds up the heights the import waits for.
+     */
     const schedule = (now: number) => {
       const { isSlow, list } = ranked()
+      const fast = list.filter((p) => !isSlow(p))
       if (!skeletonAsk && peers.has(origin) && skeleton.unassigned < settings.maxSkeletonSize / 2) {
         const request = skeleton.request(settings.maxSkeletonSize)
         if (request) skeletonAsk = { id: Sync.requestHeaders(sync, origin, request, now), request }
       }
-      // Fills in height order within the window; the lowest one waiting (the critical one) never to a slow peer.
-      let critical = true
       for (const segment of skeleton.segments) {
         if (segment.headers !== undefined || segment.request !== undefined) continue
         if (segment.to - handed > settings.window && segment !== skeleton.segments[0]) break
-        const proven = segment.suspects.size === 0
-        const peer = list.find((p) =>
-          p.fill === undefined && !segment.failed.has(p.id) && !(critical && isSlow(p)) &&
-          // A fill that contradicted the skeleton is settled by the sync peer itself.
-          (proven || p.id === origin)
-        )
-        critical = false
+        // A fill that contradicted the skeleton is settled by the sync peer itself.
+        const eligible = (p: PeerState) => !segment.failed.has(p.id) && (segment.suspects.size === 0 || p.id === origin)
+        const peer = (fast.some(eligible) ? fast : list).find((p) => p.fill === undefined && eligible(p))
         if (!peer) continue
         const id = Sync.requestHeaders(sync, peer.id, { origin: segment.from, amount: segment.to - segment.from + 1, skip: 0, reverse: false }, now)
         segment.request = id
         peer.fill = { id, segment }
       }
-      // Bodies: the lowest heights to fast peers, the highest to slow ones.
       for (const peer of list) {
         if (pending.size === 0) break
         if (peer.bodies) continue
-        const count = Links.capacity(peer.link, targetRoundTrip, settings.maxBodyFetch)
-        const heights = pending.take(count, (h) => !peer.lacks.has(h), isSlow(peer))
+        const allowed = isSlow(peer)
+          ? (h: number) => !peer.lacks.has(h) && fast.every((p) => p.lacks.has(h))
+          : (h: number) => !peer.lacks.has(h)
+        const heights = pending.take(Links.capacity(peer.link, targetRoundTrip, settings.maxBodyFetch), allowed)
         if (heights.length === 0) continue
         const id = Sync.requestBodies(sync, peer.id, heights.map((h) => waiting.get(h)!.header.hash), now)
         peer.bodies = { id, heights }
@@ -169,6 +169,22 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       return batch.length === 0 ? Effect.void : Sync.feedImporter(sync, batch)
     })
 
+    /**
+     * Ends the sync on a header that breaks the rules. Its fill linked up to the skeleton, so the
+     * header is the sync peer's chain: the error names the sync peer, and a filler that served it
+     * is dropped too. Bans the header's hash, and the head's when the head is proven to descend
+     * from it (every segment above it filled, so linked by parent hashes), so that no peer
+     * advertising that head is registered or synced with again.
+     */
+    const reject = (filler: string, header: Header.Header, reason: string) =>
+      Effect.gen(function*() {
+        const error = new InvalidHeader({ peer: origin, number: header.number, reason })
+        yield* sync.banList.add(header.hash)
+        if (skeleton.complete && skeleton.segments.every((segment) => segment.headers !== undefined)) yield* sync.banList.add(head.hash)
+        if (filler !== origin) yield* dropPeer(filler, error.message)
+        return yield* error
+      })
+
     /** Checks the filled segments at the front against their parents, in height order, and queues their bodies. */
     const validate = Effect.gen(function*() {
       while (skeleton.segments[0]?.headers) {
@@ -177,13 +193,13 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         const filler = segment.filler!
         for (const header of headers) {
           const broken = HeaderRules.check(header, parent)
-          if (broken) return yield* new InvalidHeader({ peer: filler, number: header.number, reason: broken.message })
+          if (broken) return yield* reject(filler, header, broken.message)
           parent = header
         }
         if (Option.isSome(sync.verifier)) {
           const seals = yield* sync.verifier.value.verify(headers)
           const bad = seals.findIndex((error) => error !== undefined)
-          if (bad >= 0) return yield* new InvalidHeader({ peer: filler, number: headers[bad]!.number, reason: seals[bad]!.message })
+          if (bad >= 0) return yield* reject(filler, headers[bad]!, seals[bad]!.message)
         }
         // The sync peer's chain is proven here: who filled it otherwise served another chain.
         for (const suspect of segment.suspects) yield* dropPeer(suspect, new FillMismatch({ peer: suspect, from: segment.from }).message)
@@ -199,7 +215,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     })
 
     /** Takes headers answering `request`: the skeleton, or a fill. */
-    const onHeaders = (request: Sync.Request, headers: ReadonlyArray<Header.Header>) =>
+    const onHeaders = (request: Sync.Request, headers: ReadonlyArray<Header.Header>, now: number) =>
       Effect.gen(function*() {
         if (skeletonAsk?.id === request.id) {
           const asked = skeletonAsk.request
@@ -213,15 +229,18 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         const { segment } = peer.fill
         peer.fill = undefined
         segment.request = undefined
-        const wrong = headers.length === 0 ? "no headers" : checkFill(segment, headers)
-        if (wrong === undefined) {
+        Links.timed(peer.link, now - request.sent)
+        const fill = checkFill(segment, headers)
+        if (fill._tag === "Match") {
           segment.headers = headers
           segment.filler = peer.id
           return yield* validate
         }
-        if (peer.id === origin) return yield* new BadSkeleton({ peer: origin, reason: `its own fill from ${segment.from}: ${wrong}` })
+        const reason = fill._tag === "Wrong" ? fill.reason : `only ${headers.length} of ${segment.to - segment.from + 1} headers`
+        if (peer.id === origin) return yield* new BadSkeleton({ peer: origin, reason: `its own fill from ${segment.from}: ${reason}` })
+        // A peer that lacks the headers is asked for others; one that sent another chain is a suspect.
         segment.failed.add(peer.id)
-        if (headers.length > 0) segment.suspects.add(peer.id)
+        if (fill._tag === "Wrong") segment.suspects.add(peer.id)
       })
 
     /** Takes bodies answering `request`: matched to the headers asked for, the missing ones asked of others. */
@@ -240,9 +259,10 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
           waiting.delete(block.number)
           blocks.set(block.number, { block, origin: peer.id })
         }
+        // Servers cap answers by size: only an answer with no body at all says the peer lacks them.
         for (const height of heights) {
           if (!waiting.has(height)) continue
-          peer.lacks.add(height)
+          if (matched.success.length === 0) peer.lacks.add(height)
           pending.add(height)
         }
         const elapsed = now - request.sent
@@ -307,7 +327,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       const now = yield* Clock.currentTimeMillis
       switch (event._tag) {
         case "Headers":
-          yield* onHeaders(event.request, event.headers)
+          yield* onHeaders(event.request, event.headers, now)
           break
         case "Bodies":
           yield* onBodies(event.request, event.bodies, now)

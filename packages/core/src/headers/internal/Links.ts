@@ -44,7 +44,7 @@ export interface Link {
   unrequested: number
   /** Smoothed bodies per second of its body answers; undefined until one arrived. */
   throughput: number | undefined
-  /** Smoothed milliseconds its body answers took; undefined until one arrived. */
+  /** Smoothed milliseconds its answers with headers or bodies took; undefined until one arrived. */
   roundTrip: number | undefined
   /** Requests to send; shut down when the peer leaves. */
   readonly outbox: Queue.Queue<Outgoing>
@@ -107,12 +107,17 @@ export const answer = (link: Link, id: bigint, kind: Kind): Answer => {
 /** Weight of the newest measurement in the smoothed throughput and round trip. */
 const smoothing = 0.3
 
-/** Records a body answer of `delivered` bodies that took `elapsed` millis. */
-export const measure = (link: Link, delivered: number, elapsed: number): void => {
+/** Records an answer with something in it that took `elapsed` millis: the round trip. */
+export const timed = (link: Link, elapsed: number): void => {
   const ms = Math.max(1, elapsed)
-  const rate = (delivered * 1000) / ms
+  link.roundTrip = link.roundTrip === undefined ? ms : link.roundTrip + smoothing * (ms - link.roundTrip)
+}
+
+/** Records a body answer of `delivered` bodies that took `elapsed` millis: the throughput, and the round trip when it brought bodies. */
+export const measure = (link: Link, delivered: number, elapsed: number): void => {
+  const rate = (delivered * 1000) / Math.max(1, elapsed)
   link.throughput = link.throughput === undefined ? rate : link.throughput + smoothing * (rate - link.throughput)
-  if (delivered > 0) link.roundTrip = link.roundTrip === undefined ? ms : link.roundTrip + smoothing * (ms - link.roundTrip)
+  if (delivered > 0) timed(link, elapsed)
 }
 
 /** Sends the link's requests in order until its outbox is shut down; a failed send hands its error to `failed` and ends the sender. */

@@ -120,15 +120,30 @@ export class Skeleton {
   }
 }
 
-/** Why `headers` do not fill `segment` (heights, parent links, the anchor), or undefined when they do. */
-export const checkFill = (segment: Segment, headers: ReadonlyArray<Header.Header>): string | undefined => {
-  const count = segment.to - segment.from + 1
-  if (headers.length !== count) return `${headers.length} headers for the ${count} from ${segment.from}`
+/** How a fill compares with its segment. */
+export type Fill =
+  /** It runs from the segment's parent to its anchor: the skeleton's chain. */
+  | { readonly _tag: "Match" }
+  /** A shorter run that links up from the parent (none at all included): the peer lacks the rest. */
+  | { readonly _tag: "Partial" }
+  /** Headers of other heights, not linked, or ending elsewhere than the anchor: another chain. */
+  | { readonly _tag: "Wrong"; readonly reason: string }
+
+/** Compares `headers` with `segment`: heights, parent links, and the anchor. */
+export const checkFill = (segment: Segment, headers: ReadonlyArray<Header.Header>): Fill => {
   let parent = segment.parent
-  for (const header of headers) {
-    if (!Hash.equals(header.parentHash, parent)) return `header ${header.number} does not link to the one below it`
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!
+    if (header.number !== segment.from + i) return wrong(`header ${i} has height ${header.number}, expected ${segment.from + i}`)
+    if (!Hash.equals(header.parentHash, parent)) return wrong(`header ${header.number} does not link to the one below it`)
     parent = header.hash
   }
-  if (headers.some((h, i) => h.number !== segment.from + i)) return `heights are not ${segment.from}..${segment.to}`
-  return Hash.equals(parent, segment.anchor) ? undefined : `header ${segment.to} is not the skeleton's`
+  const count = segment.to - segment.from + 1
+  if (headers.length < count) return partial
+  if (headers.length > count) return wrong(`${headers.length} headers for the ${count} from ${segment.from}`)
+  return Hash.equals(parent, segment.anchor) ? match : wrong(`header ${segment.to} is not the skeleton's`)
 }
+
+const match: Fill = { _tag: "Match" }
+const partial: Fill = { _tag: "Partial" }
+const wrong = (reason: string): Fill => ({ _tag: "Wrong", reason })
