@@ -10,6 +10,7 @@
  */
 import { type ChainStore, type Hash, Hex, type Network, type PeerHandle, type SyncError } from "@ethsync/core"
 import { Deferred, Duration, Effect, Result } from "effect"
+import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 import type { DecodeError } from "../eth/MessageError.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import type { ConnectionError } from "../rlpx/ConnectionError.ts"
@@ -71,9 +72,17 @@ const endOf = (connection: Connection.Connection): Effect.Effect<string> =>
     orElse: () => Effect.succeed("the node closed the connection")
   })
 
-/** Disconnects a peer that has not joined, logging why and telling `onRefused`. */
-export const refuse = (options: Options, connection: Connection.Connection, fault: PeerFault.PeerFault): Effect.Effect<void> => {
-  const reason = PeerFault.disconnectReason(fault)
+/** The Disconnect reasons' numbering a peer of eth/`version` expects. */
+const numberingOf = (version: number): PeerFault.Numbering => HeaderFirstVersion.is(version) ? "today" : "2015"
+
+/** Disconnects a peer that has not joined, logging why (the reason numbered for eth/`version`) and telling `onRefused`. */
+export const refuse = (
+  options: Options,
+  connection: Connection.Connection,
+  fault: PeerFault.PeerFault,
+  version?: number
+): Effect.Effect<void> => {
+  const reason = PeerFault.disconnectReason(fault, version === undefined ? "2015" : numberingOf(version))
   return Effect.all([
     Effect.logInfo(`eth: refused: ${fault.message} (${describeReason(reason)})`),
     NetMetrics.disconnect(fault._tag),
@@ -162,7 +171,7 @@ export const run = <Message>(
         Effect.andThen(Effect.logInfo(`eth: disconnected: ${why} (${describeReason(reason)})`), connection.disconnect(reason))
       /** Disconnects this connection as the other of two with the same node, which itself stays connected. */
       const duplicate = (fault: PeerFault.AlreadyConnected) =>
-        Effect.andThen(NetMetrics.disconnect(fault._tag), hangUp(fault.message, PeerFault.disconnectReason(fault)))
+        Effect.andThen(NetMetrics.disconnect(fault._tag), hangUp(fault.message, PeerFault.disconnectReason(fault, numberingOf(version))))
       yield* Effect.addFinalizer(() => sessions.remove(session))
       const added = yield* sessions.add(session, {
         preferred: EthSessions.preferred(ours, id, dialled),
@@ -199,7 +208,7 @@ export const run = <Message>(
       if (PeerFault.isPeerFault(ended)) {
         yield* NetMetrics.disconnect(ended._tag)
         yield* registry.disconnect(id, ended.message)
-        return yield* hangUp(ended.message, PeerFault.disconnectReason(ended))
+        return yield* hangUp(ended.message, PeerFault.disconnectReason(ended, numberingOf(version)))
       }
       yield* Effect.logDebug(`eth: ended: ${ended.message}`)
     }).pipe(Effect.scoped)
@@ -208,7 +217,7 @@ export const run = <Message>(
     const status = yield* Effect.result(family.exchangeStatus)
     if (Result.isSuccess(status)) return yield* joined(status.success)
     const error = status.failure
-    if (PeerFault.isPeerFault(error)) return yield* refuse(options, connection, error)
+    if (PeerFault.isPeerFault(error)) return yield* refuse(options, connection, error, version)
     if (error._tag === "StoreError") return yield* Effect.logError(`eth: cannot send our Status: ${error.message}`)
     yield* Effect.logDebug(`eth: ended before the Status: ${error.message}`)
   }).pipe(
