@@ -19,10 +19,10 @@ import * as Mainnet from "../../../core/test/support/mainnet.ts"
 /** The repository root. */
 const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url))
 
-/** The Node 22 the client runs on, and the client's CLI. */
-export const node = Path.join(repoRoot, "node_modules/.bin/node")
+/** The Node 22 the client runs on. */
+const node = Path.join(repoRoot, "node_modules/.bin/node")
 /** The client's command-line entry point. */
-export const cli = Path.join(repoRoot, "node_modules/@ethereumjs/client/dist/esm/bin/cli.js")
+const cli = Path.join(repoRoot, "node_modules/@ethereumjs/client/dist/esm/bin/cli.js")
 
 /** A bootnode nobody listens on: without one the client dials the public mainnet bootnodes. */
 const nowhere = `enode://${"ab".repeat(64)}@127.0.0.1:30399`
@@ -43,8 +43,6 @@ export class ClientFailure extends Data.TaggedError("ClientFailure")<{
 export interface Client {
   /** Its enode URL (127.0.0.1 and its RLPx port). */
   readonly enode: string
-  /** Its process id. */
-  readonly pid: number
   /** Calls a JSON-RPC method; fails with ClientFailure on an error answer or when it does not answer. */
   readonly rpc: (method: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, ClientFailure>
   /** Its head block number, over JSON-RPC. */
@@ -60,7 +58,7 @@ export interface Options {
 }
 
 /** `count` different ports free on 127.0.0.1 now (all held open until each is known, so none is given twice). */
-export const freePorts = (count: number): Effect.Effect<ReadonlyArray<number>> =>
+const freePorts = (count: number): Effect.Effect<ReadonlyArray<number>> =>
   Effect.promise(async () => {
     const servers = Array.from({ length: count }, () => Net.createServer())
     const ports = await Promise.all(servers.map((server) =>
@@ -181,7 +179,6 @@ export const start = (options: Options = {}): Effect.Effect<Client, ClientFailur
       ))
     return {
       enode,
-      pid: child.pid!,
       rpc,
       blockNumber: Effect.map(rpc("eth_blockNumber", []), (result) => Number(result))
     }
