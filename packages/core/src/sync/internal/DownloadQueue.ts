@@ -17,7 +17,10 @@ export interface QueuePeer {
   readonly ignored: Set<string>
 }
 
-/** A queued hash: its priority (insertion order; later = higher = lower block number) and state. */
+/**
+ * A queued hash: its priority (the lower its block's number, the higher: insertion order for
+ * eth/60's newest-first hashes, minus the height for eth/61's) and state.
+ */
 interface Entry {
   /** The hash. */
   readonly hash: Hash.Hash
@@ -27,6 +30,10 @@ interface Entry {
   readonly priority: number
   /** The number of its downloaded block, -1 until it arrives. */
   number: number
+  /** The height its source gave it (eth/61), which its block must have; -1 when not given (eth/60). */
+  readonly height: number
+  /** The hash its source gave for the height below (eth/61), which its block must name as parent. */
+  readonly parent: Hash.Hash | undefined
   /** Id of the peer that sent the hash: blamed if the hash chain proves wrong here. */
   readonly source: string
 }
@@ -61,17 +68,29 @@ export type Delivery =
   | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
   /** A requested block's number lies outside the cache window, or its slot is taken: the hash chain is wrong. */
   | { readonly _tag: "InvalidChain"; readonly number: number; readonly source: string }
+  /** A requested block is not where its source put it (eth/61): another height, or another parent. */
+  | { readonly _tag: "Unlinked"; readonly number: number; readonly source: string; readonly reason: string }
+
+/** Why `block` is not where the hash chain put its hash (`entry`). */
+const unlinked = (entry: Entry, block: Block.Block): string =>
+  block.number !== entry.height
+    ? `block ${Hash.toHex(block.hash)} is number ${block.number}, the hash chain put it at ${entry.height}`
+    : `block ${block.number} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain has ${Hash.toHex(entry.parent!)} below it`
 
 /** The scheduler. */
 export class DownloadQueue {
   /** Most blocks held at once, downloaded or in flight. */
   readonly cacheLimit: number
-  /** Every hash queued and not yet taken for import (pending, reserved or downloaded), by key. */
+  /**
+   * Every hash queued and not yet taken for import (pending, reserved or downloaded), by key. Bound:
+   * for eth/61 the sync's maxQueuedHashes; for eth/60 none, the seed's algorithm queues the whole
+   * hash chain by design.
+   */
   #entries = new Map<string, Entry>()
   /** Pending hashes never handed out, in insertion order, so the highest priority is last. */
   #fresh: Array<Entry> = []
-  /** Pending hashes given back by requests (undelivered, expired, canceled), highest priority first. */
-  #returned = new MaxHeap<Entry>()
+  /** Pending hashes given back by requests (undelivered, expired, canceled), and eth/61's queued by height, highest priority first. */
+  #ordered = new MaxHeap<Entry>()
   /** Priority of the next inserted hash. */
   #counter = 0
   /** Open block requests by peer id (one per peer). */
@@ -96,12 +115,31 @@ export class DownloadQueue {
     for (const hash of hashes) {
       const key = Hash.key(hash)
       if (this.#entries.has(key)) continue
-      const entry: Entry = { hash, key, priority: this.#counter++, number: -1, source }
+      const entry: Entry = { hash, key, priority: this.#counter++, number: -1, height: -1, parent: undefined, source }
       this.#entries.set(key, entry)
       this.#fresh.push(entry)
       inserted.push(hash)
     }
     return inserted
+  }
+
+  /**
+   * Queues the hashes `source` gave for heights `first` .. (eth/61, ascending), `parent` being its
+   * hash for the height below the first. Queues nothing and returns false when one of them is
+   * queued already or repeated: a hash chain does not hold a hash twice.
+   */
+  append(hashes: ReadonlyArray<Hash.Hash>, first: number, parent: Hash.Hash, source: string): boolean {
+    const keys = hashes.map(Hash.key)
+    if (new Set(keys).size !== keys.length || keys.some((key) => this.#entries.has(key))) return false
+    let below = parent
+    hashes.forEach((hash, i) => {
+      const height = first + i
+      const entry: Entry = { hash, key: keys[i]!, priority: -height, number: -1, height, parent: below, source }
+      this.#entries.set(entry.key, entry)
+      this.#ordered.push(entry, entry.priority)
+      below = hash
+    })
+    return true
   }
 
   /** Whether a hash is queued, or its block downloaded and waiting. */
@@ -114,9 +152,14 @@ export class DownloadQueue {
     return this.#entries.size - this.#cached
   }
 
+  /** Hashes held: those queued and those whose blocks wait for import; what eth/61's cap counts. */
+  get held(): number {
+    return this.#entries.size
+  }
+
   /** Hashes waiting to be requested. */
   get pending(): number {
-    return this.#fresh.length + this.#returned.size
+    return this.#fresh.length + this.#ordered.size
   }
 
   /** Open block requests. */
@@ -147,14 +190,14 @@ export class DownloadQueue {
   /** Removes and returns the pending entry of highest priority; call only when one is pending. */
   #popHighest(): Entry {
     const fresh = this.#fresh
-    const returned = this.#returned.peekPriority()
+    const returned = this.#ordered.peekPriority()
     if (returned === undefined || (fresh.length > 0 && fresh[fresh.length - 1]!.priority > returned)) return fresh.pop()!
-    return this.#returned.pop()
+    return this.#ordered.pop()
   }
 
   /** Makes an entry pending again, at its own priority. */
   #giveBack(entry: Entry): void {
-    this.#returned.push(entry, entry.priority)
+    this.#ordered.push(entry, entry.priority)
   }
 
   /**
@@ -233,6 +276,9 @@ export class DownloadQueue {
         unrequested++
         continue
       }
+      if (entry.height >= 0 && (block.number !== entry.height || !Hash.equals(block.header.parentHash, entry.parent!))) {
+        return { _tag: "Unlinked", number: block.number, source: entry.source, reason: unlinked(entry, block) }
+      }
       const index = block.number - this.#offset
       // Outside the window, or a second block of one number: the hash chain is not a chain.
       if (index < 0 || index >= this.cacheLimit || this.#cache[index] !== undefined) {
@@ -255,7 +301,7 @@ export class DownloadQueue {
   /** Who sent the hash of the next block to fetch (the pending one of highest priority), if any is pending. */
   pendingSource(): string | undefined {
     const fresh = this.#fresh[this.#fresh.length - 1]
-    const returned = this.#returned.peek()
+    const returned = this.#ordered.peek()
     return returned === undefined || (fresh !== undefined && fresh.priority > returned.priority) ? fresh?.source : returned.source
   }
 
@@ -284,7 +330,7 @@ export class DownloadQueue {
   reset(): void {
     this.#entries.clear()
     this.#fresh = []
-    this.#returned.clear()
+    this.#ordered.clear()
     this.#counter = 0
     this.#pendPool.clear()
     this.#reserved = 0

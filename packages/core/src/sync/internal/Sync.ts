@@ -27,8 +27,8 @@ import type { Asked, Outgoing } from "./Links.ts"
 
 /** A reply from a peer, as its deliver call hands it in. */
 export type Delivery =
-  /** Hashes from a peer. */
-  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
+  /** Hashes from a peer, with the sync whose request they answer by the peer's request order (none: unrequested). */
+  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash>; readonly asked: number | undefined }
   /** Blocks from a peer, with the request they answer by the peer's request order (none: unrequested). */
   | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block>; readonly asked: Asked | undefined }
 
@@ -51,8 +51,8 @@ export type Message =
 
 /** What a phase is woken by. */
 export type Event =
-  /** Hashes from a peer. */
-  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
+  /** Hashes from a peer, with the sync whose request they answer (none: unrequested). */
+  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash>; readonly asked: number | undefined }
   /** Blocks answering one of this sync's block requests (not a cross-check). */
   | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }
   /** Something changed (a peer came or went, the importer went idle): look again. */
@@ -188,7 +188,11 @@ export const close = (sync: Sync): Effect.Effect<void> =>
   })
 
 /** Sends `peer` a hash request. */
-export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => sync.send(peer.id, { _tag: "Hashes", from })
+export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => sync.send(peer.id, { _tag: "Hashes", from, sync: sync.id })
+
+/** Sends `peer` (eth/61) a request for the hashes of heights `from` .. `from + count - 1`. */
+export const requestHashesFromNumber = (sync: Sync, peer: Peer, from: number, count: number): void =>
+  sync.send(peer.id, { _tag: "HashesFromNumber", from, count, sync: sync.id })
 
 /** Sends `peer` a block request; its reply is matched to it by the peer's request order. */
 export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check?: CrossChecks.CrossCheck): void =>
