@@ -35,8 +35,10 @@ export interface Spec {
   readonly td?: bigint
   /** The eth version it speaks: 61 answers hash requests by number too; 60 unless given. */
   readonly version?: 60 | 61
-  /** Whether it leaves hash requests unanswered (a hash source that times out); it answers unless given. */
-  readonly silentHashes?: boolean
+  /** Hash requests it answers before it leaves them unanswered (a hash source that times out); all unless given. */
+  readonly hashReplies?: number
+  /** Virtual delay before each block answer; `latency` unless given. */
+  readonly blockLatency?: Duration.Input
 }
 
 /** What a peer was asked and what it answered, for assertions. */
@@ -144,11 +146,12 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
   /** What this peer was asked and answered. */
   const counters: Counters = { hashRequests: 0, blockRequests: 0, blocksAsked: 0, blocksSent: 0, refused: 0 }
   const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
-  /** Sends `answer` after the peer's latency, on a fiber of the wire. */
-  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>) =>
+  const blockLatency = spec.blockLatency === undefined ? latency : Duration.fromInputUnsafe(spec.blockLatency)
+  /** Sends `answer` after `delay`, on a fiber of the wire. */
+  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>, delay = latency) =>
     Effect.asVoid(FiberSet.run(
       wire.fibers,
-      Effect.sleep(latency).pipe(
+      Effect.sleep(delay).pipe(
         Effect.andThen(answer),
         Effect.catch(() => Effect.sync(() => void counters.refused++))
       )
@@ -156,8 +159,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
   /** Counts a hash request and sends `answer` to it, unless the peer leaves hash requests unanswered. */
   const answerHashes = (answer: () => Array<Hash.Hash>) =>
     Effect.suspend(() => {
-      counters.hashRequests++
-      if (spec.silentHashes) return Effect.void
+      if (++counters.hashRequests > (spec.hashReplies ?? Infinity)) return Effect.void
       const hashes = answer()
       return later(Effect.suspend(() => {
         wire.sent(hashes)
@@ -178,7 +180,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
         return later(Effect.suspend(() => {
           counters.blocksSent += blocks.length
           return wire.downloader.deliverBlocks(spec.id, blocks)
-        }))
+        }), blockLatency)
       })
   }
   return { spec, handle, counters }
