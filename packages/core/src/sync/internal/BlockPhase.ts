@@ -1,7 +1,8 @@
 /**
- * The block phase: hand out block requests whenever something changes (a delivery, an expiry, a
+ * The block fetcher: hand out block requests whenever something changes (a delivery, an expiry, a
  * new peer, freed cache space), match deliveries to requests, feed the importer, and finish when
- * every block is imported. No fixed tick: the only timer is the next request expiry.
+ * every block is imported. No fixed tick: the only timer is the next request expiry. eth/60 runs
+ * it as a phase after the hash phase; eth/61 turns its rounds beside the hash stream (ForwardSync).
  *
  * @since 0.1.0
  */

@@ -13,7 +13,7 @@ import { MaxHeap } from "./MaxHeap.ts"
 export interface QueuePeer {
   /** The peer's id. */
   readonly id: string
-  /** Hash keys this peer failed to deliver; it is not asked for them again. */
+  /** Hash keys this peer failed to deliver, oldest first; it is not asked for them again. The queue keeps at most cacheLimit. */
   readonly ignored: Set<string>
 }
 
@@ -77,6 +77,19 @@ const unlinked = (entry: Entry, block: Block.Block): string =>
     ? `block ${Hash.toHex(block.hash)} is number ${block.number}, the hash chain put it at ${entry.height}`
     : `block ${block.number} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain has ${Hash.toHex(entry.parent!)} below it`
 
+/**
+ * Adds `keys` to a peer's ignored set, forgetting the oldest past `cap`. Requests are taken from
+ * the front of the queue, within the cache limit of the import point, so the newest cacheLimit
+ * keys are all a request can meet; a key forgotten only lets the peer be asked for it once more.
+ */
+const ignore = (ignored: Set<string>, keys: Iterable<string>, cap: number): void => {
+  for (const key of keys) ignored.add(key)
+  for (const key of ignored) {
+    if (ignored.size <= cap) return
+    ignored.delete(key)
+  }
+}
+
 /** The scheduler. */
 export class DownloadQueue {
   /** Most blocks held at once, downloaded or in flight. */
@@ -87,19 +100,19 @@ export class DownloadQueue {
    * hash chain by design.
    */
   #entries = new Map<string, Entry>()
-  /** Pending hashes never handed out, in insertion order, so the highest priority is last. */
+  /** Pending eth/60 hashes never handed out, in insertion order, so the highest priority is last; within #entries. */
   #fresh: Array<Entry> = []
-  /** Pending hashes given back by requests (undelivered, expired, canceled), and eth/61's queued by height, highest priority first. */
+  /** Pending hashes given back by requests (undelivered, expired, canceled), and eth/61's queued by height, highest priority first; within #entries. */
   #ordered = new MaxHeap<Entry>()
   /** Priority of the next inserted hash. */
   #counter = 0
-  /** Open block requests by peer id (one per peer). */
+  /** Open block requests by peer id: one per peer, each of at most maxBlockFetch hashes. */
   #pendPool = new Map<string, Request>()
   /** Hashes reserved in all open requests. */
   #reserved = 0
   /** Downloaded blocks waiting for import. */
   #cached = 0
-  /** The cache window: slot i holds block number `#offset + i`. */
+  /** The cache window: slot i holds block number `#offset + i`; cacheLimit slots. */
   #cache: Array<Cached | undefined>
   /** Number of the block in cache slot 0. */
   #offset = 0
@@ -267,7 +280,7 @@ export class DownloadQueue {
     if (blocks.length > 0 && !blocks.some((block) => request.hashes.has(block.key))) return { _tag: "Stale" }
     this.#pendPool.delete(peer.id)
     this.#reserved -= request.hashes.size
-    if (blocks.length === 0) for (const key of request.hashes.keys()) peer.ignored.add(key)
+    if (blocks.length === 0) ignore(peer.ignored, request.hashes.keys(), this.cacheLimit)
     let unrequested = 0
     let stored = 0
     for (const block of blocks) {

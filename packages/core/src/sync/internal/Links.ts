@@ -49,7 +49,11 @@ export interface Link {
    * answers the oldest, so a late answer to an earlier sync's request is not taken for this one's.
    */
   readonly unansweredHashes: Array<number>
-  /** Requests to send, in order; shut down when the peer leaves. */
+  /**
+   * Requests to send, in order; shut down when the peer leaves. Bound: a sync has at most one hash
+   * request and one block request open with a peer (eth/60: and one cross-check per hash batch),
+   * and asks again only after an answer or an expiry.
+   */
   readonly outbox: Queue.Queue<Outgoing>
   /** The sender fiber, once started; interrupted when the peer leaves, also in the middle of a send that hangs. */
   sender: Fiber.Fiber<void> | undefined
