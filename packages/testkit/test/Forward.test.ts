@@ -203,6 +203,20 @@ describe("eth/61 forward sync: the seed's scenarios", () => {
       yield* validSyncSucceeds(h, "valid", chain)
     }))
 
+  it.effect("#15: an attacker's chain runs through a banned hash: InvalidChain when the batch holding it arrives, and the attacker is dropped", () =>
+    Effect.gen(function*() {
+      const chain = yield* TestChain.make(4 * limit)
+      const fork = yield* Attacks.bannedFork("attack", chain, limit)
+      const h = yield* Harness.make({ pinned: [fork.banned.hash] })
+      yield* h.add(honest("valid", chain))
+      yield* h.add(SimPeer.eth61(fork.spec))
+      const run = yield* h.runSync("attack", fork.head.hash, { orDrop: true })
+      expect(resultTag(run)).toBe("InvalidChain")
+      expect(run.dropped).toEqual(["attack"])
+      expect(yield* Effect.orDie(h.store.has(fork.banned.hash))).toBe(false)
+      yield* validSyncSucceeds(h, "valid", chain)
+    }))
+
   it.effect("#17: an attacker adds an unrequested block to every reply: the sync still imports everything", () =>
     Effect.gen(function*() {
       const h = yield* Harness.make()

@@ -16,7 +16,7 @@ export interface Config {
   readonly maxHashFetch: number
   /** Hashes asked for per eth/61 request by number (GetBlockHashesFromNumber): the ancestor search's window and the forward batch. */
   readonly maxHashesFromNumber: number
-  /** Most hashes an eth/61 sync holds queued (cached blocks' included): the forward hash fetch waits while this many are. */
+  /** Most hashes an eth/61 sync holds (those of blocks waiting for import included): its hash fetch waits while the next batch would not fit. */
   readonly maxQueuedHashes: number
   /** Upper bound of a peer's capacity (blocks per request). */
   readonly maxBlockFetch: number

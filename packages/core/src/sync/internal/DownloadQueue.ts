@@ -203,8 +203,8 @@ export class DownloadQueue {
   /** Removes and returns the pending entry of highest priority; call only when one is pending. */
   #popHighest(): Entry {
     const fresh = this.#fresh
-    const returned = this.#ordered.peekPriority()
-    if (returned === undefined || (fresh.length > 0 && fresh[fresh.length - 1]!.priority > returned)) return fresh.pop()!
+    const ordered = this.#ordered.peekPriority()
+    if (ordered === undefined || (fresh.length > 0 && fresh[fresh.length - 1]!.priority > ordered)) return fresh.pop()!
     return this.#ordered.pop()
   }
 
@@ -314,8 +314,8 @@ export class DownloadQueue {
   /** Who sent the hash of the next block to fetch (the pending one of highest priority), if any is pending. */
   pendingSource(): string | undefined {
     const fresh = this.#fresh[this.#fresh.length - 1]
-    const returned = this.#ordered.peek()
-    return returned === undefined || (fresh !== undefined && fresh.priority > returned.priority) ? fresh?.source : returned.source
+    const ordered = this.#ordered.peek()
+    return ordered === undefined || (fresh !== undefined && fresh.priority > ordered.priority) ? fresh?.source : ordered.source
   }
 
   /** Who sent the hash of the lowest downloaded block: blamed when blocks wait behind a gap nothing will fill. */

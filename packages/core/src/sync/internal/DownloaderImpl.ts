@@ -2,9 +2,9 @@
  * The downloader: a registry of peers that outlives syncs, and one sync at a time, run on the
  * caller's fiber as an actor (see Sync.ts) with the importer forked beside it in the sync's own
  * scope: forward by number (ForwardSync) when the origin peer speaks eth/61, the seed's hash and
- * block phases when it speaks eth/60. Whatever ends a sync (success, a peer's fault, a defect, a cancel, the caller's
- * interruption), its fibers stop first, then the queue, reservations and cache are emptied, then
- * subscribers hear Done or Failed.
+ * block phases when it speaks eth/60. Whatever ends a sync (success, a peer's fault, a defect, a
+ * cancel, the caller's interruption), its fibers stop first, then the queue, reservations and
+ * cache are emptied, then subscribers hear Done or Failed.
  *
  * @since 0.1.0
  */
