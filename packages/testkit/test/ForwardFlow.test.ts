@@ -139,6 +139,36 @@ describe("eth/61 forward sync: flow and bounds", () => {
       expect(yield* Effect.orDie(h.store.has(branch[2]!.hash))).toBe(false)
     }))
 
+  it.effect("eth/60 peers serve blocks beside the eth/61 origin, and are never asked for hashes", () =>
+    Effect.gen(function*() {
+      const h = yield* Harness.make()
+      const chain = yield* TestChain.make(4 * limit)
+      const origin = yield* h.add(honest("origin", chain))
+      const old = yield* h.add(SimPeer.honest("eth60", chain))
+      const run = yield* h.runSync("origin", chain.head.hash)
+      expect(resultTag(run)).toBe("Success")
+      expect(yield* h.holdsAll(chain.blocks)).toBe(true)
+      expect(old.counters.hashRequests).toBe(0)
+      expect(old.counters.blocksSent).toBeGreaterThan(0)
+      expect(origin.counters.blocksSent).toBeGreaterThan(0)
+    }))
+
+  it.effect("a block peer leaving mid-sync gives its reservation back and the sync completes from the origin", () =>
+    Effect.gen(function*() {
+      const h = yield* Harness.make()
+      const chain = yield* TestChain.make(4 * limit)
+      yield* h.add(honest("origin", chain))
+      // Its answers take long: it holds a reservation when it leaves.
+      const leaver = yield* h.add({ ...honest("leaver", chain), blockLatency: "2 seconds" })
+      const sync = yield* h.start("origin", chain.head.hash)
+      while (leaver.counters.blockRequests === 0) yield* TestClock.adjust("1 millis")
+      yield* h.downloader.unregisterPeer("leaver")
+      const run = yield* sync.outcome
+      expect(resultTag(run)).toBe("Success")
+      expect(yield* h.holdsAll(chain.blocks)).toBe(true)
+      expect(run.elapsed).toBeLessThan(2000)
+    }))
+
   it.effect("a late answer to an earlier sync's hash request is not taken for the next sync's", () =>
     Effect.gen(function*() {
       const h = yield* Harness.make()
