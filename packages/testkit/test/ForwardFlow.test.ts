@@ -89,7 +89,11 @@ describe("eth/61 forward sync: flow and bounds", () => {
       const h = yield* Harness.make({ config: { maxQueuedHashes: cap } })
       const chain = yield* TestChain.make(2 * limit)
       yield* h.add(honest("valid", chain))
-      const attack = yield* h.add(SimPeer.eth61(Attacks.madeUpChain("attack", 10_000_000, chain.blocks[0]!.hash, 61)))
+      // Its empty block answers come after a second: the hash fetch has that long to queue all it may.
+      const attack = yield* h.add({
+        ...SimPeer.eth61(Attacks.madeUpChain("attack", 10_000_000, chain.blocks[0]!.hash, 61)),
+        blockLatency: "1 second"
+      })
       const sync = yield* h.start("attack", attack.handle.head, { orDrop: true })
       let most = 0
       while (yield* h.downloader.synchronising) {
@@ -100,7 +104,7 @@ describe("eth/61 forward sync: flow and bounds", () => {
       }
       const run = yield* sync.outcome
       expect(most).toBe(cap)
-      expect(resultTag(run)).toBe("PeersUnavailable")
+      expect(resultTag(run)).toBe("InvalidChain")
       expect(run.dropped).toEqual(["attack"])
       expect(attack.counters.hashRequests).toBe(1 + cap / h.config.maxHashesFromNumber)
       expect(resultTag(yield* h.runSync("valid", chain.head.hash))).toBe("Success")

@@ -998,7 +998,7 @@ describe("DownloadQueue by height (eth/61)", () => {
     expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4])
   })
 
-  it("reports Unlinked, naming the source, for a block whose parent is not the hash below it", () => {
+  it("reports WrongHashChain, naming the source, for a block whose parent is not the hash below it", () => {
     const queue = new DownloadQueue(16)
     queue.prepare(1)
     queue.append([blk(1).hash, blk(2).hash], 1, Hash.zero, "source")
@@ -1007,16 +1007,27 @@ describe("DownloadQueue by height (eth/61)", () => {
     queue.append([other.hash], 3, blk(2).hash, "liar")
     const a = peer("a")
     mustReserve(queue, a, 3)
-    expect(queue.deliver(a, [blk(1), blk(2), other])).toMatchObject({ _tag: "Unlinked", number: 3, source: "liar" })
+    expect(queue.deliver(a, [blk(1), blk(2), other])).toMatchObject({ _tag: "WrongHashChain", source: "liar" })
   })
 
-  it("reports Unlinked for a block that is not at the height its source gave", () => {
+  it("reports WrongHashChain for a block that is not at the height its source gave", () => {
     const queue = new DownloadQueue(16)
     queue.prepare(1)
     queue.append([blk(2).hash], 1, Hash.zero, "liar")
     const a = peer("a")
     mustReserve(queue, a, 1)
-    expect(queue.deliver(a, [blk(2)])).toMatchObject({ _tag: "Unlinked", number: 2, source: "liar" })
+    expect(queue.deliver(a, [blk(2)])).toMatchObject({ _tag: "WrongHashChain", source: "liar" })
+  })
+
+  it("reports WrongHashChain when the source of hashes has no block for one of them; another peer's empty reply only ignores them", () => {
+    const queue = byHeight(4, 16)
+    const other = peer("other")
+    mustReserve(queue, other, 2)
+    expect(queue.deliver(other, [])).toEqual({ _tag: "Accepted", stored: 0 })
+    expect(other.ignored.size).toBe(2)
+    const source = peer("source")
+    mustReserve(queue, source, 2)
+    expect(queue.deliver(source, [])).toMatchObject({ _tag: "WrongHashChain", source: "source" })
   })
 })
 

@@ -103,7 +103,7 @@ const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks:
         peer: result.source,
         reason: `block ${result.number} (delivered by ${peer.id}) has no place in the download window: the hash chain is out of order`
       })
-    case "Unlinked":
+    case "WrongHashChain":
       return yield* new InvalidChain({ peer: result.source, reason: `${result.reason} (hashes from ${result.source})` })
     case "NoFetchesPending":
       // A late answer to an expired request: it was slow, so it is measured (once: the peer may be busy again).

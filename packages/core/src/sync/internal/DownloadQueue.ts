@@ -68,11 +68,14 @@ export type Delivery =
   | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
   /** A requested block's number lies outside the cache window, or its slot is taken: the hash chain is wrong. */
   | { readonly _tag: "InvalidChain"; readonly number: number; readonly source: string }
-  /** A requested block is not where its source put it (eth/61): another height, or another parent. */
-  | { readonly _tag: "Unlinked"; readonly number: number; readonly source: string; readonly reason: string }
+  /**
+   * What the source of eth/61 hashes said of them proved wrong: a requested block is at another
+   * height or on another parent than it gave, or the source itself has no block for its hash.
+   */
+  | { readonly _tag: "WrongHashChain"; readonly source: string; readonly reason: string }
 
 /** Why `block` is not where the hash chain put its hash (`entry`). */
-const unlinked = (entry: Entry, block: Block.Block): string =>
+const misplaced = (entry: Entry, block: Block.Block): string =>
   block.number !== entry.height
     ? `block ${Hash.toHex(block.hash)} is number ${block.number}, the hash chain put it at ${entry.height}`
     : `block ${block.number} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain has ${Hash.toHex(entry.parent!)} below it`
@@ -280,7 +283,15 @@ export class DownloadQueue {
     if (blocks.length > 0 && !blocks.some((block) => request.hashes.has(block.key))) return { _tag: "Stale" }
     this.#pendPool.delete(peer.id)
     this.#reserved -= request.hashes.size
-    if (blocks.length === 0) ignore(peer.ignored, request.hashes.keys(), this.cacheLimit)
+    if (blocks.length === 0) {
+      // A peer that gave us a hash by number has its block: with none, it made the hash up.
+      for (const entry of request.hashes.values()) {
+        if (entry.height >= 0 && entry.source === peer.id) {
+          return { _tag: "WrongHashChain", source: peer.id, reason: `peer ${peer.id} has no block for ${Hash.toHex(entry.hash)}, which it gave for height ${entry.height}` }
+        }
+      }
+      ignore(peer.ignored, request.hashes.keys(), this.cacheLimit)
+    }
     let unrequested = 0
     let stored = 0
     for (const block of blocks) {
@@ -290,7 +301,7 @@ export class DownloadQueue {
         continue
       }
       if (entry.height >= 0 && (block.number !== entry.height || !Hash.equals(block.header.parentHash, entry.parent!))) {
-        return { _tag: "Unlinked", number: block.number, source: entry.source, reason: unlinked(entry, block) }
+        return { _tag: "WrongHashChain", source: entry.source, reason: misplaced(entry, block) }
       }
       const index = block.number - this.#offset
       // Outside the window, or a second block of one number: the hash chain is not a chain.

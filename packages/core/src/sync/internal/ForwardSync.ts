@@ -4,7 +4,8 @@
  * downloads their blocks from every peer and the importer stores them. The hash fetcher and the
  * block fetcher are two state machines turned by the sync's one fiber (the actor owns all the
  * sync's state), the importer a fiber beside it; the sync ends when the hash stream has ended and
- * every block it named is imported.
+ * every block it named is imported. The hashes carry their heights, so the queue checks each block
+ * against them: at its height, on the parent below it, and served by the source that named it.
  *
  * @since 0.2.0
  */
