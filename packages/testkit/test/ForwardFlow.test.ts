@@ -173,6 +173,34 @@ describe("eth/61 forward sync: flow and bounds", () => {
       expect(run.elapsed).toBeLessThan(2000)
     }))
 
+  it.effect("a forward batch longer than asked for, or repeating a hash already queued, is BadPeer", () =>
+    Effect.gen(function*() {
+      const h = yield* Harness.make({ config: { maxHashesFromNumber: 4 } })
+      const chain = yield* TestChain.make(16)
+      const batches: ReadonlyArray<ReadonlyArray<Block.Block>> = [
+        chain.blocks.slice(1, 6),
+        [chain.blocks[1]!, chain.blocks[5]!, chain.blocks[6]!, chain.blocks[7]!]
+      ]
+      for (const [i, second] of batches.entries()) {
+        const peer = yield* h.addScripted(`p${i}`, chain.head.hash, 61)
+        const sync = yield* h.start(`p${i}`, chain.head.hash, { orDrop: true })
+        yield* nextByNumber(peer)
+        yield* peer.sendHashes([chain.blocks[0]!.hash])
+        yield* nextByNumber(peer)
+        if (i === 0) {
+          yield* peer.sendHashes(hashesOf(second))
+        } else {
+          // Block requests go unanswered: the first batch stays queued when the second repeats its first hash.
+          yield* peer.sendHashes(hashesOf(chain.blocks.slice(1, 5)))
+          while ((yield* peer.next)._tag !== "HashesFromNumber") continue
+          yield* peer.sendHashes(hashesOf(second))
+        }
+        const run = yield* sync.outcome
+        expect(resultTag(run)).toBe("BadPeer")
+        expect(run.dropped).toEqual([`p${i}`])
+      }
+    }))
+
   it.effect("a late answer to an earlier sync's hash request is not taken for the next sync's", () =>
     Effect.gen(function*() {
       const h = yield* Harness.make()

@@ -18,7 +18,7 @@ import * as Sync from "./Sync.ts"
 /** The fetcher of one sync; written only by the sync's fiber. */
 export class HashStream {
   /** The peer the hashes come from. */
-  readonly peer: Peer
+  readonly #peer: Peer
   /** Whether the peer claims more total difficulty than our head: an empty first answer is then a lie. */
   readonly #ahead: boolean
   /** Height of the next hash to ask for. */
@@ -35,7 +35,7 @@ export class HashStream {
   ended = false
 
   constructor(peer: Peer, ancestor: Ancestor, ahead: boolean) {
-    this.peer = peer
+    this.#peer = peer
     this.#ahead = ahead
     this.#next = ancestor.number + 1
     this.#last = ancestor.hash
@@ -52,20 +52,20 @@ export class HashStream {
     const room = cap - sync.queue.held
     if (room < Math.min(batch, cap)) return
     this.#asked = Math.min(batch, room)
-    Sync.requestHashesFromNumber(sync, this.peer, this.#next, this.#asked)
+    Sync.requestHashesFromNumber(sync, this.#peer, this.#next, this.#asked)
     this.deadline = now + sync.hashTTL
   }
 
   /** Fails with Timeout once the open request is past its deadline, or when the peer left before the stream ended. */
   check(sync: Sync.Sync, now: number): Effect.Effect<void, Timeout> {
-    const left = !this.ended && sync.peers.get(this.peer.id) === undefined
-    return now >= this.deadline || left ? Effect.fail(new Timeout({ peer: this.peer.id })) : Effect.void
+    const left = !this.ended && sync.peers.get(this.#peer.id) === undefined
+    return now >= this.deadline || left ? Effect.fail(new Timeout({ peer: this.#peer.id })) : Effect.void
   }
 
   /** Takes a hash answer: the open request's into the queue; any other is an earlier sync's (ignored) or nobody's. */
   receive(sync: Sync.Sync, event: Extract<Sync.Event, { _tag: "Hashes" }>): Effect.Effect<void, BadPeer | StallingPeer | InvalidChain> {
     if (event.asked !== undefined && event.asked !== sync.id) return Effect.void
-    if (event.asked === undefined || event.peer !== this.peer.id || this.#asked === 0) {
+    if (event.asked === undefined || event.peer !== this.#peer.id || this.#asked === 0) {
       return Effect.asVoid(Sync.unrequested(sync, event.peer))
     }
     return this.#take(sync, event.hashes)
@@ -78,7 +78,7 @@ export class HashStream {
       const asked = stream.#asked
       stream.#asked = 0
       stream.deadline = Infinity
-      const peer = stream.peer.id
+      const peer = stream.#peer.id
       if (hashes.length === 0) {
         if (!stream.#received && stream.#ahead) return yield* new StallingPeer({ peer, hashes: 0 })
         stream.ended = true
