@@ -111,6 +111,19 @@ describe("eth/61 forward sync: the seed's scenarios", () => {
       yield* validSyncSucceeds(h, "valid", chain)
     }))
 
+  it.effect("#8: an attacker's chain lacks its last link (the genesis): every hash is one height off, InvalidChain within 1 s", () =>
+    Effect.gen(function*() {
+      const h = yield* Harness.make()
+      const chain = yield* TestChain.make(limit)
+      yield* h.add(honest("valid", chain))
+      yield* h.add(SimPeer.eth61(Attacks.withoutLastLink("attack", chain)))
+      const run = yield* h.runSync("attack", chain.head.hash, { orDrop: true, within: "1 second" })
+      expect(resultTag(run)).toBe("InvalidChain")
+      expect(run.dropped).toEqual(["attack"])
+      expect(yield* headNumber(h)).toBe(0)
+      yield* validSyncSucceeds(h, "valid", chain)
+    }))
+
   it.effect("#9: an attacker's hash chain has a hash with no block behind it: the block above it does not link, InvalidChain", () =>
     Effect.gen(function*() {
       const h = yield* Harness.make()

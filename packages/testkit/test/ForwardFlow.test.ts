@@ -75,6 +75,7 @@ describe("eth/61 forward sync: flow and bounds", () => {
         for (let i = 0; i < 10; i++) {
           yield* TestClock.adjust("10 millis")
           expect(yield* held(h)).toBeLessThanOrEqual(cap)
+          expect((yield* h.downloader.stats).cached).toBeLessThanOrEqual(h.config.blockCacheLimit)
         }
       }
       const run = yield* sync.outcome
