@@ -105,7 +105,10 @@ export class DownloadQueue {
   #entries = new Map<string, Entry>()
   /** Pending eth/60 hashes never handed out, in insertion order, so the highest priority is last; within #entries. */
   #fresh: Array<Entry> = []
-  /** Pending hashes given back by requests (undelivered, expired, canceled), and eth/61's queued by height, highest priority first; within #entries. */
+  /**
+   * Pending hashes given back by requests (undelivered, expired, canceled), and eth/61's queued by
+   * height, highest priority first; within #entries.
+   */
   #ordered = new MaxHeap<Entry>()
   /** Priority of the next inserted hash. */
   #counter = 0
@@ -287,7 +290,8 @@ export class DownloadQueue {
       // A peer that gave us a hash by number has its block: with none, it made the hash up.
       for (const entry of request.hashes.values()) {
         if (entry.height >= 0 && entry.source === peer.id) {
-          return { _tag: "WrongHashChain", source: peer.id, reason: `peer ${peer.id} has no block for ${Hash.toHex(entry.hash)}, which it gave for height ${entry.height}` }
+          const reason = `peer ${peer.id} has no block for ${Hash.toHex(entry.hash)}, which it gave for height ${entry.height}`
+          return { _tag: "WrongHashChain", source: peer.id, reason }
         }
       }
       ignore(peer.ignored, request.hashes.keys(), this.cacheLimit)
