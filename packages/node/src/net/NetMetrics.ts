@@ -1,7 +1,7 @@
 /**
  * The network's metrics, beside the downloader's: peers connected, eth messages and their bytes
- * in and out by message, and peers disconnected by kind of reason; exported in Prometheus' text
- * format by `--metrics`.
+ * in and out by message, blocks served to peers, and peers disconnected by kind of reason;
+ * exported in Prometheus' text format by `--metrics`.
  *
  * @since 0.2.0
  */
@@ -17,6 +17,15 @@ export const messages = Metric.counter("ethsync_net_messages", { description: "e
 /** Payload bytes of eth messages, by direction and message. */
 export const bytes = Metric.counter("ethsync_net_message_bytes", {
   description: "eth message payload bytes by direction and message",
+  incremental: true
+})
+
+/**
+ * Blocks sent to peers in answer to their requests: what a server gave, which a Blocks message
+ * count cannot say (one message holds up to 128 blocks).
+ */
+export const blocksServed = Metric.counter("ethsync_net_blocks_served", {
+  description: "blocks sent to peers in answer to their requests",
   incremental: true
 })
 
