@@ -50,6 +50,8 @@ export const read = (path: string): Effect.Effect<NodeKey.NodeKey, NodeKeyFileEr
  * Writes a new key to `path` whole or not at all, with mode 0600: into a file of this process's
  * own first, then linked to `path`, so that a process killed while writing leaves no partial
  * key that would stop every later start. A key another process made first is kept, and read.
+ * On a file system without hard links (FAT) the file is renamed instead, which would replace a
+ * key another process made at the same moment.
  */
 const create = (path: string): Effect.Effect<NodeKey.NodeKey, NodeKeyFileError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
@@ -57,7 +59,9 @@ const create = (path: string): Effect.Effect<NodeKey.NodeKey, NodeKeyFileError, 
     const key = NodeKey.generate()
     const partial = `${path}.partial-${process.pid}`
     const linked = yield* fs.writeFileString(partial, Hex.fromBytes(key.secret).slice(2), { mode: 0o600 }).pipe(
-      Effect.andThen(fs.link(partial, path)),
+      Effect.andThen(fs.link(partial, path).pipe(
+        Effect.catchIf((error) => error.reason._tag !== "AlreadyExists", () => fs.rename(partial, path))
+      )),
       Effect.result,
       Effect.ensuring(Effect.ignore(fs.remove(partial, { force: true })))
     )

@@ -118,7 +118,7 @@ const running = (pid: number): boolean => {
 const sweep = async (dir: string): Promise<void> => {
   for (const name of await Fs.readdir(dir)) {
     const pid = partialName.exec(name)?.[1]
-    if (pid !== undefined && Number(pid) !== process.pid && !running(Number(pid))) await Fs.rm(Path.join(dir, name), { force: true })
+    if (pid !== undefined && !running(Number(pid))) await Fs.rm(Path.join(dir, name), { force: true })
   }
 }
 

@@ -129,6 +129,24 @@ describe("NodeKeyFile", () => {
       expect(Fs.readdirSync(dir)).toEqual([NodeKeyFile.fileName])
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.effect("on a file system without hard links the key file is still made whole", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const path = Path.join(dir, NodeKeyFile.fileName)
+      /** The file system of a FAT stick: no hard links. */
+      const noLinks = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({
+          ...fs,
+          link: () => Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "link" }))
+        }))
+      )
+      const key = yield* NodeKeyFile.loadOrCreate(path).pipe(Effect.provide(noLinks))
+      expect((yield* NodeKeyFile.read(path)).id).toEqual(key.id)
+      expect(Fs.statSync(path).mode & 0o777).toBe(0o600)
+      expect(Fs.readdirSync(dir)).toEqual([NodeKeyFile.fileName])
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.effect("says what is wrong with a missing or bad key file", () =>
     Effect.gen(function*() {
       const dir = yield* TempDir.make
