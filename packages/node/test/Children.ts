@@ -18,11 +18,19 @@ export interface End {
   readonly stdout: string
 }
 
-/** The first match of `pattern` in what the child writes to `stream` from now on (its first group, else the match). */
+/**
+ * The first match of `pattern` in what the child writes to `stream` from now on (its first group,
+ * else the match); fails once `millis` have passed or the child has ended without it.
+ */
 export const match = (child: Child, stream: "stdout" | "stderr", pattern: RegExp, millis: number): Promise<string> =>
   new Promise((resolve, reject) => {
     let text = ""
-    const timer = setTimeout(() => reject(new Error(`no match of ${pattern} on ${stream} within ${millis} ms; so far: ${text}`)), millis)
+    const fail = (why: string) => () => reject(new Error(`no match of ${pattern} on ${stream} ${why}; so far: ${text}`))
+    const timer = setTimeout(fail(`within ${millis} ms`), millis)
+    child.on("close", () => {
+      clearTimeout(timer)
+      fail("before the process ended")()
+    })
     child[stream].on("data", (chunk) => {
       text += chunk
       const found = pattern.exec(text)
@@ -61,8 +69,8 @@ export const kill = async (child: Child): Promise<End> => {
 export const metricsUrl = (child: Child): Promise<string> =>
   match(child, "stderr", /serving metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/, 30_000)
 
-/** The value of the metric `name` (with any labels) in a Prometheus text page; 0 when it is not there yet. */
-export const metricValue = (page: string, name: string): number => {
+/** The value of the first series of the metric `name` in a Prometheus text page; 0 when it is not there yet. */
+const metricValue = (page: string, name: string): number => {
   const found = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(page)
   return found === null ? 0 : Number(found[1])
 }

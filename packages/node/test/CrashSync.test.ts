@@ -34,9 +34,10 @@ const kills = 5
 
 /**
  * Blocks below the head that no kill aims past, so that each lands while the sync still has blocks
- * to fetch: about 300 ms of a sync at full speed, more than the 100 ms a kill may wait.
+ * to fetch: more than one commit's worth (the count moves by up to about 900 blocks at once) and
+ * the 100 ms a kill may wait after the count has crossed its height.
  */
-const margin = 1000
+const margin = 2000
 
 /** The seed of the kill heights: ETHSYNC_CRASH_SEED, else a fresh one. */
 const seed = Number(process.env["ETHSYNC_CRASH_SEED"] ?? Math.floor(Math.random() * 2 ** 32))
