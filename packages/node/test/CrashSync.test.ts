@@ -5,8 +5,9 @@
  * height above where it restarted) and restarted each time. Each kill leaves a consistent datadir that holds
  * every block the sync had reported imported; the last run ends at the head of an uninterrupted
  * sync with a byte-identical export (that of the mainnet file); and the server, counting with
- * `ethsync_net_blocks_served`, sent the restarted syncs at most what it sent the uninterrupted
- * one plus the blocks in flight at the kills (sent to a killed run and not stored by it). The
+ * `ethsync_net_blocks_served` (eth/60-61) and `ethsync_net_headers_served` (eth/66-68), sent the
+ * restarted syncs at most what it sent the uninterrupted one plus the blocks in flight at the
+ * kills (sent to a killed run and not stored by it). The
  * moments are random but reproducible: the seed is printed, and ETHSYNC_CRASH_SEED runs one again.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -88,14 +89,21 @@ describe.skipIf(!file)("a sync killed with SIGKILL", () => {
       const serverMetrics = Children.metricsUrl(server)
       const enode = await Children.match(server, "stdout", /^(enode:\S+)\n/, 30_000)
       const serverUrl = await serverMetrics
-      /** The blocks the server has sent, once the sync's connection is gone (no answer is then under way). */
+      /**
+       * The blocks the server has sent, once the sync's connection is gone (no answer is then under
+       * way): whole over eth/60-61, a header each (with a body, unless empty) over eth/66-68.
+       */
       const servedSoFar = async () => {
         await Children.until(
           "the server sees the sync gone",
           async () => (await Children.scrape(serverUrl, "ethsync_net_peers_connected")) === 0,
           10_000
         )
-        return Children.scrape(serverUrl, "ethsync_net_blocks_served")
+        const [blocks, headers] = await Promise.all([
+          Children.scrape(serverUrl, "ethsync_net_blocks_served"),
+          Children.scrape(serverUrl, "ethsync_net_headers_served")
+        ])
+        return blocks + headers
       }
 
       const syncArgs = (datadir: string) => [
