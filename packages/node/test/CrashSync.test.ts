@@ -1,16 +1,15 @@
 /**
  * A sync survives a crash: `ethsync sync --exit-when-synced` from an `ethsync serve` of the real
- * mainnet blocks 0..8191 (ETHSYNC_MAINNET_RLP), killed with SIGKILL at 5 random moments (each
- * up to 100 ms after its imported-block count, polled from its `--metrics`, crosses a random
- * height above where it restarted) and restarted each time. Each kill leaves a consistent datadir that holds
- * every block the sync had reported imported; the last run ends at the head of an uninterrupted
- * sync with a byte-identical export (that of the mainnet file); and the server, counting with
- * `ethsync_net_blocks_served` (eth/60-61) and `ethsync_net_headers_served` (eth/66-68), sent the
- * restarted syncs at most what it sent the uninterrupted one plus the blocks in flight at the
- * kills (sent to a killed run and not stored by it). The
- * moments are random but reproducible: the seed is printed, and ETHSYNC_CRASH_SEED runs one again.
- */
-import { describe, expect, it } from "@effect/vitest"
+ * mainnet blocks 0..8191 (ETHSYNC_MAINNET_RLP), killed with SIGKILL at 5 random moments (each up
+ * to 100 ms after its imported-block count, polled from its `--metrics`, crosses a random height
+ * above where it restarted) and restarted each time. Each kill leaves a consistent datadir that
+ * holds every block the sync had reported imported; the last run ends at the head of an
+ * uninterrupted sync with a byte-identical export (that of the mainnet file); and the server,
+ * counting with `ethsync_net_blocks_served` (eth/60-61) and `ethsync_net_headers_served`
+ * (eth/66-68), sent the restarted syncs at most what it sent the uninterrupted one plus the blocks
+ * in flight at the kills (sent to a killed run and not stored by it). The moments are random but
+ * reproducible: the seed is printed, and ETHSYNC_CRASH_SEED runs one again.
+ */import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
