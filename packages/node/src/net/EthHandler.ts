@@ -28,11 +28,13 @@ export interface Options extends SessionLifecycle.Options {
   readonly maxHashFetch: number
 }
 
-/** The downloader's view of the peer: requests become GetBlockHashes and GetBlocks messages. */
-const handle = (session: EthSessions.Session, head: Hash.Hash, maxHashFetch: number): PeerHandle.PeerHandle => ({
+/** The downloader's view of the peer: requests become GetBlockHashes(FromNumber) and GetBlocks messages. */
+const handle = (session: EthSessions.Session, version: EthVersion.EthVersion, head: Hash.Hash, maxHashFetch: number): PeerHandle.PeerHandle => ({
   id: session.id,
   head,
+  version,
   requestHashes: (from) => session.send(EthMessage.encode(EthMessage.GetBlockHashes({ hash: from, max: maxHashFetch }))),
+  requestHashesFromNumber: (number, amount) => session.send(EthMessage.encode(EthMessage.GetBlockHashesFromNumber({ number, amount }))),
   requestBlocks: (hashes) => session.send(EthMessage.encode(EthMessage.GetBlocks({ hashes })))
 })
 
@@ -94,7 +96,7 @@ export const make = (options: Options) =>
   return SessionLifecycle.run(options, connection, dialled, version, {
     exchangeStatus,
     decode: (code, payload) => EthMessage.decode(version, code, payload),
-    register: (session, accepted) => downloader.registerPeer(handle(session, accepted.head, options.maxHashFetch)),
+    register: (session, accepted) => downloader.registerPeer(handle(session, version, accepted.head, options.maxHashFetch)),
     unregister: Effect.ignore(downloader.unregisterPeer(id)),
     dispatch
   })
