@@ -16,7 +16,7 @@ import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 import type * as EthSessions from "./EthSessions.ts"
 
 /** The announcement of `head` to a peer of `version`: the whole block with its TD, or its hash alone. */
-export const announcement = (version: number, head: ChainStore.Head, whole: boolean): EthSessions.Encoded => {
+const announcement = (version: number, head: ChainStore.Head, whole: boolean): EthSessions.Encoded => {
   const { block, td } = head
   if (!HeaderFirstVersion.is(version)) {
     return EthMessage.encode(whole ? EthMessage.NewBlock({ block, td }) : EthMessage.NewBlockHashes({ hashes: [block.hash] }))

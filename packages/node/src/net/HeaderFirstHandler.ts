@@ -35,7 +35,7 @@ export interface Options extends SessionLifecycle.Options {
 const noRequest = -1n
 
 /** The engine's view of the peer: its requests become GetBlockHeaders and GetBlockBodies with their ids. */
-export const headerPeer = (session: EthSessions.Session, accepted: SessionLifecycle.Accepted): HeaderPeer.HeaderPeer => ({
+const headerPeer = (session: EthSessions.Session, accepted: SessionLifecycle.Accepted): HeaderPeer.HeaderPeer => ({
   id: session.id,
   head: accepted.head,
   requestHeaders: (requestId, request) =>

@@ -31,7 +31,7 @@ export interface Engines {
 }
 
 /** The engine that syncs from a peer speaking eth/`version`. */
-export const engineFor = (engines: Engines, version: number): Engine =>
+const engineFor = (engines: Engines, version: number): Engine =>
   HeaderFirstVersion.is(version) ? engines.headerFirst : engines.hashChain
 
 /** Whether either engine is syncing. */
