@@ -8,7 +8,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, Hash, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthMessage, EthNode, HeaderFirstMessage, HeaderFirstServing, LmdbChainStore, Rlpx, SealPrefetch, Serving } from "@ethsync/node"
+import { ChainImport, EthMessage, EthNode, EthVersion, HeaderFirstMessage, HeaderFirstServing, LmdbChainStore, type Offered, Rlpx, SealPrefetch, Serving } from "@ethsync/node"
 import { SimPeer, TestChain } from "@ethsync/testkit"
 import { Harness } from "@ethsync/testkit/harness"
 import { Data, Duration, Effect, Exit, Result, Schedule } from "effect"
@@ -221,9 +221,13 @@ const tempDir = Effect.acquireRelease(
  * RLPx on 127.0.0.1 from `servers` nodes serving one LMDB datadir holding it (imported first,
  * untimed): from the syncing node's start (dials and handshakes included) until its head is the
  * file's last block; seals are not checked (as in I1 and S1). Both ends run in this process, so it is also the cost of both ends' RLPx,
- * codec and serving.
+ * codec and serving. The servers offer `versions` (eth/61 and 60 unless told: R1 and R3 are hash-chain syncs).
  */
-export const runNetworkSync = (file: string, servers: number): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+export const runNetworkSync = (
+  file: string,
+  servers: number,
+  versions: ReadonlyArray<Offered.Offered> = EthVersion.supported
+): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const served = yield* LmdbChainStore.make({
       path: join(yield* tempDir, "served"),
@@ -234,7 +238,7 @@ export const runNetworkSync = (file: string, servers: number): Effect.Effect<{ r
     const target = (yield* served.head).block.number
     const nodes = yield* Effect.forEach(
       Array.from({ length: servers }),
-      () => EthNode.make({ store: served, key: Rlpx.NodeKey.generate(), networkId: Genesis.mainnetNetworkId, port: 0, autoSync: false })
+      () => EthNode.make({ store: served, key: Rlpx.NodeKey.generate(), networkId: Genesis.mainnetNetworkId, port: 0, autoSync: false, versions })
     )
     const peers = yield* Effect.forEach(nodes, (node) => {
       const enode = Rlpx.Enode.parse(node.enode)

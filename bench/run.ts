@@ -11,6 +11,7 @@ import { Console, Duration, Effect, References } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Interop from "./Interop.ts"
 import * as Seals from "./Seals.ts"
 import * as Workloads from "./Workloads.ts"
 
@@ -19,7 +20,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R3, P1, P1-cache. */
+  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R2, R3, P1, P1-cache. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -49,6 +50,7 @@ const cases: ReadonlyArray<Case> = [
   { name: "S1" },
   { name: "S2" },
   { name: "R1" },
+  { name: "R2" },
   { name: "R3" },
   { name: "P1" },
   { name: "P1-cache" }
@@ -106,6 +108,9 @@ const measure = (c: Case) =>
         case: c.name, protocol, blocks, serveMs: round(serveMs), importMs: round(importMs), ratio: Math.round(serveMs / importMs * 1000) / 1000,
         runs: served.map(round)
       }))
+    }
+    if (c.name === "R2") {
+      return yield* Console.log(JSON.stringify(file ? yield* Interop.r2Case(file, runs) : { case: "R2", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
     }
     if (c.name === "R1" || c.name === "R3") {
       if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))
