@@ -159,15 +159,25 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       }
     }
 
-    /** Hands the importer the blocks that follow the last one handed, if it is idle. */
+    /**
+     * Hands the importer the blocks that follow the last one handed, if it is idle. The importer
+     * commits maxBlockProcess blocks at a time, each commit a flush to disk, so while blocks above
+     * these are still to come it gets whole chunks only (all that is ready when that is less than
+     * a chunk: an idle importer does not wait); the rest go with the next batch.
+     */
     const feed = Effect.suspend(() => {
       if (sync.importing) return Effect.void
+      let ready = 0
+      while (blocks.has(handed + ready + 1)) ready++
+      const chunk = sync.config.maxBlockProcess
+      const count = handed + ready < head.number && ready > chunk ? ready - (ready % chunk) : ready
+      if (count === 0) return Effect.void
       const batch: Array<Importer.Pending> = []
-      for (let next = blocks.get(handed + 1); next; next = blocks.get(handed + 1)) {
-        blocks.delete(++handed)
-        batch.push(next)
+      for (let i = 0; i < count; i++) {
+        batch.push(blocks.get(++handed)!)
+        blocks.delete(handed)
       }
-      return batch.length === 0 ? Effect.void : Sync.feedImporter(sync, batch)
+      return Sync.feedImporter(sync, batch)
     })
 
     /**
