@@ -9,8 +9,9 @@ import { DownloaderConfig, SealVerifier } from "@ethsync/core"
 import { EthashVerifier } from "@ethsync/node"
 import { Console, Duration, Effect, References } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
+import * as NetworkSync from "./NetworkSync.ts"
 import * as Seals from "./Seals.ts"
 import * as Workloads from "./Workloads.ts"
 
@@ -109,20 +110,22 @@ const measure = (c: Case) =>
     }
     if (c.name === "R1" || c.name === "R3") {
       if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))
-      const servers = c.name === "R1" ? 1 : 3
-      // One untimed run first, so the JIT has compiled both ends.
-      const { blocks } = yield* Workloads.runNetworkSync(file, servers)
-      const synced: Array<number> = []
-      const imported: Array<number> = []
-      for (let i = 0; i < runs; i++) {
-        synced.push((yield* Workloads.runNetworkSync(file, servers)).ms)
-        imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
-      }
-      const syncMs = median(synced)
-      const importMs = median(imported)
-      return yield* Console.log(JSON.stringify({
-        case: c.name, blocks, servers, syncMs: round(syncMs), importMs: round(importMs),
-        ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round)
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const servers = yield* NetworkSync.startServers(file, c.name === "R1" ? 1 : 3)
+        // One untimed run first, so the JIT has compiled the syncing node (and the servers their serving).
+        yield* NetworkSync.run(servers)
+        const synced: Array<number> = []
+        const imported: Array<number> = []
+        for (let i = 0; i < runs; i++) {
+          synced.push((yield* NetworkSync.run(servers)).ms)
+          imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
+        }
+        const syncMs = median(synced)
+        const importMs = median(imported)
+        return yield* Console.log(JSON.stringify({
+          case: c.name, blocks: servers.head, servers: servers.enodes.length, syncMs: round(syncMs), importMs: round(importMs),
+          ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round), loadAverage: loadavg()[0]!.toFixed(2)
+        }))
       }))
     }
     if (c.name === "I1" || c.name === "I1-seals") return yield* measureImport(c.name)
