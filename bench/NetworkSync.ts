@@ -10,7 +10,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthNode, LmdbChainStore, Rlpx } from "@ethsync/node"
+import { ChainImport, DiskSyncConfig, EthNode, LmdbChainStore, Rlpx } from "@ethsync/node"
 import { Effect, Schedule, type Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -56,7 +56,8 @@ export const startServers = (file: string, count: number): Effect.Effect<Servers
 /**
  * Real milliseconds for a node in this process to sync the servers' chain into an empty datadir:
  * from the syncing node's start (dials and handshakes included) until its head is the servers'
- * head. Seals are not checked (as in I1).
+ * head, with the downloader configured as `ethsync sync` configures it (DiskSyncConfig). Seals
+ * are not checked (as in I1).
  */
 export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
@@ -66,14 +67,14 @@ export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; read
     })
     const store = yield* LmdbChainStore.make({ path: join(yield* tempDir, "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
     const start = performance.now()
-    const client = yield* EthNode.make({
+    const client = yield* DiskSyncConfig.provide(EthNode.make({
       store,
       key: Rlpx.NodeKey.generate(),
       networkId: Genesis.mainnetNetworkId,
       port: 0,
       peers,
       syncOnFirstPeer: peers.length === 1
-    })
+    }))
     if (peers.length > 1) {
       yield* Effect.repeat(client.network.peers, { until: (connected) => connected.length >= peers.length, schedule: Schedule.spaced("1 millis") })
       yield* client.syncNow
