@@ -93,6 +93,27 @@ describe("MetricsServer", () => {
       expect((yield* request(server.url)).body).toMatch(/^ethsync_blocks_imported 200$/m)
     })))
 
+  it.live("reads the process's memory at each scrape: V8's heap in use and allocated, buffers, the resident set, in bytes", () =>
+    ownRegistry(Effect.gen(function*() {
+      const server = yield* MetricsServer.serve(anyPort)
+      const gauge = (body: string, name: string): number => {
+        const match = new RegExp(`^${name} (\\d+)$`, "m").exec(body)
+        if (!match) throw new Error(`no ${name} in the scrape`)
+        return Number(match[1])
+      }
+      const first = (yield* request(server.url)).body
+      const heap = gauge(first, "ethsync_process_heap_used_bytes")
+      expect(heap).toBeGreaterThan(1024 * 1024)
+      expect(gauge(first, "ethsync_process_heap_total_bytes")).toBeGreaterThanOrEqual(heap)
+      expect(gauge(first, "ethsync_process_external_bytes")).toBeGreaterThan(0)
+      expect(gauge(first, "ethsync_process_resident_bytes")).toBeGreaterThan(heap)
+      // 32 MiB kept alive between two scrapes shows in the second.
+      const held = Array.from({ length: 4 * 1024 * 1024 }, (_, i) => i + 0.5)
+      const second = (yield* request(server.url)).body
+      expect(gauge(second, "ethsync_process_heap_used_bytes")).toBeGreaterThan(heap + 16 * 1024 * 1024)
+      expect(held.length).toBe(4 * 1024 * 1024)
+    })))
+
   it.live("answers 404 to any other path or method", () =>
     Effect.gen(function*() {
       const server = yield* MetricsServer.serve(anyPort)
