@@ -1,8 +1,9 @@
 /**
- * The `ethsync` executable as a child process of the bench, for the cases whose nodes must not
- * share the bench's event loop and core (R1, R3, M1): started with the Node that runs the bench,
- * its stdout read line by line, and stopped by its pid when the caller's scope closes (SIGTERM, a
- * bounded wait, then SIGKILL), so that no child outlives a case.
+ * The `ethsync` executable (or another script of the repository) as a child process of the bench,
+ * for the cases whose nodes must not share the bench's event loop and core (R1, R3, M1): started
+ * with the Node that runs the bench, its stdout read line by line, and stopped by its pid (SIGTERM,
+ * a bounded wait, then SIGKILL) when asked or at the latest when the caller's scope closes, so
+ * that no child outlives a case.
  *
  * @since 0.2.0
  */
@@ -26,7 +27,7 @@ export class CliProcessFailed extends Data.TaggedError("CliProcessFailed")<{
 const repoRoot = fileURLToPath(new URL("..", import.meta.url))
 
 /** The executable's entry point, relative to the root. */
-const entry = "packages/node/src/bin/ethsync.ts"
+export const ethsync = "packages/node/src/bin/ethsync.ts"
 
 /** The most stderr kept for error messages: its tail. */
 const stderrKept = 4096
@@ -48,6 +49,8 @@ export interface CliProcess {
   readonly exited: Deferred.Deferred<string>
   /** Completes with its stdout line number `index` (0 is the first) once printed; fails when the child ends first. */
   readonly line: (index: number) => Effect.Effect<string, CliProcessFailed>
+  /** Stops it now (SIGTERM, then SIGKILL if it has not ended in time) and waits for its end. */
+  readonly stop: Effect.Effect<void>
 }
 
 /** The failure of `child` for `reason`, with its stderr's tail. */
@@ -68,10 +71,10 @@ const stop = (child: CliProcess, kill: (signal: NodeJS.Signals) => void) =>
     if (!(yield* awaitExit(child, stopWait.kill))) yield* Effect.logWarning(`${child.command} (pid ${child.pid}) did not end after SIGKILL`)
   })
 
-/** Starts `ethsync <args>`; it is stopped when the scope closes. */
-export const start = (args: ReadonlyArray<string>): Effect.Effect<CliProcess, CliProcessFailed, Scope.Scope> =>
+/** Starts `ethsync <args>`, or `script` (a path from the repository's root) with `args`; it is stopped when the scope closes. */
+export const start = (args: ReadonlyArray<string>, script: string = ethsync): Effect.Effect<CliProcess, CliProcessFailed, Scope.Scope> =>
   Effect.gen(function*() {
-    const command = `ethsync ${args[0] ?? ""}`
+    const command = script === ethsync ? `ethsync ${args[0] ?? ""}` : script
     const exited = yield* Deferred.make<string>()
     /** Lines printed so far, and the partial one. */
     const lines: Array<string> = []
@@ -84,10 +87,10 @@ export const start = (args: ReadonlyArray<string>): Effect.Effect<CliProcess, Cl
     }
     const spawned = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => ChildProcess.spawn(process.execPath, [entry, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }),
+        try: () => ChildProcess.spawn(process.execPath, [script, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }),
         catch: (error) => new CliProcessFailed({ command, reason: `cannot start it: ${String(error)}` })
       }),
-      (spawned) => stop(running, (signal) => void spawned.kill(signal))
+      () => running.stop
     )
     const running: CliProcess = {
       pid: spawned.pid ?? -1,
@@ -106,7 +109,8 @@ export const start = (args: ReadonlyArray<string>): Effect.Effect<CliProcess, Cl
           }
           if (!check()) waiters.add(check)
           return Effect.sync(() => waiters.delete(check))
-        })
+        }),
+      stop: Effect.suspend(() => stop(running, (signal) => void spawned.kill(signal)))
     }
     spawned.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       const parts = (partial + chunk).split("\n")
