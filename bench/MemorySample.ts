@@ -1,6 +1,7 @@
 /**
  * The memory of a syncing process as M1 samples it: its resident set from `/proc/<pid>/status`
- * (VmRSS now, VmHWM its peak), its V8 heap and its blocks imported from a scrape of its
+ * (VmRSS now, VmHWM its peak, RssAnon the part that is no mapped file: LMDB's map of the datadir
+ * is resident file pages, which grow with the chain read and written), its V8 heap and its blocks imported from a scrape of its
  * `--metrics` endpoint, and the peaks so far recorded as the sync passes each milestone
  * (100 k, 500 k and 1 M blocks of a 1 M sync). Pure: the case reads, this module only parses and
  * keeps the peaks.
@@ -14,6 +15,8 @@ export interface Resident {
   readonly rss: number
   /** VmHWM: the most bytes ever resident (the kernel's peak). */
   readonly peak: number
+  /** RssAnon: bytes resident now that back no file (heaps, buffers, stacks). */
+  readonly anon: number
 }
 
 /** The value in bytes of a `Name:   123 kB` line of a `/proc/<pid>/status` text, if it has one. */
@@ -22,11 +25,12 @@ const kibField = (status: string, name: string): number | undefined => {
   return match === null ? undefined : Number(match[1]) * 1024
 }
 
-/** VmRSS and VmHWM of a `/proc/<pid>/status` text; undefined unless both are there (the process has ended, say). */
+/** VmRSS, VmHWM and RssAnon of a `/proc/<pid>/status` text; undefined unless all are there (the process has ended, say). */
 export const parseStatus = (status: string): Resident | undefined => {
   const rss = kibField(status, "VmRSS")
   const peak = kibField(status, "VmHWM")
-  return rss === undefined || peak === undefined ? undefined : { rss, peak }
+  const anon = kibField(status, "RssAnon")
+  return rss === undefined || peak === undefined || anon === undefined ? undefined : { rss, peak, anon }
 }
 
 /** The value of the unlabelled sample `name` in Prometheus' text format, if the text has it. */
@@ -53,6 +57,8 @@ export interface AtMilestone {
   readonly peakRss: number
   /** The most bytes of heap in use seen so far. */
   readonly peakHeap: number
+  /** The most anonymous resident bytes seen so far. */
+  readonly peakAnon: number
 }
 
 /** The milestones of a sync of `blocks`: a tenth, a half, and all of it (100 k, 500 k, 1 M for 1 M). */
@@ -66,6 +72,8 @@ export class Recorder {
   peakRss = 0
   /** The most bytes of heap in use seen so far. */
   peakHeap = 0
+  /** The most anonymous resident bytes seen so far. */
+  peakAnon = 0
   /** The peaks at each milestone passed, by milestone. */
   readonly passed = new Map<number, AtMilestone>()
 
@@ -77,9 +85,10 @@ export class Recorder {
   record(sample: Sample): void {
     this.peakRss = Math.max(this.peakRss, sample.resident.peak, sample.resident.rss)
     this.peakHeap = Math.max(this.peakHeap, sample.heapUsed)
+    this.peakAnon = Math.max(this.peakAnon, sample.resident.anon)
     for (const milestone of this.milestones) {
       if (sample.blocks >= milestone && !this.passed.has(milestone)) {
-        this.passed.set(milestone, { peakRss: this.peakRss, peakHeap: this.peakHeap })
+        this.passed.set(milestone, { peakRss: this.peakRss, peakHeap: this.peakHeap, peakAnon: this.peakAnon })
       }
     }
   }
@@ -97,6 +106,8 @@ export const mib = (bytes: number): number => Math.round(bytes / (1024 * 1024) *
 export const byMilestone = (recorder: Recorder, field: keyof AtMilestone): Record<string, number> =>
   Object.fromEntries(Array.from(recorder.passed, ([milestone, at]) => [String(milestone), mib(at[field])]))
 
-/** Whether the summary lines of `ethsync sync` name the peer whose id (hex) is `id` as dropped. */
-export const dropped = (summary: ReadonlyArray<string>, id: string): boolean =>
-  summary.some((line) => line.startsWith(`dropped ${id.slice(0, 16)}:`))
+/** Why the summary lines of `ethsync sync` say the peer whose id (hex) is `id` was dropped; undefined if they do not name it. */
+export const dropReason = (summary: ReadonlyArray<string>, id: string): string | undefined => {
+  const prefix = `dropped ${id.slice(0, 16)}: `
+  return summary.find((line) => line.startsWith(prefix))?.slice(prefix.length)
+}

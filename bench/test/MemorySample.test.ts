@@ -13,15 +13,16 @@ const status = [
   "VmPeak:\t 1234567 kB",
   "VmHWM:\t  204800 kB",
   "VmRSS:\t  153600 kB",
-  "RssAnon:\t  100000 kB",
+  "RssAnon:\t  102400 kB",
+  "RssFile:\t   51200 kB",
   "Threads:\t11"
 ].join("\n")
 
 const MiB = 1024 * 1024
 
 describe("MemorySample", () => {
-  it("reads VmRSS and VmHWM in bytes, and nothing from a status without them", () => {
-    expect(MemorySample.parseStatus(status)).toEqual({ rss: 150 * MiB, peak: 200 * MiB })
+  it("reads VmRSS, VmHWM and RssAnon in bytes, and nothing from a status without them", () => {
+    expect(MemorySample.parseStatus(status)).toEqual({ rss: 150 * MiB, peak: 200 * MiB, anon: 100 * MiB })
     expect(MemorySample.parseStatus("Name:\tnode\nState:\tZ (zombie)\n")).toBeUndefined()
   })
 
@@ -29,6 +30,7 @@ describe("MemorySample", () => {
     const own = MemorySample.parseStatus(readFileSync("/proc/self/status", "utf8"))
     expect(own?.rss).toBeGreaterThan(MiB)
     expect(own!.peak).toBeGreaterThanOrEqual(own!.rss)
+    expect(own!.anon).toBeLessThanOrEqual(own!.rss)
   })
 
   it("reads an unlabelled sample of a scrape, not a labelled one or another metric's", () => {
@@ -50,7 +52,7 @@ describe("MemorySample", () => {
     expect(MemorySample.milestonesOf(1_000_000)).toEqual([100_000, 500_000, 1_000_000])
     const recorder = new MemorySample.Recorder(MemorySample.milestonesOf(1_000_000))
     const sample = (blocks: number, rss: number, peak: number, heap: number) =>
-      recorder.record({ blocks, resident: { rss: rss * MiB, peak: peak * MiB }, heapUsed: heap * MiB })
+      recorder.record({ blocks, resident: { rss: rss * MiB, peak: peak * MiB, anon: (rss - 10) * MiB }, heapUsed: heap * MiB })
     sample(50_000, 90, 95, 40)
     sample(100_000, 100, 120, 30)
     expect(recorder.done).toBe(false)
@@ -62,17 +64,18 @@ describe("MemorySample", () => {
     expect(recorder.done).toBe(true)
     expect(MemorySample.byMilestone(recorder, "peakRss")).toEqual({ "100000": 120, "500000": 140, "1000000": 140 })
     expect(MemorySample.byMilestone(recorder, "peakHeap")).toEqual({ "100000": 40, "500000": 60, "1000000": 60 })
+    expect(MemorySample.byMilestone(recorder, "peakAnon")).toEqual({ "100000": 90, "500000": 120, "1000000": 120 })
     expect(MemorySample.mib(recorder.peakRss)).toBe(140)
   })
 
-  it("finds a peer among the dropped ones of a sync's summary by its id's first 16 digits", () => {
+  it("finds why a peer was dropped in a sync's summary, by its id's first 16 digits", () => {
     const id = "ab".repeat(64)
     const summary = [
       "synced 1000 blocks in 1.00 s (1,000 blocks/s); head 1000 0x00; 1 peer dropped",
       `dropped ${id.slice(0, 16)}: hash chain check failed`
     ]
-    expect(MemorySample.dropped(summary, id)).toBe(true)
-    expect(MemorySample.dropped(summary, "cd".repeat(64))).toBe(false)
-    expect(MemorySample.dropped(summary.slice(0, 1), id)).toBe(false)
+    expect(MemorySample.dropReason(summary, id)).toBe("hash chain check failed")
+    expect(MemorySample.dropReason(summary, "cd".repeat(64))).toBeUndefined()
+    expect(MemorySample.dropReason(summary.slice(0, 1), id)).toBeUndefined()
   })
 })
