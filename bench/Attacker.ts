@@ -4,7 +4,8 @@
  * TD on top of the chain of GENESIS (hex), and serves a made-up chain of HASHES hashes that hangs
  * off that genesis (the testkit's made-up-chain attack, computed from each hash's position, so the
  * attacker holds none of them) and no block behind any of them. It prints its enode URL as the
- * first line of stdout, and serves until SIGINT or SIGTERM.
+ * first line of stdout, and serves until SIGINT or SIGTERM (exit code 0); a bad argument is named
+ * on stderr (exit code 1).
  *
  * @since 0.2.0
  */
@@ -12,7 +13,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Hash } from "@ethsync/core"
 import { Rlpx, SpecServer } from "@ethsync/node"
 import { Attacks } from "@ethsync/testkit"
-import { Console, Data, Effect, Result } from "effect"
+import { Cause, Console, Data, Effect, Exit, Result, Runtime } from "effect"
 
 /** An argument that is not what the attacker needs. */
 class BadArgument extends Data.TaggedError("BadArgument")<{ readonly reason: string }> {
@@ -43,4 +44,12 @@ const main = Effect.gen(function*() {
   return yield* Effect.never
 })
 
-NodeRuntime.runMain(Effect.scoped(main))
+/** Exits 0 when stopped by a signal (an interrupt), as `ethsync serve` does; 1 on a bad argument. */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
+// Errors go to stderr: stdout's first line is the enode URL that the bench reads.
+NodeRuntime.runMain(Effect.scoped(main).pipe(Effect.tapError((error) => Console.error(error.message))), {
+  disableErrorReporting: true,
+  teardown
+})

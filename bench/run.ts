@@ -137,7 +137,8 @@ const measure = (c: Case) =>
         const importMs = median(imported)
         return yield* Console.log(JSON.stringify({
           case: c.name, blocks: servers.head, servers: servers.enodes.length, syncMs: round(syncMs), importMs: round(importMs),
-          ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round), loadAverage: loadavg()[0]!.toFixed(2)
+          ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round), importRuns: imported.map(round),
+          loadAverage: round(loadavg()[0]!)
         }))
       }))
     }
