@@ -1,8 +1,8 @@
 /**
- * The metrics server: the Effect metrics of the program that starts it (and its memory, read at
- * each scrape: ProcessMetrics), served over HTTP at
- * `GET /metrics` in Prometheus' text format (any other path is 404), at the `IP:PORT` that the
- * `--metrics` flag names, for as long as the caller's scope is open.
+ * The metrics server: the Effect metrics of the program that starts it, and its memory read at
+ * each scrape (ProcessMetrics), served over HTTP at `GET /metrics` in Prometheus' text format
+ * (any other path is 404), at the `IP:PORT` that the `--metrics` flag names, for as long as the
+ * caller's scope is open.
  *
  * @since 0.2.0
  */
