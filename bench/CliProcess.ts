@@ -76,9 +76,11 @@ export const start = (args: ReadonlyArray<string>, script: string = ethsync): Ef
   Effect.gen(function*() {
     const command = script === ethsync ? `ethsync ${args[0] ?? ""}` : script
     const exited = yield* Deferred.make<string>()
-    /** Lines printed so far, and the partial one. */
+    /** Complete stdout lines so far. */
     const lines: Array<string> = []
+    /** The stdout line being printed, not yet ended by a newline. */
     let partial = ""
+    /** The tail of stderr, at most stderrKept characters. */
     let stderr = ""
     /** Woken whenever a line is printed or the child ends. */
     const waiters = new Set<() => void>()
@@ -130,3 +132,13 @@ export const start = (args: ReadonlyArray<string>, script: string = ethsync): Ef
     })
     return running
   })
+
+/** How long a child that serves has to open its datadir (or make its peer) and print its enode URL. */
+const enodeWait = "60 seconds"
+
+/** The enode URL that a serving child (`ethsync serve`, the attacker) prints as its first line. */
+export const enode = (child: CliProcess): Effect.Effect<string, CliProcessFailed> =>
+  child.line(0).pipe(Effect.timeoutOrElse({
+    duration: enodeWait,
+    orElse: () => Effect.fail(failed(child, `no enode URL within ${enodeWait}`))
+  }))

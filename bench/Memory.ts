@@ -12,15 +12,14 @@
  * @since 0.2.0
  */
 import { Deferred, Effect, Schedule, type Scope } from "effect"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import * as Net from "node:net"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as ChainCache from "./ChainCache.ts"
 import * as CliProcess from "./CliProcess.ts"
 import * as MemorySample from "./MemorySample.ts"
 import * as ServeProcess from "./ServeProcess.ts"
-import { BenchFailed } from "./Workloads.ts"
+import { BenchFailed, tempDir } from "./Workloads.ts"
 
 /** What to measure. */
 export interface Options {
@@ -38,15 +37,6 @@ const sampleMillis = 250
 /** The longest a whole sync may take. */
 const syncLimit = "60 minutes"
 
-/** How long the attacker has to print its enode URL. */
-const startWait = "60 seconds"
-
-/** A temporary folder for the duration of the scope. */
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-m1-"))),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
-
 /** A port of 127.0.0.1 free a moment ago, for the syncing process's `--metrics`. */
 const freePort = Effect.callback<number, BenchFailed>((resume) => {
   const server = Net.createServer()
@@ -63,10 +53,7 @@ const startAttacker = (chain: ChainCache.Chain, hashes: number): Effect.Effect<{
   Effect.gen(function*() {
     // Twice the honest chain's TD: the heaviest peer, so the sync loop chooses it whenever it is connected.
     const child = yield* CliProcess.start([chain.genesis, String(chain.td * 2n), String(hashes)], "bench/Attacker.ts")
-    const enode = yield* child.line(0).pipe(Effect.timeoutOrElse({
-      duration: startWait,
-      orElse: () => Effect.fail(new CliProcess.CliProcessFailed({ command: child.command, reason: `no enode URL within ${startWait}` }))
-    }))
+    const enode = yield* CliProcess.enode(child)
     return { enode, id: enode.slice("enode://".length, enode.indexOf("@")) }
   }).pipe(Effect.mapError((e) => new BenchFailed({ reason: e.message })))
 
@@ -88,7 +75,7 @@ const sample = (pid: number, metricsUrl: string): Effect.Effect<MemorySample.Sam
 export const run = (name: string, options: Options): Effect.Effect<Record<string, unknown>, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const chain = yield* ChainCache.ensure(options.blocks)
-    const dir = yield* tempDir
+    const dir = yield* tempDir("ethsync-bench-m1-")
     const servers = yield* Effect.forEach(Array.from({ length: options.peers }), () => ServeProcess.start(chain.datadir, dir), {
       concurrency: "unbounded"
     }).pipe(

@@ -12,11 +12,9 @@ import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, SealVerifier } from "@ethsync/core"
 import { ChainImport, DiskSyncConfig, EthNode, LmdbChainStore, Rlpx } from "@ethsync/node"
 import { Effect, Schedule, type Scope } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as ServeProcess from "./ServeProcess.ts"
-import { BenchFailed } from "./Workloads.ts"
+import { BenchFailed, tempDir } from "./Workloads.ts"
 
 /** The servers of a case: where to dial them, and the chain's head number they serve. */
 export interface Servers {
@@ -25,12 +23,6 @@ export interface Servers {
   /** The number of the head block they serve. */
   readonly head: number
 }
-
-/** A temporary folder for the duration of the scope. */
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
 
 /** Any failure of a case as the bench's failure. */
 const asBenchFailed = <A, E extends { readonly _tag: string; readonly message: string }, R>(effect: Effect.Effect<A, E, R>) =>
@@ -42,7 +34,7 @@ const asBenchFailed = <A, E extends { readonly _tag: string; readonly message: s
  */
 export const startServers = (file: string, count: number): Effect.Effect<Servers, BenchFailed, Scope.Scope> =>
   Effect.gen(function*() {
-    const dir = yield* tempDir
+    const dir = yield* tempDir()
     const datadir = join(dir, "served")
     const head = yield* Effect.scoped(Effect.gen(function*() {
       const store = yield* LmdbChainStore.make({ path: datadir, initialGenesis: Genesis.mainnet, verifier: SealVerifier.none })
@@ -65,7 +57,7 @@ export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; read
       const enode = Rlpx.Enode.parse(url)
       return enode instanceof Rlpx.Enode.EnodeUrlError ? Effect.fail(new BenchFailed({ reason: enode.message })) : Effect.succeed(enode)
     })
-    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir, "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
+    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir(), "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
     const start = performance.now()
     const client = yield* DiskSyncConfig.provide(EthNode.make({
       store,

@@ -21,9 +21,6 @@ export interface ServeProcess {
   readonly process: CliProcess.CliProcess
 }
 
-/** How long a server has to open its datadir and print its enode URL. */
-const startWait = "60 seconds"
-
 /**
  * Starts `ethsync serve` over `datadir`, writing its node key into `keyDir` (a folder of the
  * caller's, one file per server), and waits for its enode URL.
@@ -36,11 +33,5 @@ export const start = (datadir: string, keyDir: string): Effect.Effect<ServeProce
     const child = yield* CliProcess.start([
       "serve", "--log-level", "warn", "--verify-seals", "none", "--datadir", datadir, "--nodekey", keyFile, "--port", "0"
     ])
-    const enode = yield* child.line(0).pipe(
-      Effect.timeoutOrElse({
-        duration: startWait,
-        orElse: () => Effect.fail(new CliProcess.CliProcessFailed({ command: child.command, reason: `no enode URL within ${startWait}` }))
-      })
-    )
-    return { enode, process: child }
+    return { enode: yield* CliProcess.enode(child), process: child }
   })

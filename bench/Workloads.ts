@@ -209,3 +209,10 @@ const serveAll = Effect.gen(function*() {
     number += hashes.hashes.length
   }
 })
+
+/** A temporary folder named `prefix`… for the duration of the scope. */
+export const tempDir = (prefix = "ethsync-bench-") =>
+  Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )

@@ -17,7 +17,7 @@ describe("CliProcess", () => {
     Effect.scoped(Effect.gen(function*() {
       const attacker = yield* CliProcess.start(attackerArgs, "bench/Attacker.ts")
       expect(attacker.pid).toBeGreaterThan(0)
-      expect(yield* Effect.timeout(attacker.line(0), "30 seconds")).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/)
+      expect(yield* CliProcess.enode(attacker)).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/)
       yield* attacker.stop
       expect(yield* Deferred.await(attacker.exited)).toBe("0")
     })))
@@ -37,7 +37,7 @@ describe("CliProcess", () => {
     Effect.gen(function*() {
       const attacker = yield* Effect.scoped(Effect.gen(function*() {
         const attacker = yield* CliProcess.start(attackerArgs, "bench/Attacker.ts")
-        yield* Effect.timeout(attacker.line(0), "30 seconds")
+        yield* CliProcess.enode(attacker)
         return attacker
       }))
       expect(Deferred.isDoneUnsafe(attacker.exited)).toBe(true)
