@@ -1,8 +1,9 @@
 /**
- * The simulated peers of `ethsync demo`: honest peers holding the whole generated chain, and
- * attackers, each running one of the testkit's attacks that the downloader catches and drops,
- * named after it; over RLPx, wire-level attackers too, each breaking the eth protocol in a way
- * the node's eth handler or downloader catches. Latencies spread over 1-20 ms of real time.
+ * The simulated peers of `ethsync demo`: honest peers holding the whole generated chain, speaking
+ * eth/61 (a sync with them runs forward by number), and eth/60 attackers (met first, synced with
+ * by the seed's algorithm), each running one of the testkit's attacks that the downloader catches
+ * and drops, named after it; over RLPx, wire-level attackers too, each breaking the eth protocol
+ * in a way the node's eth handler or downloader catches. Latencies spread over 1-20 ms of real time.
  *
  * @since 0.1.0
  */
@@ -139,7 +140,7 @@ export const make = (chain: TestChain.TestChain, counts: Counts, cacheLimit: num
   const td = TotalDifficulty.of(chain.blocks.map((block) => block.header))
   const usable = attacks.filter((attack) => attack.caught(chain.length, cacheLimit))
   const honest = Array.from({ length: counts.honest }, (_, i): DemoPeer => ({
-    spec: { ...SimPeer.honest(`honest-${i + 1}`, chain), latency: latency(i, counts.honest), td },
+    spec: { ...SimPeer.eth61(SimPeer.honest(`honest-${i + 1}`, chain)), latency: latency(i, counts.honest), td },
     honest: true
   }))
   const attackers = Array.from({ length: counts.attackers }, (_, i): DemoPeer => {

@@ -1,6 +1,8 @@
 /**
  * The attackers of the seed's scenarios, each a simulated peer spec built by changing an honest
- * peer's hash list or block map (or by adding to its replies), as the seed's tests do.
+ * peer's hash list or block map (or by adding to its replies), as the seed's tests do. Each is an
+ * eth/61 attacker too, through `SimPeer.eth61`, as the hash list it serves by hash it serves by
+ * number; the staller of eth/61 is its own.
  *
  * @since 0.1.0
  */
@@ -52,6 +54,18 @@ export const madeUpChain = (id: string, count: number, root: Hash.Hash, tag: num
   id,
   hashes: HashList.madeUp(count, root, tag),
   blocks: new Map()
+})
+
+/**
+ * eth/61's staller: it claims `td`, more total difficulty than the genesis of `chain`, yet its hash
+ * chain holds nothing above the genesis, so its first forward answer is empty.
+ */
+export const stalling61 = (id: string, chain: TestChain, td: bigint): SimPeer.Spec => ({
+  id,
+  hashes: HashList.fromArray([chain.blocks[0]!.hash]),
+  blocks: new Map(),
+  td,
+  version: 61
 })
 
 /** #13: every second hash of `chain` (the blocks are all real, so each names the hash it skipped). */

@@ -27,9 +27,6 @@ export interface Options {
   readonly track?: boolean
 }
 
-/** The simulated eth protocol version its peers speak. */
-const version = 61
-
 /** A transport to `downloader` on `registry`; answers still in flight are interrupted when the scope closes. */
 export const make = (
   registry: Network.Registry,
@@ -50,7 +47,7 @@ export const make = (
       wire,
       add: (spec) => {
         const peer = SimPeer.make(spec, wire)
-        const { id, head } = peer.handle
+        const { id, head, version } = peer.handle
         return downloader.registerPeer(peer.handle).pipe(
           Effect.andThen(registry.join({ id, version, head, td: spec.td ?? 0n }, (reason) => registry.leave(id, reason))),
           Effect.as(peer)

@@ -1,7 +1,8 @@
 /**
- * A simulated remote peer: it answers hash requests from its own hash list and block requests from
- * its own blocks, after a virtual delay, through the downloader's deliver functions, as the seed's
- * test peers do. Honest, slow and every attack of the seed's scenarios are specs of this one peer.
+ * A simulated remote peer: it answers hash requests (by hash, and by number when it speaks eth/61)
+ * from its own hash list and block requests from its own blocks, after a virtual delay, through
+ * the downloader's deliver functions, as the seed's test peers do. Honest, slow and every attack of
+ * the seed's scenarios (and their eth/61 counterparts) are specs of this one peer.
  *
  * @since 0.1.0
  */
@@ -32,6 +33,12 @@ export interface Spec {
   readonly extraBlocks?: ReadonlyArray<Block.Block>
   /** The total difficulty it claims for its head; 0 unless given. */
   readonly td?: bigint
+  /** The eth version it speaks: 61 answers hash requests by number too; 60 unless given. */
+  readonly version?: 60 | 61
+  /** Hash requests it answers before it leaves them unanswered (a hash source that times out); all unless given. */
+  readonly hashReplies?: number
+  /** Virtual delay before each block answer; `latency` unless given. */
+  readonly blockLatency?: Duration.Input
 }
 
 /** What a peer was asked and what it answered, for assertions. */
@@ -76,6 +83,9 @@ const maxBlocksPerReply = 128
 /** An honest peer holding all of `chain`. */
 export const honest = (id: string, chain: TestChain): Spec => ({ id, hashes: chain.hashes, blocks: chain.blockMap })
 
+/** `spec` speaking eth/61: its syncs run forward by number. */
+export const eth61 = (spec: Spec): Spec => ({ ...spec, version: 61 })
+
 /** An honest peer whose every answer takes `latency` of virtual time. */
 export const slow = (id: string, chain: TestChain, latency: Duration.Input): Spec => ({ ...honest(id, chain), latency })
 
@@ -112,6 +122,18 @@ const blocksFor = (blocks: BlockSource, hashes: ReadonlyArray<Hash.Hash>, limit:
 export const hashReply = (spec: Spec, from: Hash.Hash, maxHashFetch: number): Array<Hash.Hash> =>
   hashesAfter(spec.hashes, from, spec.maxHashes ?? maxHashFetch)
 
+/**
+ * What the peer of `spec` answers a request for the hashes of heights `number` .. `number + amount
+ * - 1`: those its list holds (it ends at the genesis, height 0), ascending, at most its `maxHashes`.
+ */
+export const numberReply = (spec: Spec, number: number, amount: number): Array<Hash.Hash> => {
+  const { hashes } = spec
+  const limit = Math.min(amount, spec.maxHashes ?? amount)
+  const out: Array<Hash.Hash> = []
+  for (let height = number; height < hashes.length && out.length < limit; height++) out.push(hashes.at(hashes.length - 1 - height))
+  return out
+}
+
 /** What the peer of `spec` answers a request for `hashes`: the blocks it has, then its extra blocks. */
 export const blockReply = (spec: Spec, hashes: ReadonlyArray<Hash.Hash>): Array<Block.Block> => {
   const blocks = blocksFor(spec.blocks, hashes, maxBlocksPerReply)
@@ -124,27 +146,32 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
   /** What this peer was asked and answered. */
   const counters: Counters = { hashRequests: 0, blockRequests: 0, blocksAsked: 0, blocksSent: 0, refused: 0 }
   const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
-  /** Sends `answer` after the peer's latency, on a fiber of the wire. */
-  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>) =>
+  const blockLatency = spec.blockLatency === undefined ? latency : Duration.fromInputUnsafe(spec.blockLatency)
+  /** Sends `answer` after `delay`, on a fiber of the wire. */
+  const later = (answer: Effect.Effect<void, SyncError.NoSyncActive | SyncError.UnknownPeer>, delay = latency) =>
     Effect.asVoid(FiberSet.run(
       wire.fibers,
-      Effect.sleep(latency).pipe(
+      Effect.sleep(delay).pipe(
         Effect.andThen(answer),
         Effect.catch(() => Effect.sync(() => void counters.refused++))
       )
     ))
+  /** Counts a hash request and sends `answer` to it, unless the peer leaves hash requests unanswered. */
+  const answerHashes = (answer: () => Array<Hash.Hash>) =>
+    Effect.suspend(() => {
+      if (++counters.hashRequests > (spec.hashReplies ?? Infinity)) return Effect.void
+      const hashes = answer()
+      return later(Effect.suspend(() => {
+        wire.sent(hashes)
+        return wire.downloader.deliverHashes(spec.id, hashes)
+      }))
+    })
   const handle: PeerHandle.PeerHandle = {
     id: spec.id,
     head: spec.hashes.at(0),
-    requestHashes: (from) =>
-      Effect.suspend(() => {
-        counters.hashRequests++
-        const hashes = hashReply(spec, from, wire.maxHashFetch)
-        return later(Effect.suspend(() => {
-          wire.sent(hashes)
-          return wire.downloader.deliverHashes(spec.id, hashes)
-        }))
-      }),
+    version: spec.version ?? 60,
+    requestHashes: (from) => answerHashes(() => hashReply(spec, from, wire.maxHashFetch)),
+    requestHashesFromNumber: (number, amount) => answerHashes(() => numberReply(spec, number, amount)),
     requestBlocks: (hashes) =>
       Effect.suspend(() => {
         counters.blockRequests++
@@ -153,7 +180,7 @@ export const make = (spec: Spec, wire: Wire): SimPeer => {
         return later(Effect.suspend(() => {
           counters.blocksSent += blocks.length
           return wire.downloader.deliverBlocks(spec.id, blocks)
-        }))
+        }), blockLatency)
       })
   }
   return { spec, handle, counters }

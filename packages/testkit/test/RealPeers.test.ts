@@ -43,7 +43,7 @@ const serve = (peer: ScriptedPeer.ScriptedPeer, chain: TestChain.TestChain, skip
     const request = yield* peer.next
     if (skip(request)) return
     if (request._tag === "Hashes") yield* Effect.ignore(peer.sendHashes(hashesBelow(chain, request.from, config.maxHashFetch)))
-    else yield* Effect.ignore(peer.sendBlocks(blocksOf(chain, request.hashes)))
+    else if (request._tag === "Blocks") yield* Effect.ignore(peer.sendBlocks(blocksOf(chain, request.hashes)))
   }))
 
 describe("replies between syncs", () => {

@@ -14,6 +14,10 @@ export interface Config {
   readonly minHashFetch: number
   /** Hashes asked for per request. */
   readonly maxHashFetch: number
+  /** Hashes asked for per eth/61 request by number (GetBlockHashesFromNumber): the ancestor search's window and the forward batch. */
+  readonly maxHashesFromNumber: number
+  /** Most hashes an eth/61 sync holds (those of blocks waiting for import included): its hash fetch waits while the next batch would not fit. */
+  readonly maxQueuedHashes: number
   /** Upper bound of a peer's capacity (blocks per request). */
   readonly maxBlockFetch: number
   /** A hash request not answered in this time has timed out. */
@@ -38,10 +42,16 @@ export interface Config {
   readonly maxUnrequestedReplies: number
 }
 
-/** The seed's values, and for what the seed lacks (targetRoundTrip, slowPeerFactor, replyBacklog, maxUnrequestedReplies) ethsync's defaults. */
+/**
+ * The seed's values; for what the seed lacks (targetRoundTrip, slowPeerFactor, replyBacklog,
+ * maxUnrequestedReplies) ethsync's defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes)
+ * go-ethereum 1.0's: 512 hashes per request (what its peers serve at most) and 256 Ki queued.
+ */
 export const seed: Config = {
   minHashFetch: 512,
   maxHashFetch: 2048,
+  maxHashesFromNumber: 512,
+  maxQueuedHashes: 256 * 1024,
   maxBlockFetch: 128,
   hashTTL: Duration.seconds(5),
   blockSoftTTL: Duration.seconds(3),

@@ -963,3 +963,89 @@ describe("DownloadQueue sources", () => {
     expect(queue.deliver(peer("a"), [blk(9)])).toMatchObject({ _tag: "InvalidChain", number: 9, source: "liar" })
   })
 })
+
+describe("DownloadQueue by height (eth/61)", () => {
+  /** A queue of `limit` slots holding the hashes of blocks 1..n by height, offset 1, block 1's parent the zero hash. */
+  const byHeight = (n: number, limit: number): DownloadQueue => {
+    const queue = new DownloadQueue(limit)
+    queue.prepare(1)
+    expect(queue.append(chain.slice(0, n).map((b) => b.hash), 1, Hash.zero, "source")).toBe(true)
+    return queue
+  }
+
+  it("hands out the lowest heights first, whatever order the batches came in", () => {
+    const queue = new DownloadQueue(16)
+    queue.prepare(1)
+    queue.append([blk(1).hash, blk(2).hash], 1, Hash.zero, "source")
+    queue.append([blk(3).hash, blk(4).hash], 3, blk(2).hash, "source")
+    expect(requested(mustReserve(queue, peer("a"), 3), byKey)).toEqual([1, 2, 3])
+    expect(queue.held).toBe(4)
+  })
+
+  it("refuses a batch holding a hash already queued, or one twice, and queues none of it", () => {
+    const queue = byHeight(4, 16)
+    expect(queue.append([blk(5).hash, blk(2).hash], 5, blk(4).hash, "source")).toBe(false)
+    expect(queue.append([blk(5).hash, blk(5).hash], 5, blk(4).hash, "source")).toBe(false)
+    expect(queue.held).toBe(4)
+    expect(queue.has(blk(5).hash)).toBe(false)
+  })
+
+  it("stores blocks at the heights and under the parents their source gave", () => {
+    const queue = byHeight(4, 16)
+    const a = peer("a")
+    mustReserve(queue, a, 4)
+    expect(queue.deliver(a, [1, 2, 3, 4].map(blk))).toEqual({ _tag: "Accepted", stored: 4 })
+    expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4])
+  })
+
+  it("reports WrongHashChain, naming the source, for a block whose parent is not the hash below it", () => {
+    const queue = new DownloadQueue(16)
+    queue.prepare(1)
+    queue.append([blk(1).hash, blk(2).hash], 1, Hash.zero, "source")
+    // Block 4 given for height 3, on top of block 2: its parent is block 3.
+    const other = makeChain(3, 7)[2]!
+    queue.append([other.hash], 3, blk(2).hash, "liar")
+    const a = peer("a")
+    mustReserve(queue, a, 3)
+    expect(queue.deliver(a, [blk(1), blk(2), other])).toMatchObject({ _tag: "WrongHashChain", source: "liar" })
+  })
+
+  it("reports WrongHashChain for a block that is not at the height its source gave", () => {
+    const queue = new DownloadQueue(16)
+    queue.prepare(1)
+    queue.append([blk(2).hash], 1, Hash.zero, "liar")
+    const a = peer("a")
+    mustReserve(queue, a, 1)
+    expect(queue.deliver(a, [blk(2)])).toMatchObject({ _tag: "WrongHashChain", source: "liar" })
+  })
+
+  it("reports WrongHashChain when the source of hashes has no block for one of them; another peer's empty reply only ignores them", () => {
+    const queue = byHeight(4, 16)
+    const other = peer("other")
+    mustReserve(queue, other, 2)
+    expect(queue.deliver(other, [])).toEqual({ _tag: "Accepted", stored: 0 })
+    expect(other.ignored.size).toBe(2)
+    const source = peer("source")
+    mustReserve(queue, source, 2)
+    expect(queue.deliver(source, [])).toMatchObject({ _tag: "WrongHashChain", source: "source" })
+  })
+})
+
+describe("a peer's ignored set", () => {
+  it("keeps at most the cache limit of hashes, the newest: a peer failing forever does not grow it", () => {
+    const queue = queued(64, 8)
+    const a = peer("a")
+    const b = peer("b")
+    // Each round `a` fails on 4 hashes, `b` delivers them, and they are imported.
+    for (let round = 0; round < 16; round++) {
+      const failed = mustReserve(queue, a, 4)
+      queue.deliver(a, [])
+      for (const key of failed.hashes.keys()) expect(a.ignored.has(key)).toBe(true)
+      expect(a.ignored.size).toBeLessThanOrEqual(8)
+      const served = mustReserve(queue, b, 4)
+      queue.deliver(b, [...served.hashes.keys()].map((key) => byKey.get(key)!))
+      expect(queue.takeBlocks()).toHaveLength(4)
+    }
+    expect(a.ignored.size).toBe(8)
+  })
+})

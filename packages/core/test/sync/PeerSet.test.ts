@@ -10,7 +10,9 @@ import { Peer, PeerSet, type Tuning } from "../../src/sync/internal/PeerSet.ts"
 const handle = (id: string): PeerHandle => ({
   id,
   head: Hash.keccak(new TextEncoder().encode(id)),
+  version: 60,
   requestHashes: () => Effect.void,
+  requestHashesFromNumber: () => Effect.void,
   requestBlocks: () => Effect.void
 })
 

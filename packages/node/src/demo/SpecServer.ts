@@ -61,19 +61,6 @@ const garbage: Uint8Array = Uint8Array.of(0xc5, 0xff, 0x01)
 /** The genesis a server with that misconduct claims: the hash of no block. */
 const wrongGenesis: Hash.Hash = Hash.keccak(Rlp.encodeBytes(new TextEncoder().encode("not this chain's genesis")))
 
-/**
- * Up to `amount` hashes from height `number` up, ascending, read from the spec's hash list (which
- * ends at the genesis), within the spec's and the eth serving limit.
- */
-const hashesFromNumber = (spec: SimPeer.Spec, number: number, amount: number): Array<Hash.Hash> => {
-  const limit = Math.min(amount, spec.maxHashes ?? Serving.maxHashes)
-  const out: Array<Hash.Hash> = []
-  for (let height = number; height < spec.hashes.length && out.length < limit; height++) {
-    out.push(spec.hashes.at(spec.hashes.length - 1 - height))
-  }
-  return out
-}
-
 /** Listens on a free port of 127.0.0.1 and serves the spec to every node that connects, until the scope closes. */
 export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed, Scope.Scope> =>
   Effect.gen(function*() {
@@ -91,7 +78,7 @@ export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed,
           return misconduct === "stall" && completes ? undefined : EthMessage.BlockHashes({ hashes })
         }
         case "GetBlockHashesFromNumber":
-          return EthMessage.BlockHashes({ hashes: hashesFromNumber(spec, message.number, message.amount) })
+          return EthMessage.BlockHashes({ hashes: SimPeer.numberReply(spec, message.number, Math.min(message.amount, Serving.maxHashes)) })
         case "GetBlocks":
           return misconduct === "stall" ? undefined : EthMessage.Blocks({ blocks: SimPeer.blockReply(spec, message.hashes) })
         case "Status":
@@ -149,7 +136,8 @@ export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed,
     const listener = yield* listen({
       key,
       clientId,
-      capabilities: EthVersion.capabilities(EthVersion.supported),
+      // The version the spec's peer speaks, as the in-memory network has it speak.
+      capabilities: EthVersion.capabilities([spec.version ?? 60]),
       handler: serve
     })
     return { id: Hex.fromBytes(key.id).slice(2), enode: { id: key.id, host: listener.host, port: listener.port } }

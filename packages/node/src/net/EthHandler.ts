@@ -45,11 +45,13 @@ export interface Options {
 /** A peer's id: its node id in hex, as in its enode URL. */
 export const peerId = (connection: Connection.Connection): string => Hex.fromBytes(connection.remoteId).slice(2)
 
-/** The downloader's view of the peer: requests become GetBlockHashes and GetBlocks messages. */
-const handle = (session: EthSessions.Session, head: Hash.Hash, maxHashFetch: number): PeerHandle.PeerHandle => ({
+/** The downloader's view of the peer: requests become GetBlockHashes(FromNumber) and GetBlocks messages. */
+const handle = (session: EthSessions.Session, version: EthVersion.EthVersion, head: Hash.Hash, maxHashFetch: number): PeerHandle.PeerHandle => ({
   id: session.id,
   head,
+  version,
   requestHashes: (from) => session.send(EthMessage.GetBlockHashes({ hash: from, max: maxHashFetch })),
+  requestHashesFromNumber: (number, amount) => session.send(EthMessage.GetBlockHashesFromNumber({ number, amount })),
   requestBlocks: (hashes) => session.send(EthMessage.GetBlocks({ hashes }))
 })
 
@@ -171,7 +173,7 @@ export const make = (options: Options) => (connection: Connection.Connection, di
       )
       yield* Effect.addFinalizer(() => Effect.flatMap(endOf(connection), (reason) => registry.leave(id, reason)))
       session.learn(status.bestHash)
-      const registered = yield* Effect.result(downloader.registerPeer(handle(session, status.bestHash, options.maxHashFetch)))
+      const registered = yield* Effect.result(downloader.registerPeer(handle(session, version, status.bestHash, options.maxHashFetch)))
       if (Result.isFailure(registered)) {
         yield* NetMetrics.disconnect(registered.failure._tag)
         yield* registry.disconnect(id, registered.failure.message)

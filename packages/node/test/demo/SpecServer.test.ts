@@ -54,7 +54,7 @@ describe("SpecServer", () => {
   it.live("answers hashes, hashes by number and blocks from its spec, after its Status", () =>
     Effect.gen(function*() {
       const chain = yield* TestChain.make(300)
-      const spec = { ...SimPeer.honest("honest", chain), td: 12345n }
+      const spec = { ...SimPeer.eth61(SimPeer.honest("honest", chain)), td: 12345n }
       const server = yield* SpecServer.start({ spec, genesis: chain.blocks[0]!.hash, networkId })
       const peer = yield* connect(server)
       expect(message(yield* peer.next())).toMatchObject({
@@ -82,7 +82,7 @@ describe("SpecServer", () => {
       const chain = yield* TestChain.make(300)
       const genesis = chain.blocks[0]!.hash
       const start = (misconduct: SpecServer.Misconduct) =>
-        Effect.flatMap(SpecServer.start({ spec: SimPeer.honest(misconduct, chain), genesis, networkId, misconduct }), connect)
+        Effect.flatMap(SpecServer.start({ spec: SimPeer.eth61(SimPeer.honest(misconduct, chain)), genesis, networkId, misconduct }), connect)
 
       const garbage = yield* start("garbage")
       expect(message(yield* garbage.next())._tag).toBe("Status")

@@ -74,8 +74,8 @@ export interface Harness {
   readonly drops: ReadonlyArray<Drop>
   /** Registers a simulated peer (dies if the downloader refuses it). */
   readonly add: (spec: SimPeer.Spec) => Effect.Effect<SimPeer.SimPeer>
-  /** Registers a scripted peer advertising `head` (dies if the downloader refuses it). */
-  readonly addScripted: (id: string, head: Hash.Hash) => Effect.Effect<ScriptedPeer.ScriptedPeer>
+  /** Registers a scripted peer advertising `head`, speaking eth/60 unless told (dies if the downloader refuses it). */
+  readonly addScripted: (id: string, head: Hash.Hash, version?: 60 | 61) => Effect.Effect<ScriptedPeer.ScriptedPeer>
   /** Starts a sync with `peer` from `head` on a fiber of the caller. */
   readonly start: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<Started>
   /** Starts a sync and steps the clock until it ends. */
@@ -182,8 +182,8 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
       network: sim,
       drops,
       add: (spec) => Effect.orDie(sim.add(spec)),
-      addScripted: (id, head) => {
-        const peer = ScriptedPeer.make(id, head, sim.wire)
+      addScripted: (id, head, version) => {
+        const peer = ScriptedPeer.make(id, head, sim.wire, version)
         return Effect.as(Effect.orDie(downloader.registerPeer(peer.handle)), peer)
       },
       start,

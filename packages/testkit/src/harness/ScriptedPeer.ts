@@ -13,6 +13,8 @@ import type { Wire } from "../SimPeer.ts"
 export type Request =
   /** "Send me the hashes below `from`." */
   | { readonly _tag: "Hashes"; readonly from: Hash.Hash }
+  /** "Send me the hashes of heights `from` .. `from + count - 1`" (eth/61). */
+  | { readonly _tag: "HashesFromNumber"; readonly from: number; readonly count: number }
   /** "Send me these blocks." */
   | { readonly _tag: "Blocks"; readonly hashes: ReadonlyArray<Hash.Hash> }
 
@@ -35,8 +37,8 @@ export interface ScriptedPeer {
 /** Longest virtual wait for a request before `next` gives up. */
 const patience = 60_000
 
-/** Builds a scripted peer advertising `head` on `wire` (not yet registered). */
-export const make = (id: string, head: Hash.Hash, wire: Wire): ScriptedPeer => {
+/** Builds a scripted peer advertising `head` on `wire` (not yet registered), speaking eth/`version` (60 unless given). */
+export const make = (id: string, head: Hash.Hash, wire: Wire, version: 60 | 61 = 60): ScriptedPeer => {
   /** Every request received, in order. */
   const log: Array<Request> = []
   /** How many requests of `log` were taken by `next`. */
@@ -56,7 +58,9 @@ export const make = (id: string, head: Hash.Hash, wire: Wire): ScriptedPeer => {
     handle: {
       id,
       head,
+      version,
       requestHashes: (from) => Effect.sync(() => void log.push({ _tag: "Hashes", from })),
+      requestHashesFromNumber: (from, count) => Effect.sync(() => void log.push({ _tag: "HashesFromNumber", from, count })),
       requestBlocks: (hashes) => Effect.sync(() => void log.push({ _tag: "Blocks", hashes }))
     },
     log,

@@ -13,11 +13,14 @@ import { MaxHeap } from "./MaxHeap.ts"
 export interface QueuePeer {
   /** The peer's id. */
   readonly id: string
-  /** Hash keys this peer failed to deliver; it is not asked for them again. */
+  /** Hash keys this peer failed to deliver, oldest first; it is not asked for them again. The queue keeps at most cacheLimit. */
   readonly ignored: Set<string>
 }
 
-/** A queued hash: its priority (insertion order; later = higher = lower block number) and state. */
+/**
+ * A queued hash: its priority (the lower its block's number, the higher: insertion order for
+ * eth/60's newest-first hashes, minus the height for eth/61's) and state.
+ */
 interface Entry {
   /** The hash. */
   readonly hash: Hash.Hash
@@ -27,6 +30,10 @@ interface Entry {
   readonly priority: number
   /** The number of its downloaded block, -1 until it arrives. */
   number: number
+  /** The height its source gave it (eth/61), which its block must have; -1 when not given (eth/60). */
+  readonly height: number
+  /** The hash its source gave for the height below (eth/61), which its block must name as parent. */
+  readonly parent: Hash.Hash | undefined
   /** Id of the peer that sent the hash: blamed if the hash chain proves wrong here. */
   readonly source: string
 }
@@ -61,26 +68,57 @@ export type Delivery =
   | { readonly _tag: "Partial"; readonly stored: number; readonly unrequested: number }
   /** A requested block's number lies outside the cache window, or its slot is taken: the hash chain is wrong. */
   | { readonly _tag: "InvalidChain"; readonly number: number; readonly source: string }
+  /**
+   * What the source of eth/61 hashes said of them proved wrong: a requested block is at another
+   * height or on another parent than it gave, or the source itself has no block for its hash.
+   */
+  | { readonly _tag: "WrongHashChain"; readonly source: string; readonly reason: string }
+
+/** Why `block` is not where the hash chain put its hash (`entry`). */
+const misplaced = (entry: Entry, block: Block.Block): string =>
+  block.number !== entry.height
+    ? `block ${Hash.toHex(block.hash)} is number ${block.number}, the hash chain put it at ${entry.height}`
+    : `block ${block.number} names parent ${Hash.toHex(block.header.parentHash)}, the hash chain has ${Hash.toHex(entry.parent!)} below it`
+
+/**
+ * Adds `keys` to a peer's ignored set, forgetting the oldest past `cap`. Requests are taken from
+ * the front of the queue, within the cache limit of the import point, so the newest cacheLimit
+ * keys are all a request can meet; a key forgotten only lets the peer be asked for it once more.
+ */
+const ignore = (ignored: Set<string>, keys: Iterable<string>, cap: number): void => {
+  for (const key of keys) ignored.add(key)
+  for (const key of ignored) {
+    if (ignored.size <= cap) return
+    ignored.delete(key)
+  }
+}
 
 /** The scheduler. */
 export class DownloadQueue {
   /** Most blocks held at once, downloaded or in flight. */
   readonly cacheLimit: number
-  /** Every hash queued and not yet taken for import (pending, reserved or downloaded), by key. */
+  /**
+   * Every hash queued and not yet taken for import (pending, reserved or downloaded), by key. Bound:
+   * for eth/61 the sync's maxQueuedHashes; for eth/60 none, the seed's algorithm queues the whole
+   * hash chain by design.
+   */
   #entries = new Map<string, Entry>()
-  /** Pending hashes never handed out, in insertion order, so the highest priority is last. */
+  /** Pending eth/60 hashes never handed out, in insertion order, so the highest priority is last; within #entries. */
   #fresh: Array<Entry> = []
-  /** Pending hashes given back by requests (undelivered, expired, canceled), highest priority first. */
-  #returned = new MaxHeap<Entry>()
+  /**
+   * Pending hashes given back by requests (undelivered, expired, canceled), and eth/61's queued by
+   * height, highest priority first; within #entries.
+   */
+  #ordered = new MaxHeap<Entry>()
   /** Priority of the next inserted hash. */
   #counter = 0
-  /** Open block requests by peer id (one per peer). */
+  /** Open block requests by peer id: one per peer, each of at most maxBlockFetch hashes. */
   #pendPool = new Map<string, Request>()
   /** Hashes reserved in all open requests. */
   #reserved = 0
   /** Downloaded blocks waiting for import. */
   #cached = 0
-  /** The cache window: slot i holds block number `#offset + i`. */
+  /** The cache window: slot i holds block number `#offset + i`; cacheLimit slots. */
   #cache: Array<Cached | undefined>
   /** Number of the block in cache slot 0. */
   #offset = 0
@@ -96,12 +134,31 @@ export class DownloadQueue {
     for (const hash of hashes) {
       const key = Hash.key(hash)
       if (this.#entries.has(key)) continue
-      const entry: Entry = { hash, key, priority: this.#counter++, number: -1, source }
+      const entry: Entry = { hash, key, priority: this.#counter++, number: -1, height: -1, parent: undefined, source }
       this.#entries.set(key, entry)
       this.#fresh.push(entry)
       inserted.push(hash)
     }
     return inserted
+  }
+
+  /**
+   * Queues the hashes `source` gave for heights `first` .. (eth/61, ascending), `parent` being its
+   * hash for the height below the first. Queues nothing and returns false when one of them is
+   * queued already or repeated: a hash chain does not hold a hash twice.
+   */
+  append(hashes: ReadonlyArray<Hash.Hash>, first: number, parent: Hash.Hash, source: string): boolean {
+    const keys = hashes.map(Hash.key)
+    if (new Set(keys).size !== keys.length || keys.some((key) => this.#entries.has(key))) return false
+    let below = parent
+    hashes.forEach((hash, i) => {
+      const height = first + i
+      const entry: Entry = { hash, key: keys[i]!, priority: -height, number: -1, height, parent: below, source }
+      this.#entries.set(entry.key, entry)
+      this.#ordered.push(entry, entry.priority)
+      below = hash
+    })
+    return true
   }
 
   /** Whether a hash is queued, or its block downloaded and waiting. */
@@ -114,9 +171,14 @@ export class DownloadQueue {
     return this.#entries.size - this.#cached
   }
 
+  /** Hashes held: those queued and those whose blocks wait for import; what eth/61's cap counts. */
+  get held(): number {
+    return this.#entries.size
+  }
+
   /** Hashes waiting to be requested. */
   get pending(): number {
-    return this.#fresh.length + this.#returned.size
+    return this.#fresh.length + this.#ordered.size
   }
 
   /** Open block requests. */
@@ -147,14 +209,14 @@ export class DownloadQueue {
   /** Removes and returns the pending entry of highest priority; call only when one is pending. */
   #popHighest(): Entry {
     const fresh = this.#fresh
-    const returned = this.#returned.peekPriority()
-    if (returned === undefined || (fresh.length > 0 && fresh[fresh.length - 1]!.priority > returned)) return fresh.pop()!
-    return this.#returned.pop()
+    const ordered = this.#ordered.peekPriority()
+    if (ordered === undefined || (fresh.length > 0 && fresh[fresh.length - 1]!.priority > ordered)) return fresh.pop()!
+    return this.#ordered.pop()
   }
 
   /** Makes an entry pending again, at its own priority. */
   #giveBack(entry: Entry): void {
-    this.#returned.push(entry, entry.priority)
+    this.#ordered.push(entry, entry.priority)
   }
 
   /**
@@ -224,7 +286,16 @@ export class DownloadQueue {
     if (blocks.length > 0 && !blocks.some((block) => request.hashes.has(block.key))) return { _tag: "Stale" }
     this.#pendPool.delete(peer.id)
     this.#reserved -= request.hashes.size
-    if (blocks.length === 0) for (const key of request.hashes.keys()) peer.ignored.add(key)
+    if (blocks.length === 0) {
+      // A peer that gave us a hash by number has its block: with none, it made the hash up.
+      for (const entry of request.hashes.values()) {
+        if (entry.height >= 0 && entry.source === peer.id) {
+          const reason = `peer ${peer.id} has no block for ${Hash.toHex(entry.hash)}, which it gave for height ${entry.height}`
+          return { _tag: "WrongHashChain", source: peer.id, reason }
+        }
+      }
+      ignore(peer.ignored, request.hashes.keys(), this.cacheLimit)
+    }
     let unrequested = 0
     let stored = 0
     for (const block of blocks) {
@@ -232,6 +303,9 @@ export class DownloadQueue {
       if (!entry || entry.number >= 0) {
         unrequested++
         continue
+      }
+      if (entry.height >= 0 && (block.number !== entry.height || !Hash.equals(block.header.parentHash, entry.parent!))) {
+        return { _tag: "WrongHashChain", source: entry.source, reason: misplaced(entry, block) }
       }
       const index = block.number - this.#offset
       // Outside the window, or a second block of one number: the hash chain is not a chain.
@@ -255,8 +329,8 @@ export class DownloadQueue {
   /** Who sent the hash of the next block to fetch (the pending one of highest priority), if any is pending. */
   pendingSource(): string | undefined {
     const fresh = this.#fresh[this.#fresh.length - 1]
-    const returned = this.#returned.peek()
-    return returned === undefined || (fresh !== undefined && fresh.priority > returned.priority) ? fresh?.source : returned.source
+    const ordered = this.#ordered.peek()
+    return ordered === undefined || (fresh !== undefined && fresh.priority > ordered.priority) ? fresh?.source : ordered.source
   }
 
   /** Who sent the hash of the lowest downloaded block: blamed when blocks wait behind a gap nothing will fill. */
@@ -284,7 +358,7 @@ export class DownloadQueue {
   reset(): void {
     this.#entries.clear()
     this.#fresh = []
-    this.#returned.clear()
+    this.#ordered.clear()
     this.#counter = 0
     this.#pendPool.clear()
     this.#reserved = 0

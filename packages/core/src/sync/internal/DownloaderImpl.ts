@@ -1,9 +1,10 @@
 /**
  * The downloader: a registry of peers that outlives syncs, and one sync at a time, run on the
  * caller's fiber as an actor (see Sync.ts) with the importer forked beside it in the sync's own
- * scope. Whatever ends a sync (success, a peer's fault, a defect, a cancel, the caller's
- * interruption), its fibers stop first, then the queue, reservations and cache are emptied, then
- * subscribers hear Done or Failed.
+ * scope: forward by number (ForwardSync) when the origin peer speaks eth/61, the seed's hash and
+ * block phases when it speaks eth/60. Whatever ends a sync (success, a peer's fault, a defect, a
+ * cancel, the caller's interruption), its fibers stop first, then the queue, reservations and
+ * cache are emptied, then subscribers hear Done or Failed.
  *
  * @since 0.1.0
  */
@@ -31,6 +32,7 @@ import {
 import { SyncEvent } from "../SyncEvent.ts"
 import * as BlockPhase from "./BlockPhase.ts"
 import { DownloadQueue } from "./DownloadQueue.ts"
+import * as ForwardSync from "./ForwardSync.ts"
 import * as HashPhase from "./HashPhase.ts"
 import * as Importer from "./Importer.ts"
 import { PeerSet } from "./PeerSet.ts"
@@ -117,6 +119,11 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       }
       yield* PubSub.publish(events, SyncEvent.Started({ peer }))
       yield* Effect.forkScoped(Importer.run(sync))
+      if (origin.handle.version >= 61) {
+        const claimed = (yield* network.peers).find((connected) => connected.id === peer)
+        return yield* ForwardSync.run(sync, origin.peer, claimed?.td ?? 0n)
+      }
+      // eth/60: the seed's algorithm, which holds the whole hash chain before the first block by design.
       yield* HashPhase.run(sync, origin.peer, head)
       sync.phase = "blocks"
       yield* BlockPhase.run(sync)
@@ -217,9 +224,12 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
           dropsPeer(error) ? Effect.as(drop(error.peer, error.message), error) : Effect.succeed(error))
       ),
     deliverHashes: (peer, hashes) =>
-      Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> =>
-        registry.has(peer) || !running ? deliver({ _tag: "Hashes", peer, hashes }) : Effect.fail(new UnknownPeer({ peer }))
-      ),
+      Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
+        const link = registry.get(peer)
+        // Every BlockHashes message answers the peer's oldest open hash request, whether or not a sync runs.
+        const asked = link && Links.answeredHashes(link)
+        return link || !running ? deliver({ _tag: "Hashes", peer, hashes, asked }) : Effect.fail(new UnknownPeer({ peer }))
+      }),
     deliverBlocks: (peer, blocks) =>
       Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
         const link = registry.get(peer)

@@ -1,6 +1,9 @@
 /**
- * The hash phase: fetch the hash chain backwards from the sync peer's head until it meets a block
- * we have, cross-checking a random hash of each batch, and switching peers on a timeout.
+ * The hash phase of eth/60: fetch the hash chain backwards from the sync peer's head until it meets
+ * a block we have, cross-checking a random hash of each batch, and switching peers on a timeout.
+ * It queues the whole hash chain before the first block is asked for, so what it holds grows with
+ * the chain's length: unbounded by design, the seed's algorithm, kept for eth/60 peers only (an
+ * eth/61 peer is synced forward, with a cap: see ForwardSync).
  *
  * @since 0.1.0
  */

@@ -32,7 +32,7 @@ export class Peer {
   capacity: number
   /** Promoted by good deliveries, halved by bad ones; the best are served first. */
   reputation = 0
-  /** Hash keys this peer failed to deliver; it is not asked for them again this sync. */
+  /** Hash keys this peer failed to deliver, oldest first; it is not asked for them again this sync. At most the cache limit (the queue trims it). */
   readonly ignored = new Set<string>()
   /** When the current block request was sent (Clock millis), to measure it. */
   started = 0

@@ -27,8 +27,8 @@ import type { Asked, Outgoing } from "./Links.ts"
 
 /** A reply from a peer, as its deliver call hands it in. */
 export type Delivery =
-  /** Hashes from a peer. */
-  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
+  /** Hashes from a peer, with the sync whose request they answer by the peer's request order (none: unrequested). */
+  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash>; readonly asked: number | undefined }
   /** Blocks from a peer, with the request they answer by the peer's request order (none: unrequested). */
   | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block>; readonly asked: Asked | undefined }
 
@@ -51,8 +51,8 @@ export type Message =
 
 /** What a phase is woken by. */
 export type Event =
-  /** Hashes from a peer. */
-  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash> }
+  /** Hashes from a peer, with the sync whose request they answer (none: unrequested). */
+  | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash>; readonly asked: number | undefined }
   /** Blocks answering one of this sync's block requests (not a cross-check). */
   | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }
   /** Something changed (a peer came or went, the importer went idle): look again. */
@@ -100,13 +100,17 @@ export interface Sync extends Services {
   readonly hardTTL: number
   /** What sizes a peer's requests, in millis. */
   readonly tuning: Tuning
-  /** Notices and signals, in arrival order; shut down when the sync ends. */
+  /**
+   * Notices and signals, in arrival order; shut down when the sync ends. Bound: one notice per
+   * delivery waiting in an inbox (replyBacklog per peer), a join or leave per peer event, a cancel,
+   * and the importer's reports of its one batch (a chunk each, within blockCacheLimit blocks).
+   */
   readonly mailbox: Queue.Queue<Message>
-  /** Each peer's deliveries not yet taken, at most config.replyBacklog each; shut down when the sync ends. */
+  /** Each registered peer's deliveries not yet taken, at most config.replyBacklog each; a peer's goes when it leaves, all when the sync ends. */
   readonly inboxes: Map<string, Queue.Queue<Delivery>>
-  /** Batches of downloaded blocks for the importer, one at a time. */
+  /** Batches of downloaded blocks for the importer, one at a time (at most blockCacheLimit blocks). */
   readonly importQueue: Queue.Queue<ReadonlyArray<Cached>>
-  /** Open cross-checks. */
+  /** Open cross-checks (eth/60): one per hash batch, each closed by its answer or its deadline within blockSoftTTL. */
   readonly checks: Set<CrossChecks.CrossCheck>
   /** Completed once the sync has ended and cleaned up. */
   readonly ended: Deferred.Deferred<void>
@@ -188,7 +192,11 @@ export const close = (sync: Sync): Effect.Effect<void> =>
   })
 
 /** Sends `peer` a hash request. */
-export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => sync.send(peer.id, { _tag: "Hashes", from })
+export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => sync.send(peer.id, { _tag: "Hashes", from, sync: sync.id })
+
+/** Sends `peer` (eth/61) a request for the hashes of heights `from` .. `from + count - 1`. */
+export const requestHashesFromNumber = (sync: Sync, peer: Peer, from: number, count: number): void =>
+  sync.send(peer.id, { _tag: "HashesFromNumber", from, count, sync: sync.id })
 
 /** Sends `peer` a block request; its reply is matched to it by the peer's request order. */
 export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check?: CrossChecks.CrossCheck): void =>
@@ -273,17 +281,23 @@ export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =
 const handle = (sync: Sync, message: Message): Effect.Effect<Event | undefined, Stop> => {
   switch (message._tag) {
     case "Inbox": {
-      const delivery = Queue.takeUnsafe(sync.inboxes.get(message.peer)!)
+      // The inbox is gone when its peer left after posting: what it held went with it.
+      const inbox = sync.inboxes.get(message.peer)
+      const delivery = inbox && Queue.takeUnsafe(inbox)
       return delivery?._tag === "Success" ? receive(sync, delivery.value) : Effect.undefined
     }
     case "PeerJoined":
       message.peer.reset()
       sync.peers.add(message.peer)
       return Effect.succeed(changed)
-    case "PeerLeft":
+    case "PeerLeft": {
+      const inbox = sync.inboxes.get(message.id)
+      if (inbox) Queue.shutdownUnsafe(inbox)
+      sync.inboxes.delete(message.id)
       if (!sync.peers.remove(message.id)) return Effect.undefined
       sync.queue.cancelPeer(message.id)
       return Effect.succeed(changed)
+    }
     case "Cancel":
       return Effect.fail(canceled(sync))
     case "Imported":
