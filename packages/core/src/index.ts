@@ -1,8 +1,8 @@
 /**
  * @ethsync/core: the chain (hashes, RLP, Frontier headers and blocks, the chain rules, Ethash, the
- * ChainStore and SealVerifier services) and the sync engine (the Downloader, the Network of connected
- * peers, the ban list, their errors, events, metrics and configuration). The engine's insides
- * (sync/internal) are not exported.
+ * ChainStore and SealVerifier services) and the sync engines (the hash-chain Downloader and the
+ * header-first HeaderDownloader, the Network of connected peers, the ban list, their errors, events,
+ * metrics and configuration). The engines' insides (sync/internal, headers/internal) are not exported.
  *
  * @since 0.1.0
  */
@@ -31,6 +31,7 @@ export * as CheckRandom from "./sync/CheckRandom.ts"
 export * as Downloader from "./sync/Downloader.ts"
 export * as HeaderDownloader from "./sync/HeaderDownloader.ts"
 export * as HeaderPeer from "./sync/HeaderPeer.ts"
+export * as HeaderConfig from "./headers/HeaderConfig.ts"
 export * as DownloaderConfig from "./sync/DownloaderConfig.ts"
 export * as Network from "./sync/Network.ts"
 export * as PeerHandle from "./sync/PeerHandle.ts"

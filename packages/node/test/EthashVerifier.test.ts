@@ -2,7 +2,8 @@
  * The Ethash seal verifier on its worker threads: real seals pass and changed ones fail with the
  * rule named; the epoch cache is kept in the datadir, reused, rebuilt when truncated or corrupt,
  * and the next epoch's is built ahead near an epoch's end; a cache still being built is never
- * evicted (so never built twice); cache file writes never share a temporary file nor leave one.
+ * evicted (so never built twice); cache file writes never share a temporary file nor leave one,
+ * and remove those that killed writers left.
  * All mainnet headers above genesis and their uncles pass when ETHSYNC_MAINNET_RLP is set.
  */
 import { Block, type Header, RlpSplitter } from "@ethsync/core"
@@ -80,6 +81,19 @@ describe("CacheFile", () => {
       const written = Fs.readFileSync(path).subarray(52)
       expect(caches.some((cache) => written.equals(new Uint8Array(cache)))).toBe(true)
       expect(Fs.readdirSync(Path.dirname(path))).toEqual(["cache-0"])
+    }))
+
+  it.live("a write removes the temporary files that writers killed mid-write left, not those of running writers", () =>
+    Effect.gen(function*() {
+      const dir = Path.join(root, "leftovers")
+      const path = CacheFile.pathOf(dir, 0)
+      Fs.mkdirSync(Path.dirname(path), { recursive: true })
+      // Above Linux's largest pid (2^22): no process has it. The parent of this process runs.
+      const killed = ["cache-0.partial-4194305-0", "cache-1.partial-4194305-3"]
+      const live = `cache-0.partial-${process.ppid}-0`
+      for (const name of [...killed, live]) Fs.writeFileSync(Path.join(Path.dirname(path), name), "partial")
+      yield* CacheFile.write(path, 0, new SharedArrayBuffer(1024))
+      expect(Fs.readdirSync(Path.dirname(path)).sort()).toEqual(["cache-0", live])
     }))
 
   it.live("a failed write leaves no temporary file behind", () =>

@@ -1,6 +1,6 @@
 /**
- * What the LMDB store adds to the ChainStore behaviour: a datadir that outlives the process and
- * remembers which chain it holds.
+ * What the LMDB store adds to the ChainStore behaviour: a datadir that outlives the process (and
+ * a process killed while it writes) and remembers which chain it holds.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ChainStore, Genesis, Hash, Hex, SealVerifier } from "@ethsync/core"
@@ -11,6 +11,7 @@ import * as ChainDb from "../src/ChainDb.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
+import * as WriteLock from "./WriteLock.ts"
 
 /** Generated chains carry made-up seals. */
 const verifier = SealVerifier.none
@@ -124,6 +125,17 @@ describe("LmdbChainStore", () => {
       for (const block of chain.slice(5, 10)) expect(yield* store.has(block.hash)).toBe(false)
       db.meta.putSync("head", chain[4]!.hash)
       expect(yield* store.insert(chain.slice(5, 10))).toBe(5)
+      expect((yield* store.head).block.number).toBe(10)
+    }))
+
+  it.live("a write lock left by a process killed in a write transaction stops no later writer", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(chain.slice(0, 5))))
+      // Closing the scope kills the holder with SIGKILL while it is inside its transaction.
+      yield* Effect.scoped(WriteLock.hold(path))
+      const store = yield* LmdbChainStore.make({ path, genesis, verifier })
+      expect(yield* store.insert(chain.slice(5, 10)).pipe(Effect.timeout("10 seconds"))).toBe(5)
       expect((yield* store.head).block.number).toBe(10)
     }))
 

@@ -111,6 +111,10 @@ export type SyncError =
   | SyncDefect
   | Terminated
   | StoreError
+  | BadSkeleton
+  | FillMismatch
+  | UnmatchedBody
+  | InvalidHeader
 
 /** The errors that are a peer's fault: each names the peer whose data caused it. */
 export type PeerFault =
@@ -122,6 +126,10 @@ export type PeerFault =
   | PeersUnavailable
   | InvalidChain
   | CrossCheckFailed
+  | BadSkeleton
+  | FillMismatch
+  | UnmatchedBody
+  | InvalidHeader
 
 /** Whether a sync that ended with `error` should cost the peer it names its connection (the seed's table). */
 export const dropsPeer = (error: SyncError): error is PeerFault => {
@@ -134,6 +142,10 @@ export const dropsPeer = (error: SyncError): error is PeerFault => {
     case "PeersUnavailable":
     case "InvalidChain":
     case "CrossCheckFailed":
+    case "BadSkeleton":
+    case "FillMismatch":
+    case "UnmatchedBody":
+    case "InvalidHeader":
       return true
     case "Busy":
     case "UnknownPeer":
@@ -156,4 +168,46 @@ export class UnrequestedReplies extends Data.TaggedError("UnrequestedReplies")<{
   readonly replies: number
 }> {
   override get message() { return `peer ${this.peer} sent ${this.replies} replies nobody asked for` }
+}
+
+/** The header-first sync peer's skeleton is not its chain: wrong numbers, or it cannot fill a gap of its own skeleton. */
+export class BadSkeleton extends Data.TaggedError("BadSkeleton")<{
+  /** The sync peer that sent the skeleton. */
+  readonly peer: string
+  /** What was wrong with it. */
+  readonly reason: string
+}> {
+  override get message() { return `peer ${this.peer} sent a skeleton that is not its chain: ${this.reason}` }
+}
+
+/** A header-first filler sent headers for a gap that do not link up to the skeleton, once the sync peer proved the gap. */
+export class FillMismatch extends Data.TaggedError("FillMismatch")<{
+  /** The filler. */
+  readonly peer: string
+  /** The first height of the gap it was asked to fill. */
+  readonly from: number
+}> {
+  override get message() { return `peer ${this.peer} filled the headers from ${this.from} with a chain that is not the skeleton's` }
+}
+
+/** A header-first peer answered a body request with a body whose transactions root and uncle hash match none of the headers asked for. */
+export class UnmatchedBody extends Data.TaggedError("UnmatchedBody")<{
+  /** The peer that sent the body. */
+  readonly peer: string
+  /** Which body of the reply, and what it hashed to. */
+  readonly reason: string
+}> {
+  override get message() { return `peer ${this.peer} sent a body that matches no header asked for: ${this.reason}` }
+}
+
+/** A header of the header-first sync peer's chain (from it, or from a filler, linked to its skeleton) breaks a header rule against its parent, or its seal is bad. */
+export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
+  /** The sync peer whose chain it is. */
+  readonly peer: string
+  /** The header's height. */
+  readonly number: number
+  /** The rule it broke. */
+  readonly reason: string
+}> {
+  override get message() { return `header ${this.number} of the chain of peer ${this.peer} breaks the rules: ${this.reason}` }
 }

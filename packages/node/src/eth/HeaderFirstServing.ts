@@ -7,7 +7,8 @@
  * @since 0.2.0
  */
 import { ChainStore, Hash, type Header } from "@ethsync/core"
-import { Effect, Option } from "effect"
+import { Effect, Metric, Option } from "effect"
+import * as NetMetrics from "../net/NetMetrics.ts"
 import * as HeaderFirstMessage from "./HeaderFirstMessage.ts"
 
 /** Most headers one BlockHeaders answer holds, whatever the request asks. */
@@ -152,14 +153,23 @@ export const receiptBlocks = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<n
     return held
   })
 
-/** The encoded answer to a request, carrying its request id: BlockHeaders, BlockBodies, Receipts, NodeData or PooledTransactions. */
+/**
+ * The encoded answer to a request, carrying its request id: BlockHeaders, BlockBodies (their
+ * headers and bodies counted as served), Receipts, NodeData or PooledTransactions.
+ */
 export const answer = (request: Request): Effect.Effect<HeaderFirstMessage.Encoded, ChainStore.StoreError, ChainStore.ChainStore> => {
   const { requestId } = request
   switch (request._tag) {
     case "GetBlockHeaders":
-      return Effect.map(headerRlps(request), (rlps) => HeaderFirstMessage.encodeStored("BlockHeaders", requestId, rlps))
+      return headerRlps(request).pipe(
+        Effect.tap((rlps) => Metric.update(NetMetrics.headersServed, rlps.length)),
+        Effect.map((rlps) => HeaderFirstMessage.encodeStored("BlockHeaders", requestId, rlps))
+      )
     case "GetBlockBodies":
-      return Effect.map(bodyRlps(request.hashes), (rlps) => HeaderFirstMessage.encodeStored("BlockBodies", requestId, rlps))
+      return bodyRlps(request.hashes).pipe(
+        Effect.tap((rlps) => Metric.update(NetMetrics.bodiesServed, rlps.length)),
+        Effect.map((rlps) => HeaderFirstMessage.encodeStored("BlockBodies", requestId, rlps))
+      )
     case "GetReceipts":
       return Effect.map(
         receiptBlocks(request.hashes),

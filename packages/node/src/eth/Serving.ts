@@ -6,7 +6,8 @@
  * @since 0.2.0
  */
 import { ChainStore, Hash, type Header } from "@ethsync/core"
-import { Effect, Option } from "effect"
+import { Effect, Metric, Option } from "effect"
+import * as NetMetrics from "../net/NetMetrics.ts"
 import * as EthMessage from "./EthMessage.ts"
 
 /** Most hashes one BlockHashes answer holds, whatever the request asks. */
@@ -81,7 +82,7 @@ export const blockRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<Reado
     return out
   })
 
-/** The encoded answer to a request: BlockHashes or Blocks. */
+/** The encoded answer to a request: BlockHashes or Blocks (its blocks counted as served). */
 export const answer = (request: Request): Effect.Effect<EthMessage.Encoded, ChainStore.StoreError, ChainStore.ChainStore> => {
   switch (request._tag) {
     case "GetBlockHashes":
@@ -92,6 +93,9 @@ export const answer = (request: Request): Effect.Effect<EthMessage.Encoded, Chai
         (hashes) => EthMessage.encode(EthMessage.BlockHashes({ hashes }))
       )
     case "GetBlocks":
-      return Effect.map(blockRlps(request.hashes), EthMessage.encodeStoredBlocks)
+      return blockRlps(request.hashes).pipe(
+        Effect.tap((rlps) => Metric.update(NetMetrics.blocksServed, rlps.length)),
+        Effect.map(EthMessage.encodeStoredBlocks)
+      )
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The network's metrics, beside the downloader's: peers connected, eth messages and their bytes
- * in and out by message, and peers disconnected by kind of reason; exported in Prometheus' text
- * format by `--metrics`.
+ * in and out by message, blocks (or headers and bodies) served to peers, and peers disconnected
+ * by kind of reason; exported in Prometheus' text format by `--metrics`.
  *
  * @since 0.2.0
  */
@@ -17,6 +17,27 @@ export const messages = Metric.counter("ethsync_net_messages", { description: "e
 /** Payload bytes of eth messages, by direction and message. */
 export const bytes = Metric.counter("ethsync_net_message_bytes", {
   description: "eth message payload bytes by direction and message",
+  incremental: true
+})
+
+/**
+ * Blocks sent to eth/60-61 peers in answer to their GetBlocks: what a server gave, which a count
+ * of Blocks messages cannot say (one holds up to 128 blocks).
+ */
+export const blocksServed = Metric.counter("ethsync_net_blocks_served", {
+  description: "blocks sent to eth/60-61 peers in answer to their requests",
+  incremental: true
+})
+
+/** Headers sent to eth/66-68 peers in answer to their GetBlockHeaders (one message holds up to 1024). */
+export const headersServed = Metric.counter("ethsync_net_headers_served", {
+  description: "headers sent to eth/66-68 peers in answer to their requests",
+  incremental: true
+})
+
+/** Block bodies sent to eth/66-68 peers in answer to their GetBlockBodies (one message holds up to 1024). */
+export const bodiesServed = Metric.counter("ethsync_net_bodies_served", {
+  description: "block bodies sent to eth/66-68 peers in answer to their requests",
   incremental: true
 })
 

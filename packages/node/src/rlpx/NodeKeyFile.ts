@@ -6,7 +6,7 @@
  * @since 0.2.0
  */
 import { Hex } from "@ethsync/core"
-import { Data, Effect, FileSystem } from "effect"
+import { Data, Effect, FileSystem, Result } from "effect"
 import * as FileFailure from "../FileFailure.ts"
 import * as NodeKey from "./NodeKey.ts"
 
@@ -46,6 +46,30 @@ export const read = (path: string): Effect.Effect<NodeKey.NodeKey, NodeKeyFileEr
     return key instanceof NodeKeyFileError ? yield* key : key
   })
 
+/**
+ * Writes a new key to `path` whole or not at all, with mode 0600: into a file of this process's
+ * own first, then linked to `path`, so that a process killed while writing leaves no partial
+ * key that would stop every later start. A key another process made first is kept, and read.
+ * On a file system without hard links (FAT) the file is renamed instead, which would replace a
+ * key another process made at the same moment.
+ */
+const create = (path: string): Effect.Effect<NodeKey.NodeKey, NodeKeyFileError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const key = NodeKey.generate()
+    const partial = `${path}.partial-${process.pid}`
+    const linked = yield* fs.writeFileString(partial, Hex.fromBytes(key.secret).slice(2), { mode: 0o600 }).pipe(
+      Effect.andThen(fs.link(partial, path).pipe(
+        Effect.catchIf((error) => error.reason._tag !== "AlreadyExists", () => fs.rename(partial, path))
+      )),
+      Effect.result,
+      Effect.ensuring(Effect.ignore(fs.remove(partial, { force: true })))
+    )
+    if (Result.isSuccess(linked)) return key
+    if (linked.failure.reason._tag === "AlreadyExists") return yield* read(path)
+    return yield* new NodeKeyFileError({ path, reason: `cannot write it: ${FileFailure.describe(linked.failure)}` })
+  })
+
 /** Reads the key from `path`, or, when there is no such file, generates one and writes it there with mode 0600. */
 export const loadOrCreate = (path: string): Effect.Effect<NodeKey.NodeKey, NodeKeyFileError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
@@ -53,10 +77,5 @@ export const loadOrCreate = (path: string): Effect.Effect<NodeKey.NodeKey, NodeK
     const exists = yield* fs.exists(path).pipe(
       Effect.mapError((error) => new NodeKeyFileError({ path, reason: FileFailure.describe(error) }))
     )
-    if (exists) return yield* read(path)
-    const key = NodeKey.generate()
-    yield* fs.writeFileString(path, Hex.fromBytes(key.secret).slice(2), { flag: "wx", mode: 0o600 }).pipe(
-      Effect.mapError((error) => new NodeKeyFileError({ path, reason: `cannot write it: ${FileFailure.describe(error)}` }))
-    )
-    return key
+    return yield* exists ? read(path) : create(path)
   })

@@ -98,9 +98,33 @@ export const read = (path: string, epoch: number): Effect.Effect<SharedArrayBuff
 /** Numbers this process's writes, so that two writes never share a temporary file. */
 let writes = 0
 
+/** A temporary file's name, `cache-<epoch>.partial-<pid>-<write>`, and the pid of the process writing it. */
+const partialName = /^cache-\d+\.partial-(\d+)-\d+$/
+
+/** Whether process `pid` runs (one this process may not signal runs too). */
+const running = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return error instanceof Error && "code" in error && error.code === "EPERM"
+  }
+}
+
+/**
+ * Removes the temporary files in `dir` of writers that no longer run: a process killed while
+ * writing a cache (SIGKILL, a crash) leaves one as large as the cache, which nothing else removes.
+ */
+const sweep = async (dir: string): Promise<void> => {
+  for (const name of await Fs.readdir(dir)) {
+    const pid = partialName.exec(name)?.[1]
+    if (pid !== undefined && !running(Number(pid))) await Fs.rm(Path.join(dir, name), { force: true })
+  }
+}
+
 /**
  * Writes `epoch`'s cache to `path`: to a temporary file of its own first, renamed over it once
- * complete, and removed if the write fails.
+ * complete, and removed if the write fails; the temporary files of killed writers go first.
  */
 export const write = (path: string, epoch: number, cache: SharedArrayBuffer): Effect.Effect<void, CacheFileError> =>
   Effect.tryPromise({
@@ -108,6 +132,7 @@ export const write = (path: string, epoch: number, cache: SharedArrayBuffer): Ef
       const bytes = new Uint8Array(cache)
       const partial = `${path}.partial-${process.pid}-${writes++}`
       await Fs.mkdir(Path.dirname(path), { recursive: true })
+      await sweep(Path.dirname(path))
       try {
         await Fs.writeFile(partial, [headerOf(epoch, bytes), bytes])
         await Fs.rename(partial, path)

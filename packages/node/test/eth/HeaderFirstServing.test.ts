@@ -8,12 +8,13 @@ import { RLP } from "@ethereumjs/rlp"
 import { Block, Hash, Hex } from "@ethsync/core"
 import { ChainGenerator } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Result } from "effect"
+import { Effect, Metric, Result } from "effect"
 import fc from "fast-check"
 import * as Mainnet from "../../../core/test/support/mainnet.ts"
 import * as HeaderFirstMessage from "../../src/eth/HeaderFirstMessage.ts"
 import * as HeaderFirstServing from "../../src/eth/HeaderFirstServing.ts"
 import type { HeaderFirstVersion } from "../../src/eth/HeaderFirstVersion.ts"
+import * as NetMetrics from "../../src/net/NetMetrics.ts"
 import * as TestChain from "../TestChain.ts"
 import { bigBlocks, digest, from, hashesOf, mainnetStore, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
 
@@ -171,6 +172,8 @@ const suite = (name: string, open: Open) =>
     it.effect("answers each request with an encoded message carrying its request id, as eth/66 and eth/62 decode it", () =>
       Effect.gen(function*() {
         const { blocks, serve } = yield* served
+        const countOf = (counter: typeof NetMetrics.headersServed) => Effect.map(Metric.value(counter), (state) => state.count)
+        const before = { headers: yield* countOf(NetMetrics.headersServed), bodies: yield* countOf(NetMetrics.bodiesServed) }
         const headers = decodeAnswer(66, yield* serve(HeaderFirstServing.answer(HeaderFirstMessage.GetBlockHeaders({ requestId: 41n, origin: 10, amount: 3, skip: 0, reverse: true }))))
         expect(headers._tag === "BlockHeaders" && [headers.requestId, headers.headers.map((h) => Hash.toHex(h.hash))])
           .toEqual([41n, hashesOf([blocks[10]!, blocks[9]!, blocks[8]!])])
@@ -183,6 +186,9 @@ const suite = (name: string, open: Open) =>
         expect(nodes).toMatchObject({ _tag: "NodeData", requestId: 6n, values: [] })
         const pooled = decodeAnswer(67, yield* serve(HeaderFirstServing.answer(HeaderFirstMessage.GetPooledTransactions({ requestId: 7n, hashes: [unknown] }))))
         expect(pooled).toMatchObject({ _tag: "PooledTransactions", requestId: 7n, transactions: [] })
+        // The headers and bodies sent are counted as served (the unknown hash's body is not).
+        expect((yield* countOf(NetMetrics.headersServed)) - before.headers).toBe(3)
+        expect((yield* countOf(NetMetrics.bodiesServed)) - before.bodies).toBe(1)
       }))
   })
 

@@ -6,10 +6,11 @@
 import { Hash, Hex } from "@ethsync/core"
 import { ChainGenerator, TestChain as SharedChain } from "@ethsync/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Result } from "effect"
+import { Effect, Metric, Result } from "effect"
 import * as Mainnet from "../../../core/test/support/mainnet.ts"
 import * as EthMessage from "../../src/eth/EthMessage.ts"
 import * as Serving from "../../src/eth/Serving.ts"
+import * as NetMetrics from "../../src/net/NetMetrics.ts"
 import * as TestChain from "../TestChain.ts"
 import { bigBlocks, digest, from, hashesOf, mainnetStore, hexes, type Open, openLmdb, openMemory, unknown } from "./ServingFixtures.ts"
 
@@ -109,9 +110,13 @@ const suite = (name: string, open: Open) =>
         const byNumber = yield* serve(Serving.answer(EthMessage.GetBlockHashesFromNumber({ number: 2999, amount: 512 })))
         expect(answeredHashes(byNumber)).toEqual(hashesOf(blocks.slice(2999)))
         const wanted = blocks.slice(10, 20).reverse()
+        const blocksServed = Effect.map(Metric.value(NetMetrics.blocksServed), (state) => state.count)
+        const before = yield* blocksServed
         const answer = yield* serve(Serving.answer(EthMessage.GetBlocks({ hashes: [unknown, ...wanted.map((b) => b.hash)] })))
         expect(answer.code).toBe(EthMessage.codes.Blocks)
         expect(answeredBlocks(answer)).toEqual(hashesOf(wanted))
+        // The blocks sent are counted as served (the unknown hash is not).
+        expect((yield* blocksServed) - before).toBe(10)
         expect(answeredHashes(yield* serve(Serving.answer(EthMessage.GetBlockHashes({ hash: unknown, max: 10 }))))).toEqual([])
       }))
 

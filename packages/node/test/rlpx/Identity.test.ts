@@ -1,10 +1,10 @@
 /**
  * Node identities: keys and wire signatures, enode URLs parsed strictly, the node-key file
- * (generated once, mode 0600, kept), and static-nodes.json.
+ * (generated once, whole or not at all, mode 0600, kept), and static-nodes.json.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, FileSystem, Layer, PlatformError } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Enode from "../../src/rlpx/Enode.ts"
@@ -89,6 +89,62 @@ describe("NodeKeyFile", () => {
       const again = yield* NodeKeyFile.loadOrCreate(path)
       expect(again.id).toEqual(first.id)
       expect((yield* NodeKeyFile.read(path)).secret).toEqual(first.secret)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("a write that stops halfway leaves no key file, and the next start makes a whole one", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const path = Path.join(dir, NodeKeyFile.fileName)
+      /** The file system of a process that stops writing after 10 characters (killed, or out of space). */
+      const halfWritten = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({
+          ...fs,
+          writeFileString: (file: string, data: string, options?: { readonly mode?: number | undefined }) =>
+            Effect.andThen(
+              fs.writeFileString(file, data.slice(0, 10), options),
+              Effect.fail(PlatformError.systemError({ _tag: "WriteZero", module: "FileSystem", method: "writeFileString" }))
+            )
+        }))
+      )
+      const failed = yield* Effect.flip(NodeKeyFile.loadOrCreate(path).pipe(Effect.provide(halfWritten)))
+      expect(failed.reason).toMatch(/^cannot write it: /)
+      expect(Fs.readdirSync(dir)).toEqual([])
+      const key = yield* NodeKeyFile.loadOrCreate(path)
+      expect((yield* NodeKeyFile.read(path)).id).toEqual(key.id)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("a key another process wrote between the look and the write is kept, not replaced", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const path = Path.join(dir, NodeKeyFile.fileName)
+      const other = yield* NodeKeyFile.loadOrCreate(path)
+      /** The file system of a process that looked before the other wrote its key. */
+      const lookedEarly = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({ ...fs, exists: () => Effect.succeed(false) }))
+      )
+      expect((yield* NodeKeyFile.loadOrCreate(path).pipe(Effect.provide(lookedEarly))).id).toEqual(other.id)
+      expect((yield* NodeKeyFile.read(path)).id).toEqual(other.id)
+      expect(Fs.readdirSync(dir)).toEqual([NodeKeyFile.fileName])
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("on a file system without hard links the key file is still made whole", () =>
+    Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      const path = Path.join(dir, NodeKeyFile.fileName)
+      /** The file system of a FAT stick: no hard links. */
+      const noLinks = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs) => ({
+          ...fs,
+          link: () => Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "link" }))
+        }))
+      )
+      const key = yield* NodeKeyFile.loadOrCreate(path).pipe(Effect.provide(noLinks))
+      expect((yield* NodeKeyFile.read(path)).id).toEqual(key.id)
+      expect(Fs.statSync(path).mode & 0o777).toBe(0o600)
+      expect(Fs.readdirSync(dir)).toEqual([NodeKeyFile.fileName])
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.effect("says what is wrong with a missing or bad key file", () =>

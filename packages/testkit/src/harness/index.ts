@@ -5,5 +5,6 @@
  * @since 0.2.0
  */
 export * as Harness from "./Harness.ts"
+export * as HeaderHarness from "../headers/HeaderHarness.ts"
 export * as ImportGate from "./ImportGate.ts"
 export * as ScriptedPeer from "./ScriptedPeer.ts"

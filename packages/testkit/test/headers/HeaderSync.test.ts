@@ -1,0 +1,161 @@
+import { describe, expect, it } from "@effect/vitest"
+import { SyncEvent } from "@ethsync/core"
+import { Effect, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import { ChainGenerator, HeaderChain, HeaderSimPeer } from "../../src/index.ts"
+import { Harness, HeaderHarness } from "../../src/harness/index.ts"
+
+const tag = Harness.resultTag
+
+/** Small steps, so that short chains still need a skeleton, several fills and several body requests. */
+const settings = { maxHeaderFetch: 16, maxSkeletonSize: 8, maxBodyFetch: 8, window: 128 }
+
+describe("header-first sync", () => {
+  it.effect("from one honest peer: the store ends with the peer's chain and head", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      const run = yield* h.runSync("peer", chain[chain.length - 1]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(run.dropped).toEqual([])
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
+  it.effect("from several honest peers: every peer serves, the store ends with the chain", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      const peers = yield* Effect.forEach(["a", "b", "c"], (id) => h.add(HeaderSimPeer.honest(id, chain)))
+      const run = yield* h.runSync("a", chain[chain.length - 1]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      for (const peer of peers) expect(peer.counters.bodyRequests).toBeGreaterThan(0)
+    }))
+
+  it.effect("a helper behind the others and a sync peer that caps its body answers: neither is dropped, the sync completes", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add({ ...HeaderSimPeer.honest("capped", chain), bodies: (_, honest) => honest.slice(0, 2) })
+      const behind = yield* h.add(HeaderSimPeer.honest("behind", chain.slice(0, 151)))
+      const run = yield* h.runSync("capped", chain[300]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(run.dropped).toEqual([])
+      expect(behind.counters.headerRequests).toBeGreaterThan(0)
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
+  it.effect("on top of an earlier sync: the ancestor is found among our recent heights, only the new blocks are fetched; request ids are never reused", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      const short = yield* h.add(HeaderSimPeer.honest("short", chain.slice(0, 201)))
+      expect(tag(yield* h.runSync("short", chain[200]!.hash))).toBe("Success")
+      const long = yield* Effect.forEach(["a", "b"], (id) => h.add(HeaderSimPeer.honest(id, chain)))
+      expect(tag(yield* h.runSync("a", chain[300]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      // Besides the ancestor request (our recent heights, up to 200), every run of headers asked for is above our head.
+      const byHeight = long.flatMap((p) => p.counters.asked).flatMap((r) => typeof r.origin === "number" && r.skip === 0 ? [r.origin] : [])
+      const above = long.flatMap((p) => p.counters.asked).filter((r) => typeof r.origin === "number" && r.skip === 0 && r.origin + r.amount - 1 > 200)
+      expect(byHeight.length).toBeGreaterThan(above.length)
+      expect(Math.min(...above.map((r) => r.origin as number))).toBe(201)
+      const ids = [short, ...long].flatMap((p) => p.counters.ids)
+      expect(new Set(ids).size).toBe(ids.length)
+    }))
+
+  it.effect("from a fork: the ancestor is found by binary search and the heavier chain replaces ours", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const side = yield* ChainGenerator.fork(chain, 100, 150, { seed: 99, transactions: true, uncles: true })
+      const forked = [...chain.slice(0, 101), ...side]
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.honest("fork", forked))
+      expect(tag(yield* h.runSync("fork", forked[forked.length - 1]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(forked)).toBe(true)
+      const main = yield* h.add(HeaderSimPeer.honest("main", chain))
+      expect(tag(yield* h.runSync("main", chain[300]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      const fills = main.counters.asked.filter((r) => r.skip === 0 && r.amount > 1)
+      expect(Math.min(...fills.map((r) => r.origin as number))).toBe(101)
+    }))
+
+  it.effect("events as the hash engine's: Started, Progress up to the head, Done; a second sync meanwhile is Busy; after terminate, Terminated", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(100)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      const events = yield* h.engine.subscribe
+      const started = yield* h.start("peer", chain[100]!.hash)
+      expect((yield* Effect.flip(h.engine.synchronise("peer", chain[100]!.hash)))._tag).toBe("Busy")
+      expect(tag(yield* started.outcome)).toBe("Success")
+      const seen = Array.from(yield* Stream.runCollect(Stream.take(Stream.takeUntil(events, (e) => e._tag === "Done"), 1000)))
+      expect(seen[0]).toEqual(SyncEvent.SyncEvent.Started({ peer: "peer" }))
+      expect(seen.at(-1)).toEqual(SyncEvent.SyncEvent.Done({ peer: "peer", imported: 100 }))
+      const progress = seen.filter((e) => e._tag === "Progress")
+      expect(progress.at(-1)).toMatchObject({ imported: 100, head: 100 })
+      yield* h.engine.terminate
+      expect((yield* Effect.flip(h.engine.synchronise("peer", chain[100]!.hash)))._tag).toBe("Terminated")
+    }))
+
+  it.effect("cancel: the sync ends as canceled, nothing is left, and a later sync completes", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.slow("peer", chain, "50 millis"))
+      const started = yield* h.start("peer", chain[300]!.hash)
+      yield* TestClock.adjust("500 millis")
+      expect(yield* h.engine.synchronising).toBe(true)
+      yield* h.engine.cancel
+      const run = yield* started.outcome
+      expect(tag(run)).toBe("BlockFetchCanceled")
+      expect(yield* h.engine.stats).toMatchObject({ queued: 0, cached: 0, importing: 0 })
+      yield* h.engine.cancel
+      expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
+  it.effect("a helper leaving mid-sync: its requests go to the others and the sync completes", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.slow("a", chain, "20 millis"))
+      const b = yield* h.add(HeaderSimPeer.slow("b", chain, "20 millis"))
+      const started = yield* h.start("a", chain[300]!.hash)
+      yield* TestClock.adjust("200 millis")
+      expect(b.counters.ids.length).toBeGreaterThan(0)
+      yield* h.engine.unregisterPeer("b")
+      const run = yield* started.outcome
+      expect(tag(run)).toBe("Success")
+      expect(run.dropped).toEqual([])
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
+  it.effect("the sync peer leaving before its skeleton is complete ends the sync (UnknownPeer) without a drop", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      yield* h.add(HeaderSimPeer.slow("a", chain, "20 millis"))
+      yield* h.add(HeaderSimPeer.honest("b", chain))
+      const started = yield* h.start("a", chain[300]!.hash, true)
+      yield* TestClock.adjust("100 millis")
+      yield* h.engine.unregisterPeer("a")
+      const run = yield* started.outcome
+      expect(tag(run)).toBe("UnknownPeer")
+      expect(run.dropped).toEqual([])
+    }))
+
+  it.effect("answers with no open request: an unknown peer is refused; a known one is counted and dropped past the limit", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(10)
+      const h = yield* HeaderHarness.make({ settings, config: { maxUnrequestedReplies: 2 } })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      expect((yield* Effect.flip(h.engine.deliverHeaders("nobody", 1n, [])))._tag).toBe("UnknownPeer")
+      yield* h.engine.deliverHeaders("peer", 7n, [])
+      yield* h.engine.deliverBodies("peer", 8n, [])
+      expect(h.drops).toEqual([])
+      yield* h.engine.deliverHeaders("peer", 9n, [])
+      expect(h.drops.map((d) => d.peer)).toEqual(["peer"])
+      expect((yield* Effect.flip(h.engine.deliverHeaders("peer", 10n, [])))._tag).toBe("UnknownPeer")
+    }))
+})
