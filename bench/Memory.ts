@@ -5,9 +5,9 @@
  * syncing process every {@link sampleMillis}: its resident set from `/proc/<pid>/status` (all of
  * it, and its anonymous part) and its V8 heap and blocks imported from its `--metrics` endpoint,
  * and reports the peaks at a tenth, a half and all of the chain, and the blocks per second from
- * the process's start to its last block. M1-attack adds an attacker process (bench/Attacker.ts) that claims a
- * heavier chain of made-up hashes, first in the sync's `--peer` list, and reports whether the sync
- * dropped it.
+ * the process's start to its last block. M1-attack adds an attacker process (bench/Attacker.ts)
+ * that claims a heavier chain of made-up hashes, first in the sync's `--peer` list, and reports
+ * whether the sync dropped it.
  *
  * @since 0.2.0
  */
