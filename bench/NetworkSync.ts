@@ -10,7 +10,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, SealVerifier } from "@ethsync/core"
-import { ChainImport, DiskSyncConfig, EthNode, LmdbChainStore, Rlpx } from "@ethsync/node"
+import { ChainImport, EthNode, LmdbChainStore, NodeSyncConfig, Rlpx } from "@ethsync/node"
 import { Effect, Schedule, type Scope } from "effect"
 import { join } from "node:path"
 import * as ServeProcess from "./ServeProcess.ts"
@@ -48,7 +48,7 @@ export const startServers = (file: string, count: number): Effect.Effect<Servers
 /**
  * Real milliseconds for a node in this process to sync the servers' chain into an empty datadir:
  * from the syncing node's start (dials and handshakes included) until its head is the servers'
- * head, with the downloader configured as `ethsync sync` configures it (DiskSyncConfig). Seals
+ * head, with the downloader configured as `ethsync sync` configures it (NodeSyncConfig). Seals
  * are not checked (as in I1).
  */
 export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
@@ -59,7 +59,7 @@ export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; read
     })
     const store = yield* LmdbChainStore.make({ path: join(yield* tempDir(), "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
     const start = performance.now()
-    const client = yield* DiskSyncConfig.provide(EthNode.make({
+    const client = yield* NodeSyncConfig.provide(EthNode.make({
       store,
       key: Rlpx.NodeKey.generate(),
       networkId: Genesis.mainnetNetworkId,

@@ -4,7 +4,7 @@
  * (the datadir's `nodekey`, made on first use, or `--nodekey FILE`), the peers of `--peer` and
  * of the datadir's `static-nodes.json`, the network id of the datadir's chain, and the seal
  * checks of `--verify-seals` (Ethash unless `none`) on every block a peer sends, and the
- * downloader's import batches sized for a disk (DiskSyncConfig).
+ * downloader's cap on queued hashes (NodeSyncConfig).
  *
  * @since 0.2.0
  */
@@ -12,7 +12,7 @@ import { Hash, SealVerifier } from "@ethsync/core"
 import { Console, Data, Effect, Option, Path } from "effect"
 import type { NetAddress } from "effect/net"
 import { Flag } from "effect/cli"
-import * as DiskSyncConfig from "../DiskSyncConfig.ts"
+import * as NodeSyncConfig from "../NodeSyncConfig.ts"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as MetricsServer from "../MetricsServer.ts"
@@ -142,7 +142,7 @@ export const start = (input: Input, mode: Mode) =>
       onSome: NodeKeyFile.read
     })
     const staticNodes = yield* StaticNodes.read(path.join(input.datadir, StaticNodes.fileName))
-    const node = yield* DiskSyncConfig.provide(EthNode.make({
+    const node = yield* NodeSyncConfig.provide(EthNode.make({
       store,
       key,
       networkId: Option.getOrElse(input.networkId, () => networkIdOf(store.genesis.hash)),

@@ -220,18 +220,11 @@ const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =
     return sync.drop(id, reason)
   })
 
-/**
- * Hands the importer the downloaded run at the front of the cache, if it is idle and there is one.
- * While blocks are still to come (requested or to be requested) and the cache has room, it waits
- * for maxBlockProcess of them: each import may cost a commit to disk, so fewer, fuller ones.
- */
+/** Hands the importer the downloaded run at the front of the cache, if it is idle and there is one. */
 export const feedImporter = (sync: Sync): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (sync.importing) return Effect.void
-    const { queue } = sync
-    const more = queue.inFlight > 0 || queue.pending > 0
-    if (more && queue.cached < sync.config.maxBlockProcess && !queue.throttle()) return Effect.void
-    const batch = queue.takeBlocks()
+    const batch = sync.queue.takeBlocks()
     if (batch.length === 0) return Effect.void
     return Effect.map(Clock.currentTimeMillis, (now) => {
       sync.importing = true
