@@ -1,17 +1,18 @@
 /**
  * The benchmark workloads of shared/docs/benchmarks.md: W1-W4 on the real clock, W5 (and its
  * slow-peer variant) on the test clock, I1 as a geth-format file import, S1 as serving that chain
- * to an eth/61 client without a transport (R1 and R3, over RLPx, are in NetworkSync.ts). Each run
- * verifies its result and fails loudly when a block is missing.
+ * to an eth/61 client without a transport, and a sync of it over RLPx on loopback with both ends
+ * in this process (R2's comparison; R1 and R3 run their servers as processes: NetworkSync.ts).
+ * Each run verifies its result and fails loudly when a block is missing.
  *
  * @since 0.1.0
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, Hash, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthMessage, HeaderFirstMessage, HeaderFirstServing, LmdbChainStore, SealPrefetch, Serving } from "@ethsync/node"
+import { ChainImport, EthMessage, EthNode, EthVersion, HeaderFirstMessage, HeaderFirstServing, LmdbChainStore, type Offered, Rlpx, SealPrefetch, Serving } from "@ethsync/node"
 import { SimPeer, TestChain } from "@ethsync/testkit"
 import { Harness } from "@ethsync/testkit/harness"
-import { Data, Duration, Effect, Exit, Result } from "effect"
+import { Data, Duration, Effect, Exit, Result, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -215,4 +216,56 @@ export const tempDir = (prefix = "ethsync-bench-") =>
   Effect.acquireRelease(
     Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
+/**
+ * Real milliseconds for a node to sync the chain of a geth-format file into an empty datadir over
+ * RLPx on 127.0.0.1 from `servers` nodes serving one LMDB datadir holding it (imported first,
+ * untimed): from the syncing node's start (dials and handshakes included) until its head is the
+ * file's last block; seals are not checked (as in I1 and S1). Both ends run in this process, so it is also the cost of both ends' RLPx,
+ * codec and serving. The servers offer `versions` (eth/61 and 60 unless told: a hash-chain sync).
+ */
+export const runNetworkSync = (
+  file: string,
+  servers: number,
+  versions: ReadonlyArray<Offered.Offered> = EthVersion.supported
+): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+  Effect.scoped(Effect.gen(function*() {
+    const served = yield* LmdbChainStore.make({
+      path: join(yield* tempDir(), "served"),
+      initialGenesis: Genesis.mainnet,
+      verifier: SealVerifier.none
+    })
+    yield* Effect.provideService(ChainImport.importFiles([file], { batchSize: 1024 }), ChainStore.ChainStore, served)
+    const target = (yield* served.head).block.number
+    const nodes = yield* Effect.forEach(
+      Array.from({ length: servers }),
+      () => EthNode.make({ store: served, key: Rlpx.NodeKey.generate(), networkId: Genesis.mainnetNetworkId, port: 0, autoSync: false, versions })
+    )
+    const peers = yield* Effect.forEach(nodes, (node) => {
+      const enode = Rlpx.Enode.parse(node.enode)
+      return enode instanceof Rlpx.Enode.EnodeUrlError ? Effect.fail(new BenchFailed({ reason: enode.message })) : Effect.succeed(enode)
+    })
+    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir(), "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
+    const start = performance.now()
+    const client = yield* EthNode.make({
+      store,
+      key: Rlpx.NodeKey.generate(),
+      networkId: Genesis.mainnetNetworkId,
+      port: 0,
+      peers,
+      syncOnFirstPeer: servers === 1
+    })
+    if (servers > 1) {
+      yield* Effect.repeat(client.network.peers, { until: (peers) => peers.length >= servers, schedule: Schedule.spaced("1 millis") })
+      yield* client.syncNow
+    }
+    yield* Effect.repeat(store.head, { until: (head) => head.block.number >= target, schedule: Schedule.spaced("2 millis") }).pipe(
+      Effect.timeoutOrElse({ duration: "5 minutes", orElse: () => Effect.fail(new BenchFailed({ reason: "the sync did not finish within 5 minutes" })) })
+    )
+    const ms = performance.now() - start
+    return { ms, blocks: target }
+  })).pipe(
+    Effect.mapError((e) => e._tag === "BenchFailed" ? e : new BenchFailed({ reason: e.message })),
+    Effect.provide(NodeServices.layer)
   )

@@ -13,6 +13,7 @@ import { Console, Duration, Effect, References } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Interop from "./Interop.ts"
 import * as Memory from "./Memory.ts"
 import * as NetworkSync from "./NetworkSync.ts"
 import * as Seals from "./Seals.ts"
@@ -23,7 +24,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R3, P1, P1-cache, M1, M1-attack. */
+  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R2, R3, P1, P1-cache, M1, M1-attack. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -61,6 +62,7 @@ const cases: ReadonlyArray<Case> = [
   { name: "S1" },
   { name: "S2" },
   { name: "R1" },
+  { name: "R2" },
   { name: "R3" },
   { name: "P1" },
   { name: "P1-cache" },
@@ -120,6 +122,9 @@ const measure = (c: Case) =>
         case: c.name, protocol, blocks, serveMs: round(serveMs), importMs: round(importMs), ratio: Math.round(serveMs / importMs * 1000) / 1000,
         runs: served.map(round)
       }))
+    }
+    if (c.name === "R2") {
+      return yield* Console.log(JSON.stringify(file ? yield* Interop.r2Case(file, runs) : { case: "R2", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
     }
     if (c.name === "R1" || c.name === "R3") {
       if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))

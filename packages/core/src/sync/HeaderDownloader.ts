@@ -6,16 +6,15 @@
  *
  * @since 0.3.0
  */
-import { Context, Effect, Layer, type Scope, type Stream } from "effect"
-import { ChainStore } from "../chain/ChainStore.ts"
+import { Context, type Effect, Layer, type Scope, type Stream } from "effect"
+import type { ChainStore } from "../chain/ChainStore.ts"
 import type * as Hash from "../chain/Hash.ts"
 import type * as Header from "../chain/Header.ts"
 import * as Engine from "../headers/internal/Engine.ts"
-import * as BanListModule from "./BanList.ts"
+import type * as BanListModule from "./BanList.ts"
 import type { Stats } from "./Downloader.ts"
-import { DownloaderConfig } from "./DownloaderConfig.ts"
 import type { Body, HeaderPeer } from "./HeaderPeer.ts"
-import { Network } from "./Network.ts"
+import type { Network } from "./Network.ts"
 import type { BannedHead, DuplicatePeer, SyncError, UnknownPeer } from "./SyncError.ts"
 import type { SyncEvent } from "./SyncEvent.ts"
 
@@ -54,11 +53,3 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanListModule.BanLis
 /** The header-first engine as a layer. */
 export const layer: Layer.Layer<HeaderDownloader, never, ChainStore | BanListModule.BanList | Network> = Layer.effect(HeaderDownloader, make)
 
-/** A header-first engine over `store` that disconnects through `network`, with a fresh ban list of the configured size. */
-export const makeOn = (store: ChainStore["Service"], network: Network["Service"]): Effect.Effect<Shape, never, Scope.Scope> =>
-  Effect.flatMap(DownloaderConfig, (config) =>
-    make.pipe(
-      Effect.provideService(ChainStore, store),
-      Effect.provideService(BanListModule.BanList, BanListModule.make([], config.maxBannedHashes)),
-      Effect.provideService(Network, network)
-    ))

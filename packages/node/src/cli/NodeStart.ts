@@ -3,8 +3,8 @@
  * peers, node key, limits) and starting an EthNode from them: the datadir's store, the node key
  * (the datadir's `nodekey`, made on first use, or `--nodekey FILE`), the peers of `--peer` and
  * of the datadir's `static-nodes.json`, the network id of the datadir's chain, and the seal
- * checks of `--verify-seals` (Ethash unless `none`) on every block a peer sends, and the
- * downloader's cap on queued hashes (NodeSyncConfig).
+ * checks of `--verify-seals` (Ethash unless `none`) on every block a peer sends, each seal checked
+ * once; and the downloader's cap on queued hashes (NodeSyncConfig).
  *
  * @since 0.2.0
  */
@@ -18,6 +18,7 @@ import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as MetricsServer from "../MetricsServer.ts"
 import type * as SealChoice from "../SealChoice.ts"
 import * as EthNode from "../net/EthNode.ts"
+import * as SealMemory from "../seal/SealMemory.ts"
 import * as Enode from "../rlpx/Enode.ts"
 import { defaultHost } from "../rlpx/Listen.ts"
 import * as NodeKeyFile from "../rlpx/NodeKeyFile.ts"
@@ -133,7 +134,9 @@ export const start = (input: Input, mode: Mode) =>
     if (Option.isSome(input.metrics)) yield* MetricsServer.serve(input.metrics.value)
     const path = yield* Path.Path
     const chosen = yield* GenesisFlags.chosen(input.network, input.genesis)
-    const verifier = yield* SealVerifier.SealVerifier
+    // One verifier for the store and the header-first engine, remembering good seals: a header the
+    // engine checked before asking for its body is not checked again when its block is inserted.
+    const verifier = SealMemory.remembering(yield* SealVerifier.SealVerifier)
     const store = yield* LmdbChainStore.make({ path: input.datadir, genesis: chosen, verifier }).pipe(
       Effect.catchTag("EmptyDatadir", () => Effect.fail(new ChainUnnamed({ path: input.datadir })))
     )
@@ -152,7 +155,7 @@ export const start = (input: Input, mode: Mode) =>
       maxPeers: input.maxPeers,
       autoSync: mode.autoSync,
       syncOnFirstPeer: mode.syncOnFirstPeer
-    }))
+    }).pipe(Effect.provideService(SealVerifier.SealVerifier, verifier)))
     return { store, node }
   })
 

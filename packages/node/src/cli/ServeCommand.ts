@@ -12,9 +12,9 @@ import * as NodeStart from "./NodeStart.ts"
 /** The `serve` command. */
 export const command = Command.make("serve", NodeStart.flags, NodeStart.runForever({ autoSync: false, syncOnFirstPeer: false })).pipe(
   Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
-  Command.withShortDescription("Serve the datadir's chain to eth/60-61 peers"),
+  Command.withShortDescription("Serve the datadir's chain to eth/60-61 and eth/66-68 peers"),
   Command.withDescription(
-    "Serve the datadir's chain over RLPx (eth/61 and eth/60) without syncing. The first line of stdout is the " +
+    "Serve the datadir's chain over RLPx (eth/68-66, eth/61 and eth/60) without syncing. The first line of stdout is the " +
       "node's enode URL; it serves until SIGINT or SIGTERM, then exits 0 with the datadir closed."
   ),
   Command.withExamples([

@@ -18,11 +18,17 @@ import { ExitCode, exitCodes } from "./Failure.ts"
 import * as SealChoice from "../SealChoice.ts"
 import * as NodeStart from "./NodeStart.ts"
 
-/** The progress of a sync from `start`: blocks imported, and those the downloader holds still to import. */
+/** The progress of a sync from `start`: blocks imported, and those either engine holds still to import. */
 const progressOf = (node: EthNode.EthNode, store: LmdbChainStore.Store, start: number): Pick<Progress.Meter, "sample"> => ({
   sample: Effect.gen(function*() {
     const head = yield* Effect.orElseSucceed(store.head, () => undefined)
-    const stats = yield* node.downloader.stats
+    const [hashChain, headerFirst] = yield* Effect.all([node.downloader.stats, node.headerEngine.stats])
+    const stats = {
+      queued: hashChain.queued + headerFirst.queued,
+      cached: hashChain.cached + headerFirst.cached,
+      importing: hashChain.importing + headerFirst.importing,
+      eta: Duration.max(hashChain.eta, headerFirst.eta)
+    }
     const done = head === undefined ? 0 : head.block.number - start
     return {
       done,
@@ -76,7 +82,7 @@ export const command = Command.make("sync", {
     }
   }))).pipe(
   Command.provide((input) => SealChoice.layer(input.verifySeals, input.datadir)),
-  Command.withShortDescription("Sync the datadir from eth/60-61 peers"),
+  Command.withShortDescription("Sync the datadir from eth/60-61 and eth/66-68 peers"),
   Command.withDescription(
     "Sync the datadir's chain from the nodes of --peer and static-nodes.json over RLPx, starting as soon as the " +
       "first has said Status, while serving it. With --exit-when-synced, exit 0 once no connected peer has more " +

@@ -12,6 +12,7 @@ import { SimPeer } from "@ethsync/testkit"
 import { Duration, Effect, Result, type Scope } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import * as EthVersion from "../eth/EthVersion.ts"
+import * as Offered from "../eth/Offered.ts"
 import * as Serving from "../eth/Serving.ts"
 import * as StatusCheck from "../eth/StatusCheck.ts"
 import type * as Connection from "../rlpx/Connection.ts"
@@ -137,7 +138,7 @@ export const start = (options: Options): Effect.Effect<SpecServer, ListenFailed,
       key,
       clientId,
       // The version the spec's peer speaks, as the in-memory network has it speak.
-      capabilities: EthVersion.capabilities([spec.version ?? 60]),
+      capabilities: Offered.capabilities([spec.version ?? 60]),
       handler: serve
     })
     return { id: Hex.fromBytes(key.id).slice(2), enode: { id: key.id, host: listener.host, port: listener.port } }

@@ -19,7 +19,3 @@ export const highestShared = (theirs: Iterable<number>): EthVersion | undefined 
   const offered = new Set(theirs)
   return supported.find((version) => offered.has(version))
 }
-
-/** The eth capabilities to offer on RLPx for `versions`: each version with its number of message codes. */
-export const capabilities = (versions: ReadonlyArray<EthVersion>): ReadonlyArray<{ readonly name: string; readonly version: number; readonly length: number }> =>
-  versions.map((version) => ({ name: "eth", version, length: codeCount(version) }))

@@ -11,7 +11,7 @@ export type HeaderFirstVersion = 62 | 63 | 64 | 65 | 66 | 67 | 68
 /** Every header-first version, highest first. */
 export const all: ReadonlyArray<HeaderFirstVersion> = [68, 67, 66, 65, 64, 63, 62]
 
-/** The versions ethsync is to offer once its header-first engine exists (issue 12), highest first: those with request ids, which every client in use today speaks. */
+/** The header-first versions ethsync offers, highest first: those with request ids, which every client in use today speaks. */
 export const supported: ReadonlyArray<HeaderFirstVersion> = [68, 67, 66]
 
 /** Whether a number is a header-first version. */

@@ -1,15 +1,16 @@
 /**
- * An ethsync node on the real network, in one call: the network registry, the downloader built
- * on it, the RLPx network (listener, dialled peers, an eth handler per connection), the sync loop
- * and the announcement of each new head. Everything lives in the caller's Scope; closing it
+ * An ethsync node on the real network, in one call: the network registry, both sync engines built
+ * on it (the hash-chain downloader for eth/60-61 peers, the header-first engine for eth/66-68),
+ * the RLPx network (listener, dialled peers, the eth handler of its version per connection), the
+ * sync loop and the announcement of each new head. Everything lives in the caller's Scope; closing it
  * stops the sync, disconnects every peer (client quitting) and closes the listener. The
  * `serve`, `sync` and `node` commands are built on it.
  *
  * @since 0.2.0
  */
-import { ChainStore, Downloader, DownloaderConfig, Network } from "@ethsync/core"
+import { BanList, ChainStore, Downloader, DownloaderConfig, HeaderDownloader, Network } from "@ethsync/core"
 import { type Duration, Effect, type Scope } from "effect"
-import * as EthVersion from "../eth/EthVersion.ts"
+import * as Offered from "../eth/Offered.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import type * as Enode from "../rlpx/Enode.ts"
 import type * as HandshakeMessage from "../rlpx/HandshakeMessage.ts"
@@ -66,9 +67,9 @@ export interface Options {
   readonly autoSync?: boolean | undefined
   /** Sync as soon as any peer has said Status (for `ethsync sync`), besides go-ethereum's triggers. */
   readonly syncOnFirstPeer?: boolean | undefined
-  /** The eth versions offered, highest first (default 61 and 60). */
-  readonly versions?: ReadonlyArray<EthVersion.EthVersion> | undefined
-  /** The auth form used when dialling (default plain, as a 2015 node needs). */
+  /** The eth versions offered, highest first (default 68, 67, 66, 61 and 60). */
+  readonly versions?: ReadonlyArray<Offered.Offered> | undefined
+  /** The auth form tried first when dialling (default plain, as a 2015 node needs; EIP-8 after a failed dial). */
   readonly handshake?: HandshakeMessage.Form | undefined
   /** Durations, each defaulting to {@link defaultTiming}. */
   readonly timing?: Partial<Timing> | undefined
@@ -82,8 +83,10 @@ export interface EthNode {
   readonly port: number
   /** The connected peers and what happens to them. */
   readonly network: Network.Shape
-  /** The downloader syncing into the store. */
+  /** The hash-chain downloader syncing into the store from eth/60-61 peers. */
   readonly downloader: Downloader.Shape
+  /** The header-first engine syncing into the store from eth/66-68 peers. */
+  readonly headerEngine: HeaderDownloader.Shape
   /** The peers we disconnected, each once with the first reason (refused at their Status, or dropped later). */
   readonly drops: Effect.Effect<ReadonlyArray<Network.Drop>>
   /** Each connected peer's traffic so far (messages and bytes by kind, in and out), by peer id. */
@@ -109,7 +112,18 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | Ch
     const config = yield* DownloaderConfig.DownloaderConfig
     const { store } = options
     const registry = yield* Network.makeRegistry
-    const downloader = yield* Downloader.makeOn(store, registry)
+    /** The one ban list of both engines: a head banned by either is refused by both. */
+    const bans = BanList.make([], config.maxBannedHashes)
+    /** Builds an engine on the node's chain, network and ban list. */
+    const onNode = <A, R>(engine: Effect.Effect<A, never, R>) =>
+      engine.pipe(
+        Effect.provideService(ChainStore.ChainStore, store),
+        Effect.provideService(BanList.BanList, bans),
+        Effect.provideService(Network.Network, registry)
+      )
+    const downloader = yield* onNode(Downloader.make)
+    const headerEngine = yield* onNode(HeaderDownloader.make)
+    const engines: SyncScheduler.Engines = { hashChain: downloader, headerFirst: headerEngine }
     const network = yield* RlpxNetwork.start({
       key: options.key,
       clientId,
@@ -118,22 +132,23 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | Ch
       peers: options.peers ?? [],
       maxPeers: options.maxPeers ?? defaultMaxPeers,
       networkId: options.networkId,
-      versions: options.versions ?? EthVersion.supported,
+      versions: options.versions ?? Offered.all,
       handshake: options.handshake,
       timing,
       store,
       registry,
       downloader,
+      headerEngine,
       maxHashFetch: config.maxHashFetch
     })
     const announcer = yield* HeadAnnouncer.make({
       store,
       sessions: network.sessions,
       network: registry,
-      synchronising: downloader.synchronising
+      synchronising: SyncScheduler.synchronising(engines)
     })
     const scheduler = yield* SyncScheduler.start({
-      downloader,
+      engines,
       store,
       network: registry,
       announcer,
@@ -155,6 +170,7 @@ export const make = (options: Options): Effect.Effect<EthNode, ListenFailed | Ch
       port: network.port,
       network: registry,
       downloader,
+      headerEngine,
       drops: network.drops,
       traffic: Effect.flatMap(network.sessions.all, (sessions) =>
         Effect.map(

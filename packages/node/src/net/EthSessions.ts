@@ -1,15 +1,14 @@
 /**
- * The eth sessions of a node: one per peer whose Status we accepted, with how to send it a
- * message and which blocks it already has (it announced them to us, or we sent them), so an
- * announcement never goes back to where it came from. A node connected twice (we dialled each
- * other at once) keeps one session, the same one on both sides: the connection dialled by the node
- * with the lower id.
+ * The eth sessions of a node, of either family (eth/60-61 or eth/66-68): one per peer whose Status
+ * we accepted, with its version, how to send it an encoded message and which blocks it already
+ * has (it announced them to us, or we sent them), so an announcement never goes back to where it
+ * came from. A node connected twice (we dialled each other at once) keeps one session, the same
+ * one on both sides: the connection dialled by the node with the lower id.
  *
  * @since 0.2.0
  */
 import { Hash, PeerHandle } from "@ethsync/core"
 import { Deferred, Effect, Metric } from "effect"
-import * as EthMessage from "../eth/EthMessage.ts"
 import type * as Connection from "../rlpx/Connection.ts"
 import * as NetMetrics from "./NetMetrics.ts"
 
@@ -20,8 +19,10 @@ export const maxKnownBlocks = 1024
 export interface Session {
   /** The peer's id (its node id in hex). */
   readonly id: string
-  /** Sends it a message; a failed send is a PeerTransportError. */
-  readonly send: (message: EthMessage.EthMessage) => Effect.Effect<void, PeerHandle.PeerTransportError>
+  /** The eth version negotiated with it, which decides the form of what it is sent. */
+  readonly version: number
+  /** Sends it an encoded message of its version; a failed send is a PeerTransportError. */
+  readonly send: (message: Encoded) => Effect.Effect<void, PeerHandle.PeerTransportError>
   /** Whether the peer has the block (it announced it, or we sent it). */
   readonly knows: (hash: Hash.Hash) => boolean
   /** Records that the peer has the block. */
@@ -30,28 +31,33 @@ export interface Session {
   readonly traffic: Effect.Effect<Connection.Stats>
 }
 
+/** An eth message as it goes on the wire: its code within the capability and its RLP payload (either family). */
+export interface Encoded {
+  /** The message code. */
+  readonly code: number
+  /** The RLP payload. */
+  readonly payload: Uint8Array
+}
+
 /** The part of a connection a session uses. */
 export type Link = Pick<Connection.Connection, "send" | "stats">
 
-/** Sends an encoded eth message over a connection, counting it; any failure is a PeerTransportError for `id`. */
-export const sendEncoded = (connection: Link, id: string) =>
-({ code, payload }: EthMessage.Encoded): Effect.Effect<void, PeerHandle.PeerTransportError> =>
+/** Sends an encoded eth message of `version` over a connection, counting it; any failure is a PeerTransportError for `id`. */
+export const sendEncoded = (connection: Link, id: string, version: number) =>
+({ code, payload }: Encoded): Effect.Effect<void, PeerHandle.PeerTransportError> =>
   connection.send("eth", code, payload).pipe(
     Effect.mapError((error) => new PeerHandle.PeerTransportError({ peer: id, reason: error.message })),
-    Effect.andThen(NetMetrics.message("out", code, payload.length))
+    Effect.andThen(NetMetrics.message("out", version, code, payload.length))
   )
 
-/** Sends an eth message over a connection; any failure is a PeerTransportError for `id`. */
-export const sendOver = (connection: Link, id: string) => (message: EthMessage.EthMessage): Effect.Effect<void, PeerHandle.PeerTransportError> =>
-  sendEncoded(connection, id)(EthMessage.encode(message))
-
-/** A session for a peer on `connection`. */
-export const session = (connection: Link, id: string): Session => {
+/** A session for a peer on `connection` speaking eth/`version`. */
+export const session = (connection: Link, id: string, version: number): Session => {
   /** Blocks the peer has, by hash key, oldest first. */
   const known = new Set<string>()
   return {
     id,
-    send: sendOver(connection, id),
+    version,
+    send: sendEncoded(connection, id, version),
     knows: (hash) => known.has(Hash.key(hash)),
     learn: (hash) => {
       const key = Hash.key(hash)

@@ -2,30 +2,43 @@
  * Announcing our new head to connected peers as go-ethereum 1.0 propagates a block: the whole
  * block with its TD (NewBlock) to the square root of the peers, its hash (NewBlockHashes) to the
  * rest, never to a peer that has it already (it announced it to us, or was sent it) or that
- * claims as much TD, and not while a sync moves the head block by block. A 2015 node that hears
- * of a heavier head starts to sync at once instead of waiting for its timer.
+ * claims as much TD, and not while a sync moves the head block by block. Each peer gets the form
+ * of its version: eth/60-61 announce bare hashes, eth/62+ each hash with its number. A 2015 node
+ * that hears of a heavier head starts to sync at once instead of waiting for its timer.
  *
  * @since 0.2.0
  */
 import { type ChainStore, Hash, type Network } from "@ethsync/core"
 import { Effect } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
+import * as HeaderFirstMessage from "../eth/HeaderFirstMessage.ts"
+import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 import type * as EthSessions from "./EthSessions.ts"
+
+/** The announcement of `head` to a peer of `version`: the whole block with its TD, or its hash alone. */
+const announcement = (version: number, head: ChainStore.Head, whole: boolean): EthSessions.Encoded => {
+  const { block, td } = head
+  if (!HeaderFirstVersion.is(version)) {
+    return EthMessage.encode(whole ? EthMessage.NewBlock({ block, td }) : EthMessage.NewBlockHashes({ hashes: [block.hash] }))
+  }
+  return HeaderFirstMessage.encode(
+    whole
+      ? HeaderFirstMessage.NewBlock({ block, td })
+      : HeaderFirstMessage.NewBlockHashes({ announcements: [{ hash: block.hash, number: block.number }] })
+  )
+}
 
 /** Sends `head` to the sessions that lack it; returns how many peers got the block and how many its hash. */
 export const announce = (
   sessions: ReadonlyArray<EthSessions.Session>,
   head: ChainStore.Head
 ): Effect.Effect<{ readonly blocks: number; readonly hashes: number }> => {
-  const { block, td } = head
+  const { block } = head
   const targets = sessions.filter((session) => !session.knows(block.hash))
   const full = Math.floor(Math.sqrt(targets.length))
   return Effect.forEach(targets, (session, index) => {
     session.learn(block.hash)
-    const message = index < full
-      ? EthMessage.NewBlock({ block, td })
-      : EthMessage.NewBlockHashes({ hashes: [block.hash] })
-    return Effect.ignore(session.send(message))
+    return Effect.ignore(session.send(announcement(session.version, head, index < full)))
     // All at once: a peer that reads slowly (a send waits for its socket) holds nobody else up.
   }, { discard: true, concurrency: "unbounded" }).pipe(Effect.as({ blocks: full, hashes: targets.length - full }))
 }

@@ -7,6 +7,8 @@
  */
 import { Effect, Metric } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
+import * as HeaderFirstMessage from "../eth/HeaderFirstMessage.ts"
+import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 
 /** Peers whose Status we accepted, connected now. */
 export const peersConnected = Metric.gauge("ethsync_net_peers_connected", { description: "eth peers connected now" })
@@ -47,12 +49,15 @@ export const disconnects = Metric.counter("ethsync_net_disconnects", {
   incremental: true
 })
 
-/** The name of an eth message code, or `unknown`. */
-const nameOf = (code: number): string => Object.entries(EthMessage.codes).find(([, c]) => c === code)?.[0] ?? "unknown"
+/** The name of an eth message code of `version` (eth/60-61 or eth/62-68 codes), or `unknown`. */
+const nameOf = (version: number, code: number): string => {
+  const codes: Record<string, number> = HeaderFirstVersion.is(version) ? HeaderFirstMessage.codes : EthMessage.codes
+  return Object.entries(codes).find(([, c]) => c === code)?.[0] ?? "unknown"
+}
 
-/** Counts one eth message of `size` payload bytes. */
-export const message = (direction: "in" | "out", code: number, size: number): Effect.Effect<void> => {
-  const attributes = { direction, message: nameOf(code) }
+/** Counts one eth message of `version` and `size` payload bytes. */
+export const message = (direction: "in" | "out", version: number, code: number, size: number): Effect.Effect<void> => {
+  const attributes = { direction, message: nameOf(version, code) }
   return Effect.andThen(
     Metric.update(Metric.withAttributes(messages, attributes), 1),
     Metric.update(Metric.withAttributes(bytes, attributes), size)

@@ -1,11 +1,13 @@
 /**
- * Why the eth protocol handler ends a connection: each way a peer can break eth/60-61, with the
- * Disconnect reason go-ethereum 1.0 sends for it (0x0c subprotocol error for a bad Status or a
- * request before it, 0x03 useless peer for a second Status or a bad message after it).
+ * Why an eth protocol handler ends a connection: each way a peer can break eth/60-61 or eth/66-68,
+ * with the Disconnect reason go-ethereum 1.0 sends for it (0x0c subprotocol error for a bad Status
+ * or a request before it, 0x03 useless peer for a second Status or a bad message after it); an
+ * eth/66-68 peer is told a subprotocol error as clients since 2016 number it (0x10).
  *
  * @since 0.2.0
  */
 import { Data } from "effect"
+import type { ForkIdRejected } from "../eth/ForkId.ts"
 import type { DecodeError } from "../eth/MessageError.ts"
 import type { StatusMismatch } from "../eth/StatusCheck.ts"
 import { DisconnectReason } from "../rlpx/DisconnectReason.ts"
@@ -20,7 +22,7 @@ export class NoStatus extends Data.TaggedError("NoStatus")<{
   }
 }
 
-/** The peer's first message is not a Status, or its Status cannot be decoded or disagrees with ours. */
+/** The peer's first message is not a Status, or its Status cannot be decoded or disagrees with ours (its fork id included). */
 export class BadStatus extends Data.TaggedError("BadStatus")<{
   /** What was wrong with it. */
   readonly reason: string
@@ -50,7 +52,7 @@ export class BadMessage extends Data.TaggedError("BadMessage")<{
 /** The peer and we share no eth version we speak. */
 export class NoSharedVersion extends Data.TaggedError("NoSharedVersion")<{}> {
   override get message() {
-    return "no eth/60 or eth/61 in common"
+    return "no eth version in common (we speak eth/60, 61 and 66-68)"
   }
 }
 
@@ -77,15 +79,18 @@ const faultTags: Record<PeerFault["_tag"], true> = {
 /** Whether an error is a PeerFault. */
 export const isPeerFault = (error: { readonly _tag: string }): error is PeerFault => Object.hasOwn(faultTags, error._tag)
 
-/** A BadStatus for a Status that disagrees with ours or could not be read. */
-export const badStatus = (error: StatusMismatch | DecodeError): BadStatus => new BadStatus({ reason: error.message })
+/** A BadStatus for a Status that disagrees with ours, has a fork id we refuse, or could not be read. */
+export const badStatus = (error: StatusMismatch | ForkIdRejected | DecodeError): BadStatus => new BadStatus({ reason: error.message })
 
-/** The Disconnect reason sent for a fault (2015's numbering). */
-export const disconnectReason = (fault: PeerFault): DisconnectReason => {
+/** How Disconnect reasons are numbered: go-ethereum 1.0's for eth/60-61 peers, today's (0x10 subprotocol error) for eth/66-68 ones. */
+export type Numbering = "2015" | "today"
+
+/** The Disconnect reason sent for a fault, in `numbering` (2015's unless told). */
+export const disconnectReason = (fault: PeerFault, numbering: Numbering = "2015"): DisconnectReason => {
   switch (fault._tag) {
     case "NoStatus":
     case "BadStatus":
-      return DisconnectReason.subprotocolError
+      return numbering === "today" ? DisconnectReason.subprotocolErrorToday : DisconnectReason.subprotocolError
     case "SecondStatus":
     case "NoSharedVersion":
       return DisconnectReason.uselessPeer

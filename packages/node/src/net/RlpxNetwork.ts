@@ -1,17 +1,20 @@
 /**
  * The node's RLPx network: a listener (127.0.0.1 by default, port 0 for a free one) and a dialler
  * per `--peer` and static node (redialled with backoff when the connection drops or cannot be
- * made), each connection running the eth protocol handler. The network registry and the
- * downloader built on it come in from the caller, so nothing is tied in a knot: the registry
- * first, the downloader on it, then this network with both. Inbound connections beyond
+ * made), each connection running the eth protocol handler of the version it negotiated: eth/60-61
+ * with the hash-chain downloader, eth/66-68 with the header-first engine. The network registry and
+ * the engines built on it come in from the caller, so nothing is tied in a knot: the registry
+ * first, the engines on it, then this network with them. Inbound connections beyond
  * `maxPeers` are refused with "too many peers"; the nodes we dial are ours to choose and always
  * dialled.
  *
  * @since 0.2.0
  */
-import { type ChainStore, type Downloader, Hex, type Network } from "@ethsync/core"
+import { type ChainStore, type Downloader, type HeaderDownloader, Hex, type Network } from "@ethsync/core"
 import { Duration, Effect, type Scope } from "effect"
 import * as EthVersion from "../eth/EthVersion.ts"
+import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
+import * as Offered from "../eth/Offered.ts"
 import * as Connection from "../rlpx/Connection.ts"
 import { disconnectReasonFor } from "../rlpx/ConnectionError.ts"
 import { dial } from "../rlpx/Dial.ts"
@@ -22,7 +25,10 @@ import { defaultHost, listen, type ListenFailed } from "../rlpx/Listen.ts"
 import type * as NodeKey from "../rlpx/NodeKey.ts"
 import * as EthHandler from "./EthHandler.ts"
 import * as EthSessions from "./EthSessions.ts"
+import * as HeaderFirstHandler from "./HeaderFirstHandler.ts"
 import * as NetMetrics from "./NetMetrics.ts"
+import * as PeerFault from "./PeerFault.ts"
+import * as SessionLifecycle from "./SessionLifecycle.ts"
 
 /** Durations of the network; tests shrink them. */
 export interface Timing {
@@ -60,9 +66,13 @@ export interface Options {
   readonly maxPeers: number
   /** Our network id (1 for mainnet). */
   readonly networkId: number
-  /** The eth versions we offer, highest first (default both, 61 and 60). */
-  readonly versions: ReadonlyArray<EthVersion.EthVersion>
-  /** The form of the auth we send when dialling (default plain, the one a 2015 node reads). */
+  /** The eth versions we offer, highest first. */
+  readonly versions: ReadonlyArray<Offered.Offered>
+  /**
+   * The form of the auth we send first when dialling (default plain, the one a 2015 node reads); a
+   * dial that fails is tried next in the other form (EIP-8, the one today's clients read), and a
+   * node keeps the form that last connected to it.
+   */
   readonly handshake?: HandshakeMessage.Form | undefined
   /** Durations. */
   readonly timing: Timing
@@ -70,8 +80,10 @@ export interface Options {
   readonly store: ChainStore.ChainStore["Service"]
   /** The registry the downloader was built on. */
   readonly registry: Network.Registry
-  /** The downloader peers are registered with. */
+  /** The hash-chain downloader eth/60-61 peers are registered with. */
   readonly downloader: Downloader.Shape
+  /** The header-first engine eth/66-68 peers are registered with. */
+  readonly headerEngine: HeaderDownloader.Shape
   /** Hashes asked for per GetBlockHashes (the downloader's maxHashFetch). */
   readonly maxHashFetch: number
 }
@@ -103,23 +115,32 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
       Effect.timeoutOrElse(connection.closed, { duration: "100 millis", orElse: () => Effect.succeed(undefined) }).pipe(
         Effect.flatMap((end) =>
           end !== undefined && end._tag !== "Disconnected" && disconnectReasonFor(end) !== undefined
-            ? Effect.andThen(NetMetrics.disconnect(end._tag), note(EthHandler.peerId(connection), end.message))
+            ? Effect.andThen(NetMetrics.disconnect(end._tag), note(SessionLifecycle.peerId(connection), end.message))
             : Effect.void
         )
       )
     /** Connections open now. */
     let open = 0
-    const handler = EthHandler.make({
+    const shared: SessionLifecycle.Options = {
       store: options.store,
       registry: options.registry,
-      downloader: options.downloader,
       sessions,
       nodeId: options.key.id,
       networkId: options.networkId,
-      maxHashFetch: options.maxHashFetch,
       statusTimeout: options.timing.statusTimeout,
       onRefused: note
-    })
+    }
+    const hashChain = EthHandler.make({ ...shared, downloader: options.downloader, maxHashFetch: options.maxHashFetch })
+    const headerFirst = HeaderFirstHandler.make({ ...shared, engine: options.headerEngine })
+    /** The handler of the eth version the connection negotiated (the highest both sides offer). */
+    const handler = (connection: Connection.Connection, dialled: boolean): Effect.Effect<void> => {
+      const version = connection.capabilities.find((capability) => capability.name === "eth")?.version
+      if (version !== undefined && HeaderFirstVersion.is(version)) return headerFirst(connection, dialled, version)
+      const hashVersion = EthVersion.highestShared(version === undefined ? [] : [version])
+      return hashVersion === undefined
+        ? SessionLifecycle.refuse(shared, connection, new PeerFault.NoSharedVersion())
+        : hashChain(connection, dialled, hashVersion)
+    }
     /** The handler, counting the connection while it runs; an inbound one beyond maxPeers is refused. */
     const counted = (inbound: boolean) => (connection: Connection.Connection): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -138,7 +159,7 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
     const connectionOptions: Connection.Options = {
       key: options.key,
       clientId: options.clientId,
-      capabilities: EthVersion.capabilities(options.versions),
+      capabilities: Offered.capabilities(options.versions),
       timing: options.timing.rlpx
     }
     const listener = yield* listen({
@@ -152,11 +173,18 @@ export const start = (options: Options): Effect.Effect<RlpxNetwork, ListenFailed
 
     /** Ids of the nodes we dial whose first connection attempt is over. */
     const tried = new Set<string>()
-    /** Dials `enode` again and again: at once, then after each connection ends, with backoff. */
+    /**
+     * Dials `enode` again and again: at once, then after each connection ends, with backoff; in
+     * the other auth form after a dial that failed.
+     */
     const keepDialling = (enode: Enode.Enode, id: string) => {
+      /** The auth form of the next dial. */
+      let form: HandshakeMessage.Form = options.handshake ?? "plain"
       const once = Effect.scoped(Effect.gen(function*() {
         if ((yield* sessions.all).some((session) => session.id === id)) return
-        const connection = yield* dial({ ...connectionOptions, listenPort: listener.port, remote: enode, handshake: options.handshake ?? "plain" })
+        const connection = yield* dial({ ...connectionOptions, listenPort: listener.port, remote: enode, handshake: form }).pipe(
+          Effect.tapError(() => Effect.sync(() => void (form = form === "plain" ? "eip8" : "plain")))
+        )
         yield* Connection.serve(connection, counted(false))
       })).pipe(
         Effect.catch((error) => Effect.logDebug(`rlpx: dialling ${Enode.format(enode)} failed: ${error.message}`))

@@ -1,20 +1,47 @@
 /**
  * The node's sync loop, as go-ethereum's eth/sync.go runs it: synchronise with the connected peer
  * of the highest TD when a 5th peer connects, every 10 s, and at once when a peer announces a
- * block heavier than our head; one sync at a time, and our new head announced after each. A
- * sync that moved the head or cost a peer its connection is followed at once by another if some
- * peer is still ahead, so a sync from several peers does not wait for the timer between peers.
+ * block heavier than our head; with the engine of the version that peer speaks (the hash-chain
+ * downloader for eth/60-61, the header-first engine for eth/66-68), one sync at a time across
+ * both, and our new head announced after each. A sync that moved the head or cost a peer its
+ * connection is followed at once by another if some peer is still ahead, so a sync from several
+ * peers does not wait for the timer between peers.
  *
  * @since 0.2.0
  */
-import { type ChainStore, type Downloader, type Network } from "@ethsync/core"
+import { type ChainStore, type Hash, type Network, type SyncError } from "@ethsync/core"
 import { Data, Duration, Effect, Queue, type Scope, Stream } from "effect"
+import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 import type { HeadAnnouncer } from "./HeadAnnouncer.ts"
+
+/** What the loop needs of a sync engine: either family's has it. */
+export interface Engine {
+  /** Syncs with a peer from its head, dropping it for its faults; the error that ended the sync, if any. */
+  readonly synchroniseOrDrop: (peer: string, head: Hash.Hash) => Effect.Effect<SyncError.SyncError | undefined>
+  /** Whether it is syncing now. */
+  readonly synchronising: Effect.Effect<boolean>
+}
+
+/** The node's two engines. */
+export interface Engines {
+  /** The engine of eth/60-61 peers. */
+  readonly hashChain: Engine
+  /** The engine of eth/66-68 peers. */
+  readonly headerFirst: Engine
+}
+
+/** The engine that syncs from a peer speaking eth/`version`. */
+const engineFor = (engines: Engines, version: number): Engine =>
+  HeaderFirstVersion.is(version) ? engines.headerFirst : engines.hashChain
+
+/** Whether either engine is syncing. */
+export const synchronising = (engines: Engines): Effect.Effect<boolean> =>
+  Effect.map(Effect.all([engines.hashChain.synchronising, engines.headerFirst.synchronising]), ([a, b]) => a || b)
 
 /** When to sync. */
 export interface Options {
-  /** The downloader that syncs. */
-  readonly downloader: Downloader.Shape
+  /** The engines that sync, one per protocol family. */
+  readonly engines: Engines
   /** The chain synced into. */
   readonly store: ChainStore.ChainStore["Service"]
   /** The connected peers. */
@@ -70,7 +97,7 @@ const checkMillis = 100
 /** Starts the loop; it runs until the scope closes. */
 export const start = (options: Options): Effect.Effect<SyncScheduler, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { downloader, store, network, announcer } = options
+    const { engines, store, network, announcer } = options
     /** Pending requests for a sync; many collapse into one. */
     const wake = yield* Queue.sliding<void>(1)
     const trigger = Effect.asVoid(Queue.offer(wake, undefined))
@@ -90,7 +117,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
       const best = candidates.reduce<Network.Connected | undefined>((a, b) => a === undefined || b.td > a.td ? b : a, undefined)
       if (best === undefined) return false
       const before = yield* store.head
-      const error = yield* downloader.synchroniseOrDrop(best.id, best.head)
+      const error = yield* engineFor(engines, best.version).synchroniseOrDrop(best.id, best.head)
       if (error !== undefined) yield* Effect.logInfo(`sync ended: ${error.message}`).pipe(Effect.annotateLogs({ peer: best.id.slice(0, 16) }))
       yield* announcer.announceIfMoved
       const after = yield* store.head
@@ -134,7 +161,7 @@ export const start = (options: Options): Effect.Effect<SyncScheduler, never, Sco
           if (peerless >= limit) return yield* new NoPeerConnected({ millis: limit, drops: yield* options.drops })
         } else {
           peerless = 0
-          const quiet = (yield* options.settled) && !(yield* downloader.synchronising)
+          const quiet = (yield* options.settled) && !(yield* synchronising(engines))
           if (quiet && (yield* ahead).length === 0) return yield* store.head
         }
         yield* Effect.sleep(checkMillis)

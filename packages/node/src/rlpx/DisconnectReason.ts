@@ -33,7 +33,9 @@ export const DisconnectReason = {
   /** Nothing arrived from the peer for too long. */
   readTimeout: 0x0b,
   /** A subprotocol (eth) found the peer at fault. */
-  subprotocolError: 0x0c
+  subprotocolError: 0x0c,
+  /** The same, as clients since 2016 number it (what an eth/66-68 peer expects). */
+  subprotocolErrorToday: 0x10
 } as const
 
 /** A reason number as it appears on the wire (a peer may send one we do not know). */

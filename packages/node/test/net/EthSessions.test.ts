@@ -11,7 +11,7 @@ const link: EthSessions.Link = { send: () => Effect.void, stats: Effect.succeed(
 
 /** A session with `peer` whose `close` removes it from `sessions` and counts that it was closed. */
 const sessionIn = (sessions: EthSessions.EthSessions, peer: string, preferred: boolean) => {
-  const session = EthSessions.session(link, peer)
+  const session = EthSessions.session(link, peer, 61)
   const state = { closed: 0 }
   const claim: EthSessions.Claim = {
     preferred,
@@ -46,10 +46,10 @@ describe("EthSessions", () => {
   it.effect("a session on the preferred connection closes the first and takes its place once it is removed", () =>
     Effect.gen(function*() {
       const sessions = EthSessions.make()
-      const first = EthSessions.session(link, "peer")
+      const first = EthSessions.session(link, "peer", 61)
       let asked = 0
       yield* sessions.add(first, { preferred: false, close: Effect.sync(() => void asked++) })
-      const preferred = EthSessions.session(link, "peer")
+      const preferred = EthSessions.session(link, "peer", 61)
       const adding = yield* Effect.forkChild(sessions.add(preferred, { preferred: true, close: Effect.void }))
       yield* Effect.yieldNow
       expect(asked).toBe(1)

@@ -26,14 +26,17 @@ export interface Hostile {
   readonly inbox: Queue.Queue<Connection.Message, ConnectionError>
 }
 
-/** Dials the node at `enode` offering eth/61 with `length` codes (more than 9 lets it send codes eth/61 lacks). */
-export const connect = (enode: string, length = 9): Effect.Effect<Hostile, ConnectionError, Scope.Scope> =>
+/**
+ * Dials the node at `enode` offering eth/`version` (61 unless told) with `length` codes (more than
+ * the version has lets it send codes the version lacks).
+ */
+export const connect = (enode: string, length = 9, version = 61): Effect.Effect<Hostile, ConnectionError, Scope.Scope> =>
   Effect.gen(function*() {
     const key = NodeKey.generate()
     const connection = yield* dial({
       key,
       clientId: "hostile",
-      capabilities: [{ name: "eth", version: 61, length }],
+      capabilities: [{ name: "eth", version, length }],
       timing: Nodes.testTiming.rlpx!,
       remote: Nodes.enodeOf(enode)
     })

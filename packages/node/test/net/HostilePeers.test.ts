@@ -79,7 +79,8 @@ describe.skipIf(Mainnet.skipReason !== undefined)("hostile peers against a synci
         }),
         "10 seconds"
       )
-      const honest = yield* Nodes.node(yield* Nodes.mainnetStore(8191), { peers: [Nodes.enodeOf(victim.enode)] })
+      // eth/61 only, so the hash-chain downloader syncs and asks the hostile eth/61 peers too.
+      const honest = yield* Nodes.node(yield* Nodes.mainnetStore(8191), { peers: [Nodes.enodeOf(victim.enode)], versions: [61, 60] })
       // The victim does not dial the honest server: it must have heard its Status before "synced" means anything.
       const honestId = honest.enode.slice("enode://".length, "enode://".length + 128)
       yield* Effect.timeout(

@@ -101,10 +101,10 @@ describe("ethsync serve, sync and node", () => {
       expect(sync.code).toBe(0)
       expect(sync.stdout[0]).toMatch(/^synced 300 blocks in \d+\.\d\d s \(.* blocks\/s\); head 300 0x[0-9a-f]{64}; 0 peers dropped$/)
       expect(await headOf(synced)).toBe(300)
-      // The server's metrics: the blocks it sent, by message.
+      // The server's metrics: the headers and bodies it sent over eth/68, by message.
       const scraped = await (await fetch(await metricsUrl)).text()
-      expect(scraped).toMatch(/^ethsync_net_messages\{direction="out",message="Blocks"\} [1-9]\d*$/m)
-      expect(scraped).toMatch(/^ethsync_net_messages\{direction="in",message="GetBlocks"\} [1-9]\d*$/m)
+      expect(scraped).toMatch(/^ethsync_net_messages\{direction="out",message="BlockBodies"\} [1-9]\d*$/m)
+      expect(scraped).toMatch(/^ethsync_net_messages\{direction="in",message="GetBlockHeaders"\} [1-9]\d*$/m)
 
       // A sync that does not exit by itself, its peer in static-nodes.json: SIGINT ends it with its summary and exit code 0.
       const other = Path.join(dir, "other")

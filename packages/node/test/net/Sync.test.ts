@@ -1,6 +1,6 @@
 /**
  * Nodes syncing from each other over RLPx on 127.0.0.1: the real mainnet blocks 0..8191 from one
- * server over eth/61 and over eth/60, from three servers at once, from servers of which one stops
+ * server over eth/68 (header-first), over eth/61 and over eth/60, from three servers at once, from servers of which one stops
  * halfway, and a late joiner that hears of a new head by NewBlock.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -11,7 +11,7 @@ import * as Nodes from "./Nodes.ts"
 
 Mainnet.warnIfSkipped("net/Sync.test.ts")
 
-/** GetBlocks requests a server received, summed over its peers. */
+/** Block requests a server received (code 0x05: GetBlocks on eth/61, GetBlockBodies on eth/68), summed over its peers. */
 const blockRequestsServed = (server: EthNode.EthNode) =>
   Effect.map(server.traffic, (traffic) => [...traffic.values()].reduce((sum, stats) => sum + (stats.in.get("eth:5")?.messages ?? 0), 0))
 
@@ -27,9 +27,25 @@ const untilHead = (store: Nodes.Store, number: number, limit: Duration.Input = "
   Effect.timeout(Effect.repeat(store.head, { until: (head) => head.block.number >= number, schedule: Schedule.spaced("10 millis") }), limit)
 
 describe.skipIf(Mainnet.skipReason !== undefined)("syncing mainnet over RLPx", () => {
-  it.live("a node syncs blocks 0..8191 from one server over eth/61 and exports the file's exact bytes", () =>
+  it.live("a node syncs blocks 0..8191 from one server over eth/68 with the header-first engine and exports the file's exact bytes", () =>
     Effect.gen(function*() {
       const server = yield* Nodes.node(yield* Nodes.mainnetStore(8191))
+      const store = yield* Nodes.emptyDatadir
+      const client = yield* Nodes.node(store, { peers: [Nodes.enodeOf(server.enode)], syncOnFirstPeer: true })
+      const head = yield* Effect.timeout(client.untilSynced, "60 seconds")
+      expect(head.block.number).toBe(8191)
+      expect((yield* client.network.peers).map((peer) => peer.version)).toEqual([68])
+      expect(yield* Nodes.exportsTheFile(store)).toBe(true)
+      expect(yield* client.drops).toEqual([])
+      // The server was asked for headers (eth/68's 0x03, GetBlockHeaders) and bodies.
+      const [traffic] = (yield* server.traffic).values()
+      expect(traffic?.in.get("eth:3")?.messages).toBeGreaterThan(0)
+      expect(yield* blockRequestsServed(server)).toBeGreaterThan(0)
+    }), 90_000)
+
+  it.live("a node syncs blocks 0..8191 from one server over eth/61 and exports the file's exact bytes", () =>
+    Effect.gen(function*() {
+      const server = yield* Nodes.node(yield* Nodes.mainnetStore(8191), { versions: [61, 60] })
       const store = yield* Nodes.emptyDatadir
       const client = yield* Nodes.node(store, { peers: [Nodes.enodeOf(server.enode)], syncOnFirstPeer: true })
       const head = yield* Effect.timeout(client.untilSynced, "60 seconds")
@@ -37,6 +53,23 @@ describe.skipIf(Mainnet.skipReason !== undefined)("syncing mainnet over RLPx", (
       expect((yield* client.network.peers).map((peer) => peer.version)).toEqual([61])
       expect(yield* Nodes.exportsTheFile(store)).toBe(true)
       expect(yield* client.drops).toEqual([])
+    }), 90_000)
+
+  it.live("a node syncs with the engine of its best peer's version: header-first from an eth/68 server, then by hashes from a heavier eth/61 one", () =>
+    Effect.gen(function*() {
+      const modern = yield* Nodes.node(yield* Nodes.mainnetStore(4000))
+      const store = yield* Nodes.emptyDatadir
+      const client = yield* Nodes.node(store, { peers: [Nodes.enodeOf(modern.enode)], syncOnFirstPeer: true })
+      yield* untilHead(store, 4000)
+      const old = yield* Nodes.node(yield* Nodes.mainnetStore(8191), { versions: [61, 60], peers: [Nodes.enodeOf(client.enode)] })
+      yield* untilHead(store, 8191)
+      expect((yield* client.network.peers).map((peer) => peer.version).sort()).toEqual([61, 68])
+      // The eth/68 server was asked for headers (0x03: GetBlockHeaders), the eth/61 one for blocks (0x05: GetBlocks).
+      const [modernTraffic] = (yield* modern.traffic).values()
+      const [oldTraffic] = (yield* old.traffic).values()
+      expect(modernTraffic?.in.get("eth:3")?.messages).toBeGreaterThan(0)
+      expect(oldTraffic?.in.get("eth:5")?.messages).toBeGreaterThan(0)
+      expect(yield* Nodes.exportsTheFile(store)).toBe(true)
     }), 90_000)
 
   it.live("a node syncs from a server that offers only eth/60", () =>

@@ -29,6 +29,7 @@ import {
 } from "../../sync/SyncError.ts"
 import * as SyncMetrics from "../../sync/SyncMetrics.ts"
 import type { Body, HeaderRequest } from "../../sync/HeaderPeer.ts"
+import type * as Importer from "../../sync/internal/Importer.ts"
 import * as Bodies from "./Bodies.ts"
 import * as Links from "./Links.ts"
 import { checkFill, type Segment, Skeleton } from "./Skeleton.ts"
@@ -75,7 +76,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     /** Heights of `waiting` not asked for. */
     const pending = new Bodies.Pending()
     /** Blocks assembled and not yet handed to the importer, by height. */
-    const blocks = new Map<number, Sync.Assembled>()
+    const blocks = new Map<number, Importer.Pending>()
     /** The last validated header: the next segment's first header is checked against it. */
     let parent = ancestor
     /** The height of the last block handed to the importer. */
@@ -161,7 +162,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     /** Hands the importer the blocks that follow the last one handed, if it is idle. */
     const feed = Effect.suspend(() => {
       if (sync.importing) return Effect.void
-      const batch: Array<Sync.Assembled> = []
+      const batch: Array<Importer.Pending> = []
       for (let next = blocks.get(handed + 1); next; next = blocks.get(handed + 1)) {
         blocks.delete(++handed)
         batch.push(next)

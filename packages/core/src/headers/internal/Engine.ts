@@ -32,7 +32,7 @@ import * as SyncMetrics from "../../sync/SyncMetrics.ts"
 import { HeaderConfig } from "../HeaderConfig.ts"
 import * as Ancestor from "./Ancestor.ts"
 import * as Download from "./Download.ts"
-import * as Importer from "./Importer.ts"
+import * as Importer from "../../sync/internal/Importer.ts"
 import * as Links from "./Links.ts"
 import * as Sync from "./Sync.ts"
 
@@ -128,7 +128,9 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       }
       for (const link of registry.values()) link.unrequested = 0
       yield* PubSub.publish(events, SyncEvent.Started({ peer: sync.origin }))
-      yield* Effect.forkScoped(Importer.run(sync))
+      yield* Effect.forkScoped(Importer.run({
+        importQueue: sync.importQueue, store, chunkSize: config.maxBlockProcess, drop: sync.drop, report: (report) => Sync.signal(sync, report)
+      }))
       const head = yield* Ancestor.head(sync)
       if (yield* store.has(head.hash)) return
       const ancestor = yield* Ancestor.find(sync, head.number)

@@ -60,11 +60,20 @@ export class Skeleton {
     this.closeIfDone()
   }
 
-  /** The next skeleton request (at most `max` headers, all below the head), or undefined once complete. */
+  /**
+   * The next skeleton request, or undefined once complete: at most `max` headers, all below the
+   * head, and no more than `origin + amount * skip` reaches (the EthereumJS client answers nothing
+   * to a request whose `origin + amount * skip` passes its head).
+   */
   request(max: number): HeaderRequest | undefined {
     if (this.complete) return undefined
-    const amount = Math.min(max, Math.floor((this.head.number - 1 - this.next) / this.step) + 1)
+    const amount = Math.min(max, Math.floor((this.head.number - 1 - this.next) / this.step) + 1, this.servable)
     return { origin: this.next, amount, skip: this.step - 1, reverse: false }
+  }
+
+  /** How many skeleton headers from `next` every server answers: `next + amount * (step - 1)` stays at or below the head. */
+  private get servable(): number {
+    return Math.floor((this.head.number - this.next) / Math.max(1, this.step - 1))
   }
 
   /** Takes the answer to `asked`; a reason when it is not the skeleton asked for. */
@@ -103,9 +112,9 @@ export class Skeleton {
     this.coveredHash = anchor
   }
 
-  /** Once no skeleton header is left below the head, adds the last segment, up to the head. */
+  /** Once no skeleton header below the head is left to ask for, adds the last segment, up to the head. */
   private closeIfDone(): void {
-    if (this.next < this.head.number) return
+    if (this.next < this.head.number && this.servable > 0) return
     if (this.covered < this.head.number) this.push(this.head.number, this.head.hash)
     this.complete = true
   }

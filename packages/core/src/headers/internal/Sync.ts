@@ -7,7 +7,6 @@
  * @since 0.3.0
  */
 import { Clock, Deferred, Duration, Effect, type Option, PubSub, Queue } from "effect"
-import type * as Block from "../../chain/Block.ts"
 import type * as ChainStore from "../../chain/ChainStore.ts"
 import type * as Hash from "../../chain/Hash.ts"
 import type * as Header from "../../chain/Header.ts"
@@ -18,6 +17,7 @@ import type { Body, HeaderRequest } from "../../sync/HeaderPeer.ts"
 import { BlockFetchCanceled, HashFetchCanceled, type ImportFailed } from "../../sync/SyncError.ts"
 import { SyncEvent } from "../../sync/SyncEvent.ts"
 import type * as HeaderConfig from "../HeaderConfig.ts"
+import type * as Importer from "../../sync/internal/Importer.ts"
 import * as Links from "./Links.ts"
 
 /** What arrives in a sync's mailbox. */
@@ -32,12 +32,8 @@ export type Message =
   | { readonly _tag: "Left"; readonly id: string }
   /** Stop, reporting the cancel for the phase the sync is in. */
   | { readonly _tag: "Cancel" }
-  /** The importer stored a chunk: `blocks` taken, `inserted` new, the chain's head now at `head`. */
-  | { readonly _tag: "Imported"; readonly blocks: number; readonly inserted: number; readonly head: number }
-  /** The importer finished its batch and waits for another. */
-  | { readonly _tag: "ImportDone" }
-  /** The importer stopped: a block was refused (its origin already dropped) or the store failed. */
-  | { readonly _tag: "ImportStopped"; readonly error: ImportFailed | ChainStore.StoreError }
+  /** What the importer reports. */
+  | Importer.Report
 
 /** What a phase is woken by: an answer, a peer coming or going, a change, or its deadline. */
 export type Event =
@@ -56,14 +52,6 @@ export type Phase = "headers" | "blocks"
 
 /** Why a sync stops on its own, whatever phase it is in. */
 export type Stop = HashFetchCanceled | BlockFetchCanceled | ImportFailed | ChainStore.StoreError
-
-/** A block ready for import, with the peer whose data it is (blamed if the store refuses it). */
-export interface Assembled {
-  /** The block. */
-  readonly block: Block.Block
-  /** The peer that sent its body, or its header when it has no body. */
-  readonly origin: string
-}
 
 /** A request of this sync, open until answered, expired or abandoned. */
 export interface Request {
@@ -112,7 +100,7 @@ export interface Sync extends Services {
   /** Notices and answers, in arrival order; shut down when the sync ends. */
   readonly mailbox: Queue.Queue<Message>
   /** Batches of blocks for the importer, one at a time. */
-  readonly importQueue: Queue.Queue<ReadonlyArray<Assembled>>
+  readonly importQueue: Queue.Queue<ReadonlyArray<Importer.Pending>>
   /** The sync's open requests by id. */
   readonly requests: Map<bigint, Request>
   /** Completed once the sync has ended and cleaned up. */
@@ -142,7 +130,7 @@ export const make = (services: Services): Effect.Effect<Sync> =>
       ...services,
       ttl: Duration.toMillis(services.config.blockHardTTL),
       mailbox: yield* Queue.unbounded<Message>(),
-      importQueue: yield* Queue.bounded<ReadonlyArray<Assembled>>(1),
+      importQueue: yield* Queue.bounded<ReadonlyArray<Importer.Pending>>(1),
       requests: new Map(),
       ended: yield* Deferred.make<void>(),
       phase: "headers",
@@ -208,7 +196,7 @@ export const nextDeadline = (sync: Sync): number => {
 export const canceled = (sync: Sync) => sync.phase === "headers" ? new HashFetchCanceled() : new BlockFetchCanceled()
 
 /** Hands the importer a batch, if it is idle. */
-export const feedImporter = (sync: Sync, batch: ReadonlyArray<Assembled>): Effect.Effect<void> =>
+export const feedImporter = (sync: Sync, batch: ReadonlyArray<Importer.Pending>): Effect.Effect<void> =>
   Effect.map(Clock.currentTimeMillis, (now) => {
     sync.importing = true
     sync.importBatch = batch.length

@@ -118,7 +118,9 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
         sync.peers.add(link.peer)
       }
       yield* PubSub.publish(events, SyncEvent.Started({ peer }))
-      yield* Effect.forkScoped(Importer.run(sync))
+      yield* Effect.forkScoped(Importer.run({
+        importQueue: sync.importQueue, store, chunkSize: config.maxBlockProcess, drop: sync.drop, report: (report) => Sync.signal(sync, report)
+      }))
       if (origin.handle.version >= 61) {
         const claimed = (yield* network.peers).find((connected) => connected.id === peer)
         return yield* ForwardSync.run(sync, origin.peer, claimed?.td ?? 0n)

@@ -23,6 +23,7 @@ import { SyncEvent } from "../SyncEvent.ts"
 import * as CrossChecks from "./CrossChecks.ts"
 import type { Cached, DownloadQueue } from "./DownloadQueue.ts"
 import type { Peer, PeerSet, Tuning } from "./PeerSet.ts"
+import type * as Importer from "./Importer.ts"
 import type { Asked, Outgoing } from "./Links.ts"
 
 /** A reply from a peer, as its deliver call hands it in. */
@@ -42,12 +43,8 @@ export type Message =
   | { readonly _tag: "PeerLeft"; readonly id: string }
   /** Stop, reporting the cancel for the phase the sync is in. */
   | { readonly _tag: "Cancel" }
-  /** The importer stored a chunk: `blocks` taken, `inserted` new, the chain's head now at `head`. */
-  | { readonly _tag: "Imported"; readonly blocks: number; readonly inserted: number; readonly head: number }
-  /** The importer finished its batch and waits for another. */
-  | { readonly _tag: "ImportDone" }
-  /** The importer stopped: a block was refused (its origin already dropped) or the store failed. */
-  | { readonly _tag: "ImportStopped"; readonly error: ImportFailed | ChainStore.StoreError }
+  /** What the importer reports. */
+  | Importer.Report
 
 /** What a phase is woken by. */
 export type Event =
