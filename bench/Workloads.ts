@@ -1,8 +1,9 @@
 /**
  * The benchmark workloads of shared/docs/benchmarks.md: W1-W4 on the real clock, W5 (and its
  * slow-peer variant) on the test clock, I1 as a geth-format file import, S1 as serving that chain
- * to an eth/61 client without a transport, R1 and R3 as a sync of it over RLPx on loopback. Each run verifies its result and fails loudly when a
- * block is missing.
+ * to an eth/61 client without a transport, and a sync of it over RLPx on loopback with both ends
+ * in this process (R2's comparison; R1 and R3 run their servers as processes: NetworkSync.ts).
+ * Each run verifies its result and fails loudly when a block is missing.
  *
  * @since 0.1.0
  */
@@ -210,18 +211,19 @@ const serveAll = Effect.gen(function*() {
   }
 })
 
-/** A temporary folder for the duration of the scope. */
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "ethsync-bench-"))),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+/** A temporary folder named `prefix`… for the duration of the scope. */
+export const tempDir = (prefix = "ethsync-bench-") =>
+  Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
 
 /**
  * Real milliseconds for a node to sync the chain of a geth-format file into an empty datadir over
  * RLPx on 127.0.0.1 from `servers` nodes serving one LMDB datadir holding it (imported first,
  * untimed): from the syncing node's start (dials and handshakes included) until its head is the
  * file's last block; seals are not checked (as in I1 and S1). Both ends run in this process, so it is also the cost of both ends' RLPx,
- * codec and serving. The servers offer `versions` (eth/61 and 60 unless told: R1 and R3 are hash-chain syncs).
+ * codec and serving. The servers offer `versions` (eth/61 and 60 unless told: a hash-chain sync).
  */
 export const runNetworkSync = (
   file: string,
@@ -230,7 +232,7 @@ export const runNetworkSync = (
 ): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const served = yield* LmdbChainStore.make({
-      path: join(yield* tempDir, "served"),
+      path: join(yield* tempDir(), "served"),
       initialGenesis: Genesis.mainnet,
       verifier: SealVerifier.none
     })
@@ -244,7 +246,7 @@ export const runNetworkSync = (
       const enode = Rlpx.Enode.parse(node.enode)
       return enode instanceof Rlpx.Enode.EnodeUrlError ? Effect.fail(new BenchFailed({ reason: enode.message })) : Effect.succeed(enode)
     })
-    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir, "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
+    const store = yield* LmdbChainStore.make({ path: join(yield* tempDir(), "synced"), genesis: Genesis.mainnet, verifier: SealVerifier.none })
     const start = performance.now()
     const client = yield* EthNode.make({
       store,

@@ -1,6 +1,8 @@
 /**
- * `npx pnpm@12.4.2 bench [--case W3] [--quick]`: runs the workloads of shared/docs/benchmarks.md,
- * each 3 times, and prints one JSON line per case with the median. Not part of the tests.
+ * `npx pnpm@12.4.2 bench [--case W3] [--quick] [--blocks N]`: runs the workloads of
+ * shared/docs/benchmarks.md, each 3 times, and prints one JSON line per case with the median. M1
+ * and M1-attack (one run each, 1,000,000 blocks unless `--blocks` says otherwise) run only when
+ * named. Not part of the tests.
  *
  * @since 0.1.0
  */
@@ -9,9 +11,11 @@ import { DownloaderConfig, SealVerifier } from "@ethsync/core"
 import { EthashVerifier } from "@ethsync/node"
 import { Console, Duration, Effect, References } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Interop from "./Interop.ts"
+import * as Memory from "./Memory.ts"
+import * as NetworkSync from "./NetworkSync.ts"
 import * as Seals from "./Seals.ts"
 import * as Workloads from "./Workloads.ts"
 
@@ -20,12 +24,14 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R2, R2-ethsync, R3, P1, P1-cache. */
+  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R2, R2-ethsync, R3, P1, P1-cache, M1, M1-attack. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
   /** Whether it runs on the test clock (virtual milliseconds). */
   readonly virtual?: boolean
+  /** Whether it runs only when named by `--case` (it takes minutes). */
+  readonly named?: boolean
 }
 
 const args = process.argv.slice(2)
@@ -33,6 +39,12 @@ const quick = args.includes("--quick")
 const only = args.includes("--case") ? args[args.indexOf("--case") + 1] : undefined
 const scale = (n: number) => quick ? Math.max(1000, Math.round(n / 20)) : n
 const file = process.env["ETHSYNC_MAINNET_RLP"]
+/** Blocks of M1's chain: `--blocks N`, else a million (50,000 with `--quick`). */
+const memoryBlocks = args.includes("--blocks") ? Number(args[args.indexOf("--blocks") + 1]) : scale(1_000_000)
+if (!Number.isInteger(memoryBlocks) || memoryBlocks < 10) {
+  console.error(`--blocks takes a whole number of at least 10, not ${args[args.indexOf("--blocks") + 1]}`)
+  process.exit(2)
+}
 
 const cases: ReadonlyArray<Case> = [
   { name: "W1", workload: { blocks: scale(10_000), peers: 1, delay: Duration.zero } },
@@ -54,7 +66,9 @@ const cases: ReadonlyArray<Case> = [
   { name: "R2-ethsync" },
   { name: "R3" },
   { name: "P1" },
-  { name: "P1-cache" }
+  { name: "P1-cache" },
+  { name: "M1", named: true },
+  { name: "M1-attack", named: true }
 ]
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -117,21 +131,28 @@ const measure = (c: Case) =>
     }
     if (c.name === "R1" || c.name === "R3") {
       if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))
-      const servers = c.name === "R1" ? 1 : 3
-      // One untimed run first, so the JIT has compiled both ends.
-      const { blocks } = yield* Workloads.runNetworkSync(file, servers)
-      const synced: Array<number> = []
-      const imported: Array<number> = []
-      for (let i = 0; i < runs; i++) {
-        synced.push((yield* Workloads.runNetworkSync(file, servers)).ms)
-        imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
-      }
-      const syncMs = median(synced)
-      const importMs = median(imported)
-      return yield* Console.log(JSON.stringify({
-        case: c.name, blocks, servers, syncMs: round(syncMs), importMs: round(importMs),
-        ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round)
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const servers = yield* NetworkSync.startServers(file, c.name === "R1" ? 1 : 3)
+        // One untimed run first, so the JIT has compiled the syncing node (and the servers their serving).
+        yield* NetworkSync.run(servers)
+        const synced: Array<number> = []
+        const imported: Array<number> = []
+        for (let i = 0; i < runs; i++) {
+          synced.push((yield* NetworkSync.run(servers)).ms)
+          imported.push((yield* Workloads.runImport(file, SealVerifier.none)).ms)
+        }
+        const syncMs = median(synced)
+        const importMs = median(imported)
+        return yield* Console.log(JSON.stringify({
+          case: c.name, blocks: servers.head, servers: servers.enodes.length, syncMs: round(syncMs), importMs: round(importMs),
+          ratio: Math.round(syncMs / importMs * 1000) / 1000, runs: synced.map(round), importRuns: imported.map(round),
+          loadAverage: round(loadavg()[0]!)
+        }))
       }))
+    }
+    if (c.name === "M1" || c.name === "M1-attack") {
+      const attackHashes = c.name === "M1-attack" ? 10_000_000 : undefined
+      return yield* Console.log(JSON.stringify(yield* Memory.run(c.name, { blocks: memoryBlocks, peers: 4, attackHashes })))
     }
     if (c.name === "I1" || c.name === "I1-seals") return yield* measureImport(c.name)
     const workload = c.workload!
@@ -167,7 +188,7 @@ const measure = (c: Case) =>
     yield* Console.log(JSON.stringify(line))
   })
 
-const selected = cases.filter((c) => only === undefined || c.name === only)
+const selected = cases.filter((c) => only === undefined ? !c.named : c.name === only)
 if (selected.length === 0) {
   console.error(`no case named ${only}; cases: ${cases.map((c) => c.name).join(", ")}`)
   process.exit(2)

@@ -1,16 +1,18 @@
 /**
- * The metrics server: the Effect metrics of the program that starts it, served over HTTP at
- * `GET /metrics` in Prometheus' text format (any other path is 404), at the `IP:PORT` that the
- * `--metrics` flag names, for as long as the caller's scope is open.
+ * The metrics server: the Effect metrics of the program that starts it, and its memory read at
+ * each scrape (ProcessMetrics), served over HTTP at `GET /metrics` in Prometheus' text format
+ * (any other path is 404), at the `IP:PORT` that the `--metrics` flag names, for as long as the
+ * caller's scope is open.
  *
  * @since 0.2.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Data, Effect, Result, type Scope } from "effect"
-import { HttpRouter } from "effect/http"
+import { HttpRouter, HttpServerResponse } from "effect/http"
 import { NetAddress } from "effect/net"
 import { PrometheusMetrics } from "effect/observability"
 import * as Http from "node:http"
+import * as ProcessMetrics from "./ProcessMetrics.ts"
 
 /** A `--metrics` value that is not an IP address and a port. */
 export class BadMetricsAddress extends Data.TaggedError("BadMetricsAddress")<{
@@ -51,6 +53,12 @@ export interface Bound {
 export const parseAddress = (value: string): Result.Result<NetAddress.InetAddress, BadMetricsAddress> =>
   Result.mapError(NetAddress.inetAddressFromString(value), (error) => new BadMetricsAddress({ value, reason: error.message }))
 
+/** The answer to a scrape: the process's memory read into its gauges, then every metric. */
+const scrape = Effect.gen(function*() {
+  yield* ProcessMetrics.sample
+  return HttpServerResponse.text(yield* PrometheusMetrics.format(), { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+})
+
 /**
  * Serves the metrics registry in force where it is called at `address` until the scope closes,
  * when the port is closed and open connections are ended; logs the URL at info level.
@@ -67,7 +75,7 @@ export const serve = (address: NetAddress.InetAddress): Effect.Effect<Bound, Met
         reason: error.cause instanceof Error ? error.cause.message : String(error.cause)
       })
     ))
-    yield* server.serve(yield* HttpRouter.toHttpEffect(PrometheusMetrics.layerHttp()))
+    yield* server.serve(yield* HttpRouter.toHttpEffect(HttpRouter.add("GET", "/metrics", scrape)))
     // Runs first when the scope closes: a scraper's open connection must not hold the close up.
     yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
     const url = `http://${NetAddress.formatSocketAddress(server.address)}/metrics`

@@ -93,6 +93,28 @@ describe("MetricsServer", () => {
       expect((yield* request(server.url)).body).toMatch(/^ethsync_blocks_imported 200$/m)
     })))
 
+  it.live("reads the process's memory at each scrape: V8's heap in use and allocated, buffers, the resident set, in bytes", () =>
+    ownRegistry(Effect.gen(function*() {
+      const server = yield* MetricsServer.serve(anyPort)
+      const gauge = (body: string, name: string): number => {
+        const match = new RegExp(`^${name} (\\d+)$`, "m").exec(body)
+        if (!match) throw new Error(`no ${name} in the scrape`)
+        return Number(match[1])
+      }
+      const first = (yield* request(server.url)).body
+      const heap = gauge(first, "ethsync_process_heap_used_bytes")
+      expect(heap).toBeGreaterThan(1024 * 1024)
+      expect(gauge(first, "ethsync_process_heap_total_bytes")).toBeGreaterThanOrEqual(heap)
+      expect(gauge(first, "ethsync_process_resident_bytes")).toBeGreaterThan(heap)
+      const external = gauge(first, "ethsync_process_external_bytes")
+      expect(external).toBeGreaterThan(0)
+      // 256 MiB of buffer memory, kept alive between two scrapes, shows in the second: it is read at each scrape.
+      expect(external).toBeLessThan(256 * 1024 * 1024)
+      const held = Buffer.allocUnsafeSlow(256 * 1024 * 1024)
+      const second = (yield* request(server.url)).body
+      expect(gauge(second, "ethsync_process_external_bytes")).toBeGreaterThanOrEqual(held.length)
+    })))
+
   it.live("answers 404 to any other path or method", () =>
     Effect.gen(function*() {
       const server = yield* MetricsServer.serve(anyPort)

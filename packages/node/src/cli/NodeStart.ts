@@ -3,7 +3,8 @@
  * peers, node key, limits) and starting an EthNode from them: the datadir's store, the node key
  * (the datadir's `nodekey`, made on first use, or `--nodekey FILE`), the peers of `--peer` and
  * of the datadir's `static-nodes.json`, the network id of the datadir's chain, and the seal
- * checks of `--verify-seals` (Ethash unless `none`) on every block a peer sends, each seal checked once.
+ * checks of `--verify-seals` (Ethash unless `none`) on every block a peer sends, each seal checked
+ * once; and the downloader's cap on queued hashes (NodeSyncConfig).
  *
  * @since 0.2.0
  */
@@ -11,6 +12,7 @@ import { Hash, SealVerifier } from "@ethsync/core"
 import { Console, Data, Effect, Option, Path } from "effect"
 import type { NetAddress } from "effect/net"
 import { Flag } from "effect/cli"
+import * as NodeSyncConfig from "../NodeSyncConfig.ts"
 import * as GenesisChoice from "../GenesisChoice.ts"
 import * as LmdbChainStore from "../LmdbChainStore.ts"
 import * as MetricsServer from "../MetricsServer.ts"
@@ -143,7 +145,7 @@ export const start = (input: Input, mode: Mode) =>
       onSome: NodeKeyFile.read
     })
     const staticNodes = yield* StaticNodes.read(path.join(input.datadir, StaticNodes.fileName))
-    const node = yield* EthNode.make({
+    const node = yield* NodeSyncConfig.provide(EthNode.make({
       store,
       key,
       networkId: Option.getOrElse(input.networkId, () => networkIdOf(store.genesis.hash)),
@@ -153,7 +155,7 @@ export const start = (input: Input, mode: Mode) =>
       maxPeers: input.maxPeers,
       autoSync: mode.autoSync,
       syncOnFirstPeer: mode.syncOnFirstPeer
-    }).pipe(Effect.provideService(SealVerifier.SealVerifier, verifier))
+    }).pipe(Effect.provideService(SealVerifier.SealVerifier, verifier)))
     return { store, node }
   })
 

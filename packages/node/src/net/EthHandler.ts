@@ -9,7 +9,7 @@
  *
  * @since 0.2.0
  */
-import { ChainStore, type Downloader, type Hash, type PeerHandle } from "@ethsync/core"
+import { type Downloader, type Hash, type PeerHandle } from "@ethsync/core"
 import { Effect, Result } from "effect"
 import * as EthMessage from "../eth/EthMessage.ts"
 import type * as EthVersion from "../eth/EthVersion.ts"
@@ -77,12 +77,7 @@ export const make = (options: Options) =>
       case "GetBlockHashes":
       case "GetBlockHashesFromNumber":
       case "GetBlocks":
-        return Serving.answer(message).pipe(
-          Effect.provideService(ChainStore.ChainStore, store),
-          Effect.flatMap(session.send),
-          Effect.catchTag("StoreError", (error) => Effect.logWarning(`eth: cannot answer ${message._tag}: ${error.message}`)),
-          Effect.ignore
-        )
+        return SessionLifecycle.serve(store, session, message._tag, Serving.answer(message))
       case "NewBlock":
         session.learn(message.block.hash)
         return registry.announce(id, message.block.hash, message.td, message.block)

@@ -10,7 +10,7 @@
  *
  * @since 0.2.0
  */
-import { ChainStore, type HeaderDownloader, type HeaderPeer } from "@ethsync/core"
+import { type HeaderDownloader, type HeaderPeer } from "@ethsync/core"
 import { Effect, Result } from "effect"
 import * as ForkId from "../eth/ForkId.ts"
 import * as HeaderFirstMessage from "../eth/HeaderFirstMessage.ts"
@@ -89,12 +89,7 @@ export const make = (options: Options) =>
       case "GetReceipts":
       case "GetNodeData":
       case "GetPooledTransactions":
-        return HeaderFirstServing.answer(message).pipe(
-          Effect.provideService(ChainStore.ChainStore, store),
-          Effect.flatMap(session.send),
-          Effect.catchTag("StoreError", (error) => Effect.logWarning(`eth: cannot answer ${message._tag}: ${error.message}`)),
-          Effect.ignore
-        )
+        return SessionLifecycle.serve(store, session, message._tag, HeaderFirstServing.answer(message))
       case "NewBlock":
         session.learn(message.block.hash)
         return registry.announce(id, message.block.hash, message.td, message.block)

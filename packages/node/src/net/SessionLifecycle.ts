@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import { type ChainStore, type Hash, Hex, type Network, type PeerHandle, type SyncError } from "@ethsync/core"
+import { ChainStore, type Hash, Hex, type Network, type PeerHandle, type SyncError } from "@ethsync/core"
 import { Deferred, Duration, Effect, Result } from "effect"
 import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 import type { DecodeError } from "../eth/MessageError.ts"
@@ -138,6 +138,20 @@ export const hashesAnnounced = (
     return peer === undefined ? Effect.void : registry.announce(session.id, last, peer.td, undefined)
   })
 }
+
+/** Sends the store's answer to a peer's request; a store that cannot answer is logged, not held against the peer. */
+export const serve = (
+  store: ChainStore.ChainStore["Service"],
+  session: EthSessions.Session,
+  request: string,
+  answer: Effect.Effect<EthSessions.Encoded, ChainStore.StoreError, ChainStore.ChainStore>
+): Effect.Effect<void> =>
+  answer.pipe(
+    Effect.provideService(ChainStore.ChainStore, store),
+    Effect.flatMap(session.send),
+    Effect.catchTag("StoreError", (error) => Effect.logWarning(`eth: cannot answer ${request}: ${error.message}`)),
+    Effect.ignore
+  )
 
 /**
  * Runs a connection of eth/`version` (`dialled`: whether we dialled it) with a family's protocol:

@@ -7,7 +7,7 @@
  *
  * @since 0.3.0
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberSet, Metric, PubSub, type Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, FiberSet, Metric, PubSub, type Scope, Stream } from "effect"
 import { ChainStore } from "../../chain/ChainStore.ts"
 import * as Hash from "../../chain/Hash.ts"
 import { SealVerifier } from "../../chain/SealVerifier.ts"
@@ -19,9 +19,7 @@ import { Network } from "../../sync/Network.ts"
 import {
   BannedHead,
   Busy,
-  dropsPeer,
   DuplicatePeer,
-  SyncDefect,
   type SyncError,
   Terminated,
   UnknownPeer,
@@ -29,10 +27,11 @@ import {
 } from "../../sync/SyncError.ts"
 import { SyncEvent } from "../../sync/SyncEvent.ts"
 import * as SyncMetrics from "../../sync/SyncMetrics.ts"
+import * as Importer from "../../sync/internal/Importer.ts"
+import * as SyncEnding from "../../sync/internal/SyncEnding.ts"
 import { HeaderConfig } from "../HeaderConfig.ts"
 import * as Ancestor from "./Ancestor.ts"
 import * as Download from "./Download.ts"
-import * as Importer from "../../sync/internal/Importer.ts"
 import * as Links from "./Links.ts"
 import * as Sync from "./Sync.ts"
 
@@ -142,31 +141,8 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
   const end = (sync: Sync.Sync) =>
     Effect.gen(function*() {
       yield* Sync.close(sync)
-      yield* Metric.update(SyncMetrics.syncsEnded, 1)
-      yield* Metric.update(SyncMetrics.queued, 0)
-      yield* Metric.update(SyncMetrics.cached, 0)
-      yield* Metric.update(SyncMetrics.inFlight, 0)
+      yield* SyncEnding.resetMetrics
     })
-
-  /** Turns a defect into a SyncDefect and publishes how the sync ended, so every end is a Done or a Failed. */
-  const report = (sync: Sync.Sync) => (effect: Effect.Effect<void, SyncError>): Effect.Effect<void, SyncError> =>
-    effect.pipe(
-      Effect.catchCause((cause) =>
-        Cause.hasInterruptsOnly(cause) || cause.reasons.some(Cause.isFailReason)
-          ? Effect.failCause(cause)
-          : Effect.fail(new SyncDefect({ reason: Cause.pretty(cause) }))
-      ),
-      Effect.onExit((exit) => {
-        if (Exit.isSuccess(exit)) return PubSub.publish(events, SyncEvent.Done({ peer: sync.origin, imported: sync.imported }))
-        const failure = exit.cause.reasons.find(Cause.isFailReason)
-        return PubSub.publish(events, SyncEvent.Failed({ peer: sync.origin, error: failure?.error ?? Sync.canceled(sync) }))
-      }),
-      // Only now, once subscribers have heard how it ended, may another sync start.
-      Effect.ensuring(Effect.suspend(() => {
-        if (running === sync) running = undefined
-        return Deferred.succeed(sync.ended, undefined)
-      }))
-    )
 
   const synchronise = (peer: string, head: Hash.Hash): Effect.Effect<void, SyncError> =>
     Effect.gen(function*() {
@@ -192,7 +168,17 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       if (running) return yield* new Busy()
       if (!registry.has(peer)) return yield* new UnknownPeer({ peer })
       running = sync
-      return yield* phases(sync).pipe(report(sync), Effect.annotateLogs({ sync: sync.id, peer }), Effect.withLogSpan("sync"))
+      return yield* phases(sync).pipe(
+        SyncEnding.report(events, {
+          peer,
+          imported: () => sync.imported,
+          canceled: () => Sync.canceled(sync),
+          ended: sync.ended,
+          release: () => {
+            if (running === sync) running = undefined
+          }
+        }),
+        Effect.annotateLogs({ sync: sync.id, peer }), Effect.withLogSpan("sync"))
     })
 
   /** Stops the running sync, if any, and waits until it has cleaned up. */
@@ -208,12 +194,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
     unregisterPeer: (id) =>
       Effect.suspend(() => forget(id) ? Metric.update(SyncMetrics.peers, registry.size) : Effect.fail(new UnknownPeer({ peer: id }))),
     synchronise,
-    synchroniseOrDrop: (peer, head) =>
-      synchronise(peer, head).pipe(
-        Effect.as(undefined),
-        Effect.catch((error: SyncError): Effect.Effect<SyncError> =>
-          dropsPeer(error) ? Effect.as(drop(error.peer, error.message), error) : Effect.succeed(error))
-      ),
+    synchroniseOrDrop: SyncEnding.orDrop(synchronise, drop),
     deliverHeaders: (peer, id, headers) => deliver(peer, id, { _tag: "Headers", peer, id, headers }),
     deliverBodies: (peer, id, bodies) => deliver(peer, id, { _tag: "Bodies", peer, id, bodies }),
     cancel,

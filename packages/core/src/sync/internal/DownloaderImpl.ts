@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, FiberSet, Metric, PubSub, Queue, type Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, FiberSet, Metric, PubSub, Queue, type Scope, Stream } from "effect"
 import { ChainStore } from "../../chain/ChainStore.ts"
 import * as Hash from "../../chain/Hash.ts"
 import { BanList } from "../BanList.ts"
@@ -21,10 +21,8 @@ import * as SyncMetrics from "../SyncMetrics.ts"
 import {
   BannedHead,
   Busy,
-  dropsPeer,
   DuplicatePeer,
   NoSyncActive,
-  SyncDefect,
   type SyncError,
   Terminated,
   UnknownPeer
@@ -38,6 +36,7 @@ import * as Importer from "./Importer.ts"
 import { PeerSet } from "./PeerSet.ts"
 import * as Links from "./Links.ts"
 import * as Sync from "./Sync.ts"
+import * as SyncEnding from "./SyncEnding.ts"
 
 /** Events kept for a subscriber that stops reading; older ones give way to newer. */
 const eventBacklog = 1024
@@ -136,32 +135,8 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
     Effect.gen(function*() {
       queue.reset()
       yield* Sync.close(sync)
-      yield* Metric.update(SyncMetrics.syncsEnded, 1)
-      yield* Metric.update(SyncMetrics.queued, 0)
-      yield* Metric.update(SyncMetrics.cached, 0)
-      yield* Metric.update(SyncMetrics.inFlight, 0)
+      yield* SyncEnding.resetMetrics
     })
-
-  /** Turns a defect into a SyncDefect and publishes how the sync ended, so every end is a Done or a Failed. */
-  const report = (sync: Sync.Sync, peer: string) => (effect: Effect.Effect<void, SyncError>): Effect.Effect<void, SyncError> =>
-    effect.pipe(
-      Effect.catchCause((cause) =>
-        Cause.hasInterruptsOnly(cause) || cause.reasons.some(Cause.isFailReason)
-          ? Effect.failCause(cause)
-          : Effect.fail(new SyncDefect({ reason: Cause.pretty(cause) }))
-      ),
-      Effect.onExit((exit) => {
-        if (Exit.isSuccess(exit)) return PubSub.publish(events, SyncEvent.Done({ peer, imported: sync.imported }))
-        const failure = exit.cause.reasons.find(Cause.isFailReason)
-        const error = failure?.error ?? Sync.canceled(sync)
-        return PubSub.publish(events, SyncEvent.Failed({ peer, error }))
-      }),
-      // Only now, once subscribers have heard how it ended, may another sync start.
-      Effect.ensuring(Effect.suspend(() => {
-        if (running === sync) running = undefined
-        return Deferred.succeed(sync.ended, undefined)
-      }))
-    )
 
   const synchronise = (peer: string, head: Hash.Hash): Effect.Effect<void, SyncError> =>
     Effect.gen(function*() {
@@ -190,7 +165,15 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       if (registry.get(peer) !== origin) return yield* new UnknownPeer({ peer })
       running = sync
       return yield* phases(sync, peer, origin, head).pipe(
-        report(sync, peer),
+        SyncEnding.report(events, {
+          peer,
+          imported: () => sync.imported,
+          canceled: () => Sync.canceled(sync),
+          ended: sync.ended,
+          release: () => {
+            if (running === sync) running = undefined
+          }
+        }),
         Effect.annotateLogs({ sync: sync.id, peer }),
         Effect.withLogSpan("sync")
       )
@@ -219,12 +202,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
         forget(id) ? Metric.update(SyncMetrics.peers, registry.size) : Effect.fail(new UnknownPeer({ peer: id }))
       ),
     synchronise,
-    synchroniseOrDrop: (peer, head) =>
-      synchronise(peer, head).pipe(
-        Effect.as(undefined),
-        Effect.catch((error: SyncError): Effect.Effect<SyncError> =>
-          dropsPeer(error) ? Effect.as(drop(error.peer, error.message), error) : Effect.succeed(error))
-      ),
+    synchroniseOrDrop: SyncEnding.orDrop(synchronise, drop),
     deliverHashes: (peer, hashes) =>
       Effect.suspend((): Effect.Effect<void, NoSyncActive | UnknownPeer> => {
         const link = registry.get(peer)
