@@ -40,8 +40,9 @@ export type Failure = Sync.Stop | BadSkeleton | InvalidHeader | Timeout | NoPeer
 
 /**
  * Milliseconds between two updates of the sync's gauges: the sync loops once per answer, and
- * updating them every time was about 2% of a mainnet sync's CPU in a profile. A scrape sees them
- * at most this old; the engine zeroes them when the sync ends.
+ * updating them every time was about 2% of a mainnet sync's CPU in a profile. They show the state
+ * of a step at most this much older than the sync's latest; the engine zeroes them when the sync
+ * ends.
  */
 const gaugePeriod = 100
 
