@@ -24,7 +24,7 @@ const runs = 3
 
 /** Every case: its name and how to measure it once, in milliseconds. */
 interface Case {
-  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R2, R3, P1, P1-cache, M1, M1-attack. */
+  /** W1..W5, W5-slow, I1, I1-seals, S1, S2, R1, R2, R2-ethsync, R3, P1, P1-cache, M1, M1-attack. */
   readonly name: string
   /** The workload, for the sync cases. */
   readonly workload?: Workloads.SyncWorkload
@@ -63,6 +63,7 @@ const cases: ReadonlyArray<Case> = [
   { name: "S2" },
   { name: "R1" },
   { name: "R2" },
+  { name: "R2-ethsync" },
   { name: "R3" },
   { name: "P1" },
   { name: "P1-cache" },
@@ -123,8 +124,10 @@ const measure = (c: Case) =>
         runs: served.map(round)
       }))
     }
-    if (c.name === "R2") {
-      return yield* Console.log(JSON.stringify(file ? yield* Interop.r2Case(file, runs) : { case: "R2", skipped: "ETHSYNC_MAINNET_RLP is not set" }))
+    if (c.name === "R2" || c.name === "R2-ethsync") {
+      return yield* Console.log(JSON.stringify(
+        file ? yield* Interop.r2Case(file, runs, c.name === "R2") : { case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }
+      ))
     }
     if (c.name === "R1" || c.name === "R3") {
       if (!file) return yield* Console.log(JSON.stringify({ case: c.name, skipped: "ETHSYNC_MAINNET_RLP is not set" }))

@@ -34,6 +34,8 @@ export interface Options {
   readonly verifier?: SealVerifier.Shape
   /** The genesis of the memory chain; the test genesis unless given. */
   readonly genesis?: Block.Block
+  /** Virtual time every insert takes, so that blocks pile up while the importer works; none unless given. */
+  readonly insertDelay?: Duration.Input
 }
 
 /** How a sync ended. */
@@ -58,6 +60,8 @@ export interface HeaderHarness {
   readonly engine: HeaderDownloader.Shape
   /** The chain store it imports into. */
   readonly store: ChainStore.ChainStore["Service"]
+  /** How many blocks each insert into the store held, in order. */
+  readonly inserts: ReadonlyArray<number>
   /** Every peer dropped so far, in order, with the reason. */
   readonly drops: ReadonlyArray<Network.Drop>
   /** Registers a simulated peer and connects it (dies if the engine refuses it). */
@@ -88,7 +92,18 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
       ...registry,
       disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
     }
-    const store = MemoryChainStore.make(options.genesis ?? testGenesis)
+    const memory = MemoryChainStore.make(options.genesis ?? testGenesis)
+    /** The size of every insert so far. */
+    const inserts: Array<number> = []
+    const delay = options.insertDelay === undefined ? Effect.void : Effect.interruptible(Effect.sleep(options.insertDelay))
+    const store: ChainStore.ChainStore["Service"] = {
+      ...memory,
+      insert: (blocks) =>
+        Effect.andThen(delay, Effect.map(memory.insert(blocks), (inserted) => {
+          inserts.push(blocks.length)
+          return inserted
+        }))
+    }
     const context = yield* Layer.build(HeaderDownloader.layer.pipe(
       Layer.provide(Layer.mergeAll(
         Layer.succeed(ChainStore.ChainStore, store),
@@ -137,6 +152,7 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
     return {
       engine,
       store,
+      inserts,
       drops,
       add: (spec) => {
         const sim = HeaderSimPeer.make(spec, wire)

@@ -46,6 +46,21 @@ describe("header-first sync", () => {
       expect(yield* h.holdsChain(chain)).toBe(true)
     }))
 
+  it.effect("blocks pile up while the importer works: it gets whole chunks of maxBlockProcess, the rest waits for the next batch", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings, config: { maxBlockProcess: 32 }, insertDelay: "50 millis" })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      // Only the first insert (what was ready when the importer started) and the last may be smaller:
+      // a remainder in between would be a commit of its own.
+      const between = h.inserts.slice(1, -1)
+      expect(between.length).toBeGreaterThan(3)
+      expect(between.every((size) => size === 32)).toBe(true)
+      expect(h.inserts.reduce((sum, size) => sum + size, 0)).toBe(300)
+    }))
+
   it.effect("on top of an earlier sync: the ancestor is found among our recent heights, only the new blocks are fetched; request ids are never reused", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(300)
