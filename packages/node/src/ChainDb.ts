@@ -49,8 +49,8 @@ export const attempt = <A>(operation: string, f: () => A): Effect.Effect<A, Chai
 const dataFile = "data.mdb"
 
 /**
- * The address space LMDB maps the data file into, reserved at open: 1 TiB, virtual only (no file
- * grows to it; a datadir that outgrows it is mapped again, larger). lmdb-js otherwise starts at
+ * The address space LMDB maps the data file into, reserved at open: 1 TiB of addresses only (the
+ * file grows only as data is written, and only touched pages are resident). lmdb-js otherwise starts at
  * 128 KiB and maps the file anew each time it outgrows its map, keeping the old maps: every map
  * counts its touched pages in the process's resident set, so a 1 M-block sync showed the same file
  * pages three times over (M1: VmHWM 3 GiB for a 1.1 GiB file).
