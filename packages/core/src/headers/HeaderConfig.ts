@@ -16,9 +16,10 @@ export interface Config {
   /** Most bodies per body request (go-ethereum's MaxBlockFetch): a peer's capacity never exceeds it. */
   readonly maxBodyFetch: number
   /**
-   * The memory bound: headers fetched or asked for, and not yet handed to the importer, never
-   * exceed this (bodies only ever belong to such headers); with the batch the importer holds and
-   * the skeleton's anchors, a sync holds at most about twice this many blocks.
+   * The memory bound: a fill is asked for only when it starts within this many heights of the last
+   * block handed to the importer, so headers fetched or asked for and not yet handed over stay
+   * within this plus one segment (bodies only ever belong to such headers); with the batch the
+   * importer holds and the skeleton's anchors, a sync holds at most about twice this many blocks.
    */
   readonly window: number
 }

@@ -49,7 +49,8 @@ describe("header-first sync", () => {
   it.effect("blocks pile up while the importer works: it gets whole chunks of maxBlockProcess, the rest waits for the next batch", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(300)
-      const h = yield* HeaderHarness.make({ settings, config: { maxBlockProcess: 32 }, insertDelay: "50 millis" })
+      // A window above the chain's length, so that only the feeding decides the batches.
+      const h = yield* HeaderHarness.make({ settings: { ...settings, window: 1024 }, config: { maxBlockProcess: 32 }, insertDelay: "50 millis" })
       yield* h.add(HeaderSimPeer.honest("peer", chain))
       expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
       expect(yield* h.holdsChain(chain)).toBe(true)
@@ -59,6 +60,27 @@ describe("header-first sync", () => {
       expect(between.length).toBeGreaterThan(3)
       expect(between.every((size) => size === 32)).toBe(true)
       expect(h.inserts.reduce((sum, size) => sum + size, 0)).toBe(300)
+    }))
+
+  it.effect("a slow importer holds the download back: the blocks held never pass twice the window and a segment", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(600)
+      const window = 64
+      const h = yield* HeaderHarness.make({ settings: { ...settings, window }, config: { maxBlockProcess: 32 }, insertDelay: "50 millis" })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      const started = yield* h.start("peer", chain[600]!.hash, true)
+      let held = 0
+      while (yield* h.engine.synchronising) {
+        const stats = yield* h.engine.stats
+        held = Math.max(held, stats.queued + stats.cached + stats.importing)
+        yield* TestClock.adjust("5 millis")
+      }
+      expect(tag(yield* started.outcome)).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      // Headers waiting for bodies, blocks waiting for the importer and its batch: the window (from
+      // the last block handed over) plus one segment, and the batch handed over, at most a window.
+      expect(held).toBeGreaterThan(settings.maxHeaderFetch)
+      expect(held).toBeLessThanOrEqual(2 * window + settings.maxHeaderFetch)
     }))
 
   it.effect("on top of an earlier sync: the ancestor is found among our recent heights, only the new blocks are fetched; request ids are never reused", () =>

@@ -5,10 +5,10 @@
  * for, bodies from every peer, and the blocks handed to the importer in order. Event-driven: it
  * looks again after every answer, peer change, import and deadline.
  *
- * Memory: fills are asked for only up to `window` heights above the last block handed to the
- * importer (the first segment excepted), and bodies only for fetched headers, so the headers,
- * bodies and blocks held stay within `window` plus one segment, besides the importer's batch and
- * the skeleton's anchors (a new skeleton batch is asked for only when fewer than half a batch of
+ * Memory: a fill is asked for only when it starts within `window` heights above the last block
+ * handed to the importer, and bodies only for fetched headers, so the headers, bodies and blocks
+ * held stay within `window` plus one segment, besides the importer's batch (at most what was held)
+ * and the skeleton's anchors (a new skeleton batch is asked for only when fewer than half a batch of
  * segments wait to be asked for).
  *
  * @since 0.3.0
@@ -145,7 +145,9 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       }
       for (const segment of skeleton.segments) {
         if (segment.headers !== undefined || segment.request !== undefined) continue
-        if (segment.to - handed > settings.window && segment !== skeleton.segments[0]) break
+        // Validated segments leave the list, so the first one left is not always the lowest height to
+        // fetch: the window counts from the last block handed to the importer, whichever segment it is.
+        if (segment.from - handed > settings.window) break
         // A fill that contradicted the skeleton is settled by the sync peer itself.
         const eligible = (p: PeerState) => !segment.failed.has(p.id) && (segment.suspects.size === 0 || p.id === origin)
         const peer = (fast.some(eligible) ? fast : list).find((p) => p.fill === undefined && eligible(p))
