@@ -10,7 +10,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthNode, LmdbChainStore, NodeSyncConfig, Rlpx } from "@ethsync/node"
+import { ChainImport, EthNode, EthVersion, LmdbChainStore, NodeSyncConfig, Rlpx } from "@ethsync/node"
 import { Effect, Schedule, type Scope } from "effect"
 import { join } from "node:path"
 import * as ServeProcess from "./ServeProcess.ts"
@@ -65,6 +65,8 @@ export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; read
       networkId: Genesis.mainnetNetworkId,
       port: 0,
       peers,
+      // R1 and R3 measure the hash-chain engine over eth/61: the servers offer eth/66-68 too.
+      versions: EthVersion.supported,
       syncOnFirstPeer: peers.length === 1
     }))
     if (peers.length > 1) {
