@@ -176,7 +176,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
      * a chunk: an idle importer does not wait); the rest go with the next batch.
      */
     const feed = Effect.suspend(() => {
-      if (sync.importing) return Effect.void
+      if (sync.progress.importing) return Effect.void
       let ready = 0
       while (blocks.has(handed + ready + 1)) ready++
       const chunk = sync.config.maxBlockProcess
@@ -320,14 +320,14 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
 
     /** Whether every block up to the head has been imported. */
     const done = () =>
-      skeleton.complete && skeleton.segments.length === 0 && waiting.size === 0 && blocks.size === 0 && !sync.importing &&
+      skeleton.complete && skeleton.segments.length === 0 && waiting.size === 0 && blocks.size === 0 && !sync.progress.importing &&
       handed === head.number
 
     /** The error that ends a sync nobody can take further, if it is stuck. */
     const stuck = (): Failure | undefined => {
       if (peers.size === 0) return new NoPeers()
       if (!skeleton.complete && !peers.has(origin)) return new UnknownPeer({ peer: origin })
-      if (sync.requests.size > 0 || sync.importing) return undefined
+      if (sync.requests.size > 0 || sync.progress.importing) return undefined
       let unfilled = 0
       for (const segment of skeleton.segments) unfilled += segment.to - segment.from + 1
       return new PeersUnavailable({ peer: origin, pending: waiting.size + unfilled })

@@ -171,7 +171,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       return yield* phases(sync).pipe(
         SyncEnding.report(events, {
           peer,
-          imported: () => sync.imported,
+          imported: () => sync.progress.imported,
           canceled: () => Sync.canceled(sync),
           ended: sync.ended,
           release: () => {
@@ -204,15 +204,14 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
     }),
     stats: Effect.map(Clock.currentTimeMillis, (now) => {
       const sync = running
-      const importing = sync ? sync.importBatch - sync.importDone : 0
-      const done = sync?.importDone ?? 0
+      const importing = sync?.progress.pending ?? 0
       const queued = sync?.queued ?? 0
       const cached = sync?.cached ?? 0
       return {
         queued,
         cached,
         importing,
-        eta: sync && done > 0 ? Duration.millis(((now - sync.importStart) / done) * (queued + cached + importing)) : Duration.zero
+        eta: sync ? sync.progress.eta(now, queued + cached + importing) : Duration.zero
       }
     }),
     synchronising: Effect.sync(() => running !== undefined),

@@ -17,6 +17,8 @@ import type { Body, HeaderRequest } from "../../sync/HeaderPeer.ts"
 import { BlockFetchCanceled, HashFetchCanceled, type ImportFailed } from "../../sync/SyncError.ts"
 import { SyncEvent } from "../../sync/SyncEvent.ts"
 import type * as HeaderConfig from "../HeaderConfig.ts"
+import { ImportProgress } from "../../sync/internal/ImportProgress.ts"
+import * as Mailbox from "../../sync/internal/Mailbox.ts"
 import type * as Importer from "../../sync/internal/Importer.ts"
 import * as Links from "./Links.ts"
 
@@ -107,16 +109,8 @@ export interface Sync extends Services {
   readonly ended: Deferred.Deferred<void>
   /** The phase the sync is in. */
   phase: Phase
-  /** Whether the importer holds a batch. */
-  importing: boolean
-  /** Blocks of the current import batch. */
-  importBatch: number
-  /** Blocks of the current import batch already in the chain. */
-  importDone: number
-  /** When the current import batch was handed over (Clock millis). */
-  importStart: number
-  /** Blocks this sync imported. */
-  imported: number
+  /** Where the importer is. */
+  readonly progress: ImportProgress
   /** Headers waiting for their bodies (for Stats). */
   queued: number
   /** Blocks assembled and waiting for import (for Stats). */
@@ -134,11 +128,7 @@ export const make = (services: Services): Effect.Effect<Sync> =>
       requests: new Map(),
       ended: yield* Deferred.make<void>(),
       phase: "headers",
-      importing: false,
-      importBatch: 0,
-      importDone: 0,
-      importStart: 0,
-      imported: 0,
+      progress: new ImportProgress(),
       queued: 0,
       cached: 0
     }
@@ -198,23 +188,9 @@ export const canceled = (sync: Sync) => sync.phase === "headers" ? new HashFetch
 /** Hands the importer a batch, if it is idle. */
 export const feedImporter = (sync: Sync, batch: ReadonlyArray<Importer.Pending>): Effect.Effect<void> =>
   Effect.map(Clock.currentTimeMillis, (now) => {
-    sync.importing = true
-    sync.importBatch = batch.length
-    sync.importDone = 0
-    sync.importStart = now
+    sync.progress.handedOver(batch.length, now)
     Queue.offerUnsafe(sync.importQueue, batch)
   })
-
-/** Takes the next message, or undefined once `deadline` (Clock millis) passes. */
-const take = (sync: Sync, deadline: number): Effect.Effect<Message | undefined> =>
-  deadline === Infinity
-    ? Queue.take(sync.mailbox)
-    : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      deadline <= now
-        ? Effect.undefined
-        : Queue.take(sync.mailbox).pipe(
-          Effect.timeoutOrElse({ duration: Duration.millis(deadline - now), orElse: () => Effect.undefined })
-        ))
 
 /**
  * The next event for the running phase, or a Tick once `deadline` passes. Handles on the way what
@@ -224,7 +200,7 @@ const take = (sync: Sync, deadline: number): Effect.Effect<Message | undefined> 
 export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =>
   Effect.gen(function*() {
     while (true) {
-      const message = yield* take(sync, deadline)
+      const message = yield* Mailbox.takeBefore(sync.mailbox, deadline)
       if (message === undefined) return tick
       switch (message._tag) {
         case "Headers": {
@@ -245,14 +221,11 @@ export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =
         case "Cancel":
           return yield* canceled(sync)
         case "Imported":
-          sync.importDone += message.blocks
-          sync.imported += message.inserted
-          yield* PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.imported, head: message.head }))
+          sync.progress.stored(message.blocks, message.inserted)
+          yield* PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.progress.imported, head: message.head }))
           continue
         case "ImportDone":
-          sync.importing = false
-          sync.importBatch = 0
-          sync.importDone = 0
+          sync.progress.idle()
           return changed
         case "ImportStopped":
           return yield* message.error

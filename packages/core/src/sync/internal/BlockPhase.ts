@@ -49,7 +49,7 @@ export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
         return yield* new PeersUnavailable({ peer: queue.pendingSource() ?? "", pending: queue.pending })
       }
     }
-  } else if (queue.inFlight === 0 && !sync.importing) {
+  } else if (queue.inFlight === 0 && !sync.progress.importing) {
     if (queue.cached === 0) return true
     // Everything arrived, yet blocks wait behind a gap: the hash chain skipped a block.
     return yield* new InvalidChain({

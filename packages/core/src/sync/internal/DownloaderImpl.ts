@@ -167,7 +167,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       return yield* phases(sync, peer, origin, head).pipe(
         SyncEnding.report(events, {
           peer,
-          imported: () => sync.imported,
+          imported: () => sync.progress.imported,
           canceled: () => Sync.canceled(sync),
           ended: sync.ended,
           release: () => {
@@ -224,14 +224,13 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
     }),
     stats: Effect.map(Clock.currentTimeMillis, (now) => {
       const sync = running
-      const importing = sync ? sync.importBatch - sync.importDone : 0
-      const done = sync?.importDone ?? 0
+      const importing = sync?.progress.pending ?? 0
       const left = queue.queued + queue.cached + importing
       return {
         queued: queue.queued,
         cached: queue.cached,
         importing,
-        eta: sync && done > 0 ? Duration.millis(((now - sync.importStart) / done) * left) : Duration.zero
+        eta: sync ? sync.progress.eta(now, left) : Duration.zero
       }
     }),
     has: (hash) => Effect.sync(() => queue.has(hash)),

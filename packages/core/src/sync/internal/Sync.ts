@@ -23,6 +23,8 @@ import { SyncEvent } from "../SyncEvent.ts"
 import * as CrossChecks from "./CrossChecks.ts"
 import type { Cached, DownloadQueue } from "./DownloadQueue.ts"
 import type { Peer, PeerSet, Tuning } from "./PeerSet.ts"
+import { ImportProgress } from "./ImportProgress.ts"
+import * as Mailbox from "./Mailbox.ts"
 import type * as Importer from "./Importer.ts"
 import type { Asked, Outgoing } from "./Links.ts"
 
@@ -115,16 +117,8 @@ export interface Sync extends Services {
   closed: boolean
   /** The phase the sync is in. */
   phase: Phase
-  /** Whether the importer holds a batch. */
-  importing: boolean
-  /** Blocks of the current import batch. */
-  importBatch: number
-  /** Blocks of the current import batch already in the chain. */
-  importDone: number
-  /** When the current import batch was handed over (Clock millis). */
-  importStart: number
-  /** Blocks this sync imported. */
-  imported: number
+  /** Where the importer is. */
+  readonly progress: ImportProgress
 }
 
 /** Builds the state of a new sync. */
@@ -145,11 +139,7 @@ export const make = (services: Services): Effect.Effect<Sync> =>
       ended: yield* Deferred.make<void>(),
       closed: false,
       phase: "hashes",
-      importing: false,
-      importBatch: 0,
-      importDone: 0,
-      importStart: 0,
-      imported: 0
+      progress: new ImportProgress()
     }
   })
 
@@ -220,31 +210,17 @@ const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =
 /** Hands the importer the downloaded run at the front of the cache, if it is idle and there is one. */
 export const feedImporter = (sync: Sync): Effect.Effect<void> =>
   Effect.suspend(() => {
-    if (sync.importing) return Effect.void
+    if (sync.progress.importing) return Effect.void
     const batch = sync.queue.takeBlocks()
     if (batch.length === 0) return Effect.void
     return Effect.map(Clock.currentTimeMillis, (now) => {
-      sync.importing = true
-      sync.importBatch = batch.length
-      sync.importDone = 0
-      sync.importStart = now
+      sync.progress.handedOver(batch.length, now)
       Queue.offerUnsafe(sync.importQueue, batch)
     })
   })
 
 /** The cancel error for the phase the sync is in. */
 export const canceled = (sync: Sync) => sync.phase === "hashes" ? new HashFetchCanceled() : new BlockFetchCanceled()
-
-/** Takes the next message, or undefined once `deadline` (Clock millis) passes. */
-const take = (sync: Sync, deadline: number): Effect.Effect<Message | undefined> =>
-  deadline === Infinity
-    ? Queue.take(sync.mailbox)
-    : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      deadline <= now
-        ? Effect.undefined
-        : Queue.take(sync.mailbox).pipe(
-          Effect.timeoutOrElse({ duration: Duration.millis(deadline - now), orElse: () => Effect.undefined })
-        ))
 
 /**
  * The next event for the running phase, or a Tick once `deadline` passes. Handles on the way what
@@ -254,7 +230,7 @@ const take = (sync: Sync, deadline: number): Effect.Effect<Message | undefined> 
 export const next = (sync: Sync, deadline: number): Effect.Effect<Event, Stop> =>
   Effect.gen(function*() {
     while (true) {
-      const message = yield* take(sync, Math.min(deadline, CrossChecks.nextExpiry(sync)))
+      const message = yield* Mailbox.takeBefore(sync.mailbox, Math.min(deadline, CrossChecks.nextExpiry(sync)))
       // A check is enforced after the message is handled: a cancel, or the check's own answer,
       // arriving at its deadline wins.
       if (message === undefined) {
@@ -291,13 +267,10 @@ const handle = (sync: Sync, message: Message): Effect.Effect<Event | undefined, 
     case "Cancel":
       return Effect.fail(canceled(sync))
     case "Imported":
-      sync.importDone += message.blocks
-      sync.imported += message.inserted
-      return Effect.as(PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.imported, head: message.head })), undefined)
+      sync.progress.stored(message.blocks, message.inserted)
+      return Effect.as(PubSub.publish(sync.events, SyncEvent.Progress({ imported: sync.progress.imported, head: message.head })), undefined)
     case "ImportDone":
-      sync.importing = false
-      sync.importBatch = 0
-      sync.importDone = 0
+      sync.progress.idle()
       return Effect.succeed(changed)
     case "ImportStopped":
       return Effect.fail(message.error)
