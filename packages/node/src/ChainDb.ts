@@ -214,19 +214,28 @@ export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined 
   return rlp === undefined ? undefined : decodeHeader(rlp, blockItems(rlp, hash)[0]!, hash)
 }
 
-/** The header RLP of a stored block: a view into its stored bytes. */
-export const headerRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
-  const rlp = blockRlp(db, hash)
-  return rlp === undefined ? undefined : Rlp.raw(rlp, blockItems(rlp, hash)[0]!)
+/**
+ * One part of a stored block's RLP, its header item or its body (the items after the header, in a
+ * list of their own), copied out of LMDB's shared read buffer: the rest of the block is neither
+ * copied nor decoded.
+ */
+const storedPart = (db: ChainDb, hash: Hash.Hash, part: "header" | "body"): Uint8Array | undefined => {
+  // Valid only until the next read: what is kept is copied first.
+  const rlp = db.blocks.getBinaryFast(hash)
+  if (rlp === undefined) return undefined
+  const block = Rlp.readItem(rlp, 0)
+  const header = block instanceof Rlp.RlpError || !block.isList ? block : Rlp.readItem(rlp, block.payloadStart, block.end)
+  if (block instanceof Rlp.RlpError || header instanceof Rlp.RlpError || !header.isList) {
+    return corrupt("block", hash, "its first item is not a header")
+  }
+  return part === "header" ? new Uint8Array(Rlp.raw(rlp, header)) : Rlp.encodeList([rlp.subarray(header.end, block.end)])
 }
 
+/** The header RLP of a stored block. */
+export const headerRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => storedPart(db, hash, "header")
+
 /** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
-export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
-  const rlp = blockRlp(db, hash)
-  if (rlp === undefined) return undefined
-  const [, transactions, uncles] = blockItems(rlp, hash)
-  return Rlp.encodeList([Rlp.raw(rlp, transactions!), Rlp.raw(rlp, uncles!)])
-}
+export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => storedPart(db, hash, "body")
 
 /**
  * A stored block as the uncle rules see an ancestor: its header, and its uncles' hash keys

@@ -326,4 +326,22 @@ describe("Header and Block round trips (property)", () => {
       { numRuns: 300 }
     )
   })
+
+  it("Block.make writes the list of the header, transactions and uncles as given, and hashes the uncle list as its header must", () => {
+    fc.assert(
+      fc.property(Arb.block, (block) => {
+        const made = Block.make(block.header, block.transactions, block.uncles)
+        const uncleList = list(...block.uncles.map((u) => u.rlp))
+        expect(hex(made.rlp)).toBe(hex(list(block.header.rlp, list(...block.transactions), uncleList)))
+        expect(Hash.toHex(made.unclesHash)).toBe(Hash.toHex(Hash.keccak(uncleList)))
+        expect(Hash.toHex(Result.getOrThrow(Block.decode(made.rlp)).unclesHash)).toBe(Hash.toHex(Hash.keccak(uncleList)))
+      }),
+      { numRuns: 300 }
+    )
+    for (const bytes of samples) {
+      const block = Result.getOrThrow(Block.decode(bytes))
+      expect(Hash.toHex(block.unclesHash)).toBe(Hash.toHex(block.header.uncleHash))
+      expect(hex(Block.make(block.header, block.transactions, block.uncles).rlp)).toBe(hex(bytes))
+    }
+  })
 })

@@ -39,13 +39,14 @@ export const match = (
     const blocks: Array<Block.Block> = []
     for (let i = 0; i < bodies.length; i++) {
       const body = bodies[i]!
-      const uncleHash = body.uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(Block.encodeUncles(body.uncles))
+      const uncleHash = Block.hashUncles(body.uncles)
       const root = yield* BodyRules.transactionsRoot(body.transactions)
       const header = open.get(tie(root, uncleHash))?.shift()
       if (!header) {
         return Result.fail(`body ${i} has transactions root ${Hash.toHex(root)} and uncle hash ${Hash.toHex(uncleHash)}`)
       }
-      blocks.push(Block.make(header, body.transactions, body.uncles))
+      // The block keeps the uncle hash, so that the body rules at insert do not hash the uncles again.
+      blocks.push(Block.make(header, body.transactions, body.uncles, uncleHash))
     }
     return Result.succeed(blocks)
   })
