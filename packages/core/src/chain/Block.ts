@@ -26,6 +26,7 @@ export class Block {
   /** The hash of the uncle list once computed: matching a body to its header and the body rules at insert hash it once. */
   #unclesHash: Hash.Hash | undefined
 
+  /** `unclesHash`, when given, is {@link hashUncles} of `uncles`, which the caller has computed. */
   constructor(
     header: Header.Header,
     transactions: ReadonlyArray<Uint8Array>,
@@ -61,16 +62,31 @@ export class Block {
   }
 }
 
+/** Builds a block from its parts: its RLP is their bytes copied once under the list prefixes, nothing re-encoded. */
+export const make = (header: Header.Header, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>): Block =>
+  new Block(header, transactions, uncles, Rlp.encodeList([header.rlp, transactions, uncleRlps(uncles)]))
+
+/** What a block is made of: its header and its body, and the hash of its uncle list when the caller has it. */
+export interface Parts {
+  /** The header. */
+  readonly header: Header.Header
+  /** Each transaction's complete RLP item. */
+  readonly transactions: ReadonlyArray<Uint8Array>
+  /** The uncle headers. */
+  readonly uncles: ReadonlyArray<Header.Header>
+  /** {@link hashUncles} of `uncles`, when already computed. */
+  readonly unclesHash?: Hash.Hash | undefined
+}
+
 /**
- * Builds a block from its parts: its RLP is their bytes copied once under the list prefixes, nothing
- * re-encoded. `unclesHash`, when given, is {@link hashUncles} of `uncles`, already computed by the caller.
+ * Builds blocks as {@link make} does, their RLPs written into one buffer: one allocation for them
+ * all, as blocks cut from one message share its buffer (LMDB's writer also looks each buffer's
+ * address up once, not each block's).
  */
-export const make = (
-  header: Header.Header,
-  transactions: ReadonlyArray<Uint8Array>,
-  uncles: ReadonlyArray<Header.Header>,
-  unclesHash?: Hash.Hash
-): Block => new Block(header, transactions, uncles, Rlp.encodeList([header.rlp, transactions, uncleRlps(uncles)]), unclesHash)
+export const makeAll = (parts: ReadonlyArray<Parts>): Array<Block> => {
+  const rlps = Rlp.encodeLists(parts.map((part) => [part.header.rlp, part.transactions, uncleRlps(part.uncles)]))
+  return parts.map((part, i) => new Block(part.header, part.transactions, part.uncles, rlps[i]!, part.unclesHash))
+}
 
 /** The uncle list of a block without uncles (shared). */
 const noUncles: ReadonlyArray<Uint8Array> = []

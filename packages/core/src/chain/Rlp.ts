@@ -150,6 +150,25 @@ export const encodeList = (items: Items): Uint8Array => {
   return out
 }
 
+/**
+ * Encodes each of `lists` as {@link encodeList} does, all into one buffer: one allocation for them
+ * all, each list a view into it.
+ */
+export const encodeLists = (lists: ReadonlyArray<Items>): Array<Uint8Array> => {
+  const lengths = lists.map(payloadLength)
+  let total = 0
+  for (const length of lengths) total += prefixLength(length) + length
+  const out = new Uint8Array(total)
+  const views: Array<Uint8Array> = []
+  let at = 0
+  for (let i = 0; i < lists.length; i++) {
+    const end = write(out, at, lists[i]!, lengths[i]!)
+    views.push(out.subarray(at, end))
+    at = end
+  }
+  return views
+}
+
 /** The bytes of the payload of the list of `items`. */
 const payloadLength = (items: Items): number => {
   let length = 0

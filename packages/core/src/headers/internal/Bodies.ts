@@ -36,7 +36,7 @@ export const match = (
       if (list) list.push(header)
       else open.set(key, [header])
     }
-    const blocks: Array<Block.Block> = []
+    const parts: Array<Block.Parts> = []
     for (let i = 0; i < bodies.length; i++) {
       const body = bodies[i]!
       const uncleHash = Block.hashUncles(body.uncles)
@@ -46,9 +46,9 @@ export const match = (
         return Result.fail(`body ${i} has transactions root ${Hash.toHex(root)} and uncle hash ${Hash.toHex(uncleHash)}`)
       }
       // The block keeps the uncle hash, so that the body rules at insert do not hash the uncles again.
-      blocks.push(Block.make(header, body.transactions, body.uncles, uncleHash))
+      parts.push({ header, transactions: body.transactions, uncles: body.uncles, unclesHash: uncleHash })
     }
-    return Result.succeed(blocks)
+    return Result.succeed(Block.makeAll(parts))
   })
 
 /** Heights waiting for a body and not asked for, in ascending order. */

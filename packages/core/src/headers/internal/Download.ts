@@ -46,6 +46,9 @@ export type Failure = Sync.Stop | BadSkeleton | InvalidHeader | Timeout | NoPeer
  */
 const gaugePeriod = 100
 
+/** The transactions and uncles of an empty block (shared). */
+const noParts: ReadonlyArray<never> = []
+
 /** A peer as this sync uses it. */
 interface PeerState {
   /** Its id. */
@@ -224,14 +227,16 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         }
         // The sync peer's chain is proven here: who filled it otherwise served another chain.
         for (const suspect of segment.suspects) yield* dropPeer(suspect, new FillMismatch({ peer: suspect, from: segment.from }).message)
+        const empty: Array<Block.Parts> = []
         for (const header of headers) {
           if (Bodies.isEmpty(header)) {
-            blocks.set(header.number, { block: Block.make(header, [], []), origin: filler })
+            empty.push({ header, transactions: noParts, uncles: noParts })
           } else {
             waiting.set(header.number, { header, filler })
             pending.add(header.number)
           }
         }
+        for (const block of Block.makeAll(empty)) blocks.set(block.number, { block, origin: filler })
       }
     })
 
