@@ -215,27 +215,53 @@ export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined 
 }
 
 /**
- * One part of a stored block's RLP, its header item or its body (the items after the header, in a
- * list of their own), copied out of LMDB's shared read buffer: the rest of the block is neither
- * copied nor decoded.
+ * The header item of a stored block's RLP and the end of the block's list, found without reading
+ * the items after the header: the body's, as they are.
  */
-const storedPart = (db: ChainDb, hash: Hash.Hash, part: "header" | "body"): Uint8Array | undefined => {
-  // Valid only until the next read: what is kept is copied first.
-  const rlp = db.blocks.getBinaryFast(hash)
-  if (rlp === undefined) return undefined
+const headerItem = (rlp: Uint8Array, hash: Hash.Hash): { readonly header: Rlp.Item; readonly end: number } => {
   const block = Rlp.readItem(rlp, 0)
-  const header = block instanceof Rlp.RlpError || !block.isList ? block : Rlp.readItem(rlp, block.payloadStart, block.end)
-  if (block instanceof Rlp.RlpError || header instanceof Rlp.RlpError || !header.isList) {
-    return corrupt("block", hash, "its first item is not a header")
-  }
-  return part === "header" ? new Uint8Array(Rlp.raw(rlp, header)) : Rlp.encodeList([rlp.subarray(header.end, block.end)])
+  if (block instanceof Rlp.RlpError || !block.isList) return corrupt("block", hash, "not a list")
+  const header = Rlp.readItem(rlp, block.payloadStart, block.end)
+  return header instanceof Rlp.RlpError || !header.isList ? corrupt("block", hash, "its first item is not a header") : { header, end: block.end }
 }
 
-/** The header RLP of a stored block. */
-export const headerRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => storedPart(db, hash, "header")
+/** Bytes of a header, about: what the buffer of {@link headerRlps} starts with for each. */
+const headerBytes = 540
+
+/**
+ * The header RLPs of the stored blocks among `hashes`, in order (unknown hashes skipped), each a
+ * view into one new buffer: cut out of LMDB's read buffer, the rest of each block neither copied
+ * nor decoded.
+ */
+export const headerRlps = (db: ChainDb, hashes: ReadonlyArray<Hash.Hash>): Array<Uint8Array> => {
+  let out = new Uint8Array(hashes.length * headerBytes)
+  const ends: Array<number> = []
+  let at = 0
+  for (const hash of hashes) {
+    // Valid only until the next read: the header is copied out first.
+    const rlp = db.blocks.getBinaryFast(hash)
+    if (rlp === undefined) continue
+    const header = Rlp.raw(rlp, headerItem(rlp, hash).header)
+    if (at + header.length > out.length) {
+      const grown = new Uint8Array(Math.max(2 * out.length, at + header.length))
+      grown.set(out.subarray(0, at))
+      out = grown
+    }
+    out.set(header, at)
+    at += header.length
+    ends.push(at)
+  }
+  return ends.map((end, i) => out.subarray(i === 0 ? 0 : ends[i - 1]!, end))
+}
 
 /** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
-export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => storedPart(db, hash, "body")
+export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  // Valid only until the next read: the body is copied out first.
+  const rlp = db.blocks.getBinaryFast(hash)
+  if (rlp === undefined) return undefined
+  const { header, end } = headerItem(rlp, hash)
+  return Rlp.encodeList([rlp.subarray(header.end, end)])
+}
 
 /**
  * A stored block as the uncle rules see an ancestor: its header, and its uncles' hash keys
