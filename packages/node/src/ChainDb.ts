@@ -245,17 +245,24 @@ const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
 /** Bytes in a block number as record keys and the `numbers` table write it. */
 const numberBytes = 8
 
+/** A record key from its number part (8 bytes big-endian) and the block's hash. */
+const joinKey = (number: Uint8Array, hash: Hash.Hash): Uint8Array => {
+  const key = new Uint8Array(numberBytes + hash.length)
+  key.set(number)
+  key.set(hash, numberBytes)
+  return key
+}
+
 /**
  * The key of a block's records in `blocks` and `tds`: its number, 8 bytes big-endian, then its
  * hash, so that a chain's records lie in the order of its heights.
  */
 export const recordKey = (number: number, hash: Hash.Hash): Uint8Array => {
-  const key = new Uint8Array(numberBytes + hash.length)
-  const view = new DataView(key.buffer)
+  const part = new Uint8Array(numberBytes)
+  const view = new DataView(part.buffer)
   view.setUint32(0, Math.floor(number / 2 ** 32))
   view.setUint32(4, number >>> 0)
-  key.set(hash, numberBytes)
-  return key
+  return joinKey(part, hash)
 }
 
 /**
@@ -265,10 +272,7 @@ export const recordKey = (number: number, hash: Hash.Hash): Uint8Array => {
 const keyOf = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
   const number = db.numbers?.get(hash)
   if (number === undefined) return db.layout === 1 ? hash : undefined
-  const key = new Uint8Array(numberBytes + hash.length)
-  key.set(number)
-  key.set(hash, numberBytes)
-  return key
+  return joinKey(number, hash)
 }
 
 /** Whether a block is stored. */
@@ -281,7 +285,7 @@ export const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined =
   return key && db.blocks.get(key)
 }
 
-/** The stored RLP of the canonical block at a height, found without the `numbers` index. */
+/** The stored RLP of the canonical block at a height (in layout 2 found without the `numbers` index). */
 export const canonicalBlockRlp = (db: ChainDb, number: number): Uint8Array | undefined => {
   const hash = canonicalHash(db, number)
   if (hash === undefined) return undefined
