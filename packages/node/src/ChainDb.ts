@@ -7,8 +7,8 @@
  * bytes big-endian: the index by which a hash finds its records), `canonical` (number -> block
  * hash) and `meta` (`head`, `genesis` -> block hash; `layout` -> the layout, decimal text). Keyed
  * by number, the records a sync writes go to the right edge of their tables, and only the small
- * `numbers` index is written at random: the pages a sync touches (and so keeps resident through
- * LMDB's map) are that index and the tables' edges, not the whole file. Layout 1, which datadirs
+ * `numbers` index is written at random (go-ethereum's layout); what that does and does not do to
+ * the resident set is in docs/PERFORMANCE.md ("Blocks keyed by number"). Layout 1, which datadirs
  * written before had (no `layout` in `meta`), keyed `blocks` and `tds` by hash alone and had no
  * index; LayoutMigration brings it to layout 2 when the datadir is opened to write, and until then
  * reads here find its records by hash.
