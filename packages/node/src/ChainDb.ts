@@ -154,16 +154,14 @@ const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayo
   return text === String(currentLayout) ? currentLayout : new UnknownLayout({ path, layout: text })
 }
 
-/** Opens the `numbers` table, or undefined when a datadir opened to read has none (layout 1). */
-const openNumbers = (env: RootDatabase, readOnly: boolean, layout: Layout): ChainDb["numbers"] => {
-  const open = () => env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
-  if (!readOnly || layout !== 1) return open()
-  try {
-    return open()
-  } catch {
-    return undefined
-  }
-}
+/**
+ * Opens the `numbers` table (making it when the datadir may be written), or undefined when a
+ * datadir opened to read has none (layout 1): the environment's root keys name its tables.
+ */
+const openNumbers = (env: RootDatabase, readOnly: boolean, layout: Layout): ChainDb["numbers"] =>
+  readOnly && layout === 1 && !Array.from(env.getKeys()).includes("numbers")
+    ? undefined
+    : env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
 
 /**
  * Opens the datadir at `path`, closing it with the scope. Without an environment (no data file,
