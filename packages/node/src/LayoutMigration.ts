@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 
 /** Blocks moved in one write transaction: bounds the transaction's dirty pages (a few MiB of blocks). */
-export const blocksPerTransaction = 4096
+const blocksPerTransaction = 4096
 
 /** What one lot of the migration did. */
 interface Lot {
