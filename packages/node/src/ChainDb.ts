@@ -333,6 +333,12 @@ const headerItem = (rlp: Uint8Array, hash: Hash.Hash): { readonly header: Rlp.It
   return header instanceof Rlp.RlpError || !header.isList ? corrupt("block", hash, "its first item is not a header") : { header, end: block.end }
 }
 
+/** The stored RLP of a block in LMDB's read buffer, not copied: valid only until the next read. */
+const readBuffered = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  const key = keyOf(db, hash)
+  return key && db.blocks.getBinaryFast(key)
+}
+
 /** Bytes of a header, about: what the buffer of {@link headerRlps} starts with for each. */
 const headerBytes = 540
 
@@ -346,8 +352,7 @@ export const headerRlps = (db: ChainDb, hashes: ReadonlyArray<Hash.Hash>): Array
   const ends: Array<number> = []
   let at = 0
   for (const hash of hashes) {
-    // Valid only until the next read: the header is copied out first.
-    const rlp = db.blocks.getBinaryFast(hash)
+    const rlp = readBuffered(db, hash)
     if (rlp === undefined) continue
     const header = Rlp.raw(rlp, headerItem(rlp, hash).header)
     if (at + header.length > out.length) {
@@ -364,8 +369,7 @@ export const headerRlps = (db: ChainDb, hashes: ReadonlyArray<Hash.Hash>): Array
 
 /** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
 export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
-  // Valid only until the next read: the body is copied out first.
-  const rlp = db.blocks.getBinaryFast(hash)
+  const rlp = readBuffered(db, hash)
   if (rlp === undefined) return undefined
   const { header, end } = headerItem(rlp, hash)
   return Rlp.encodeList([rlp.subarray(header.end, end)])
