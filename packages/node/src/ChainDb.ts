@@ -330,7 +330,9 @@ const headerItem = (rlp: Uint8Array, hash: Hash.Hash): { readonly header: Rlp.It
   const block = Rlp.readItem(rlp, 0)
   if (block instanceof Rlp.RlpError || !block.isList) return corrupt("block", hash, "not a list")
   const header = Rlp.readItem(rlp, block.payloadStart, block.end)
-  return header instanceof Rlp.RlpError || !header.isList ? corrupt("block", hash, "its first item is not a header") : { header, end: block.end }
+  return header instanceof Rlp.RlpError || !header.isList
+    ? corrupt("block", hash, "its first item is not a header")
+    : { header, end: block.end }
 }
 
 /** The stored RLP of a block in LMDB's read buffer, not copied: valid only until the next read. */
