@@ -322,18 +322,59 @@ export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined 
   return rlp === undefined ? undefined : headerOf(rlp, hash)
 }
 
-/** The header RLP of a stored block: a view into its stored bytes. */
-export const headerRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
-  const rlp = blockRlp(db, hash)
-  return rlp === undefined ? undefined : Rlp.raw(rlp, blockItems(rlp, hash)[0]!)
+/**
+ * The header item of a stored block's RLP and the end of the block's list, found without reading
+ * the items after the header: the body's, as they are.
+ */
+const headerItem = (rlp: Uint8Array, hash: Hash.Hash): { readonly header: Rlp.Item; readonly end: number } => {
+  const block = Rlp.readItem(rlp, 0)
+  if (block instanceof Rlp.RlpError || !block.isList) return corrupt("block", hash, "not a list")
+  const header = Rlp.readItem(rlp, block.payloadStart, block.end)
+  return header instanceof Rlp.RlpError || !header.isList
+    ? corrupt("block", hash, "its first item is not a header")
+    : { header, end: block.end }
+}
+
+/** The stored RLP of a block in LMDB's read buffer, not copied: valid only until the next read. */
+const readBuffered = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  const key = keyOf(db, hash)
+  return key && db.blocks.getBinaryFast(key)
+}
+
+/** Bytes of a header, about: what the buffer of {@link headerRlps} starts with for each. */
+const headerBytes = 540
+
+/**
+ * The header RLPs of the stored blocks among `hashes`, in order (unknown hashes skipped), each a
+ * view into one new buffer: cut out of LMDB's read buffer, the rest of each block neither copied
+ * nor decoded.
+ */
+export const headerRlps = (db: ChainDb, hashes: ReadonlyArray<Hash.Hash>): Array<Uint8Array> => {
+  let out = new Uint8Array(hashes.length * headerBytes)
+  const ends: Array<number> = []
+  let at = 0
+  for (const hash of hashes) {
+    const rlp = readBuffered(db, hash)
+    if (rlp === undefined) continue
+    const header = Rlp.raw(rlp, headerItem(rlp, hash).header)
+    if (at + header.length > out.length) {
+      const grown = new Uint8Array(Math.max(2 * out.length, at + header.length))
+      grown.set(out.subarray(0, at))
+      out = grown
+    }
+    out.set(header, at)
+    at += header.length
+    ends.push(at)
+  }
+  return ends.map((end, i) => out.subarray(i === 0 ? 0 : ends[i - 1]!, end))
 }
 
 /** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
 export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
-  const rlp = blockRlp(db, hash)
+  const rlp = readBuffered(db, hash)
   if (rlp === undefined) return undefined
-  const [, transactions, uncles] = blockItems(rlp, hash)
-  return Rlp.encodeList([Rlp.raw(rlp, transactions!), Rlp.raw(rlp, uncles!)])
+  const { header, end } = headerItem(rlp, hash)
+  return Rlp.encodeList([rlp.subarray(header.end, end)])
 }
 
 /**

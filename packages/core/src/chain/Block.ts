@@ -6,7 +6,7 @@
  */
 import { Result } from "effect"
 import { BlockDecodeError } from "./BlockDecodeError.ts"
-import type * as Hash from "./Hash.ts"
+import * as Hash from "./Hash.ts"
 import * as Header from "./Header.ts"
 import * as Rlp from "./Rlp.ts"
 
@@ -23,12 +23,27 @@ export class Block {
   readonly uncles: ReadonlyArray<Header.Header>
   /** The block's RLP, exactly as received or encoded: what goes on the wire and to disk. */
   readonly rlp: Uint8Array
+  /** The hash of the uncle list once computed: matching a body to its header and the body rules at insert hash it once. */
+  #unclesHash: Hash.Hash | undefined
 
-  constructor(header: Header.Header, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>, rlp: Uint8Array) {
+  /** `unclesHash`, when given, is {@link hashUncles} of `uncles`, which the caller has computed. */
+  constructor(
+    header: Header.Header,
+    transactions: ReadonlyArray<Uint8Array>,
+    uncles: ReadonlyArray<Header.Header>,
+    rlp: Uint8Array,
+    unclesHash?: Hash.Hash
+  ) {
     this.header = header
     this.transactions = transactions
     this.uncles = uncles
     this.rlp = rlp
+    this.#unclesHash = unclesHash
+  }
+
+  /** keccak-256 of the RLP of the uncle list, which the header's uncleHash must be: computed once. */
+  get unclesHash(): Hash.Hash {
+    return (this.#unclesHash ??= hashUncles(this.uncles))
   }
 
   /** The block's hash: its header's. */
@@ -47,27 +62,57 @@ export class Block {
   }
 }
 
-/** Builds a block from its parts, encoding its RLP. */
+/** Builds a block from its parts: its RLP is their bytes copied once under the list prefixes, nothing re-encoded. */
 export const make = (header: Header.Header, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>): Block =>
-  new Block(header, transactions, uncles, encodeParts(header.rlp, transactions, uncles))
+  new Block(header, transactions, uncles, Rlp.encodeList([header.rlp, transactions, uncleRlps(uncles)]))
+
+/** What a block is made of: its header and its body, and the hash of its uncle list when the caller has it. */
+export interface Parts {
+  /** The header. */
+  readonly header: Header.Header
+  /** Each transaction's complete RLP item. */
+  readonly transactions: ReadonlyArray<Uint8Array>
+  /** The uncle headers. */
+  readonly uncles: ReadonlyArray<Header.Header>
+  /** {@link hashUncles} of `uncles`, when already computed. */
+  readonly unclesHash?: Hash.Hash | undefined
+}
+
+/**
+ * Builds blocks as {@link make} does, their RLPs written into one buffer: one allocation for them
+ * all, as blocks cut from one message share its buffer (LMDB's writer also looks each buffer's
+ * address up once, not each block's).
+ */
+export const makeAll = (parts: ReadonlyArray<Parts>): Array<Block> => {
+  const rlps = Rlp.encodeLists(parts.map((part) => [part.header.rlp, part.transactions, uncleRlps(part.uncles)]))
+  return parts.map((part, i) => new Block(part.header, part.transactions, part.uncles, rlps[i]!, part.unclesHash))
+}
+
+/** The uncle list of a block without uncles (shared). */
+const noUncles: ReadonlyArray<Uint8Array> = []
+
+/** The RLP of each uncle header. */
+const uncleRlps = (uncles: ReadonlyArray<Header.Header>): ReadonlyArray<Uint8Array> =>
+  uncles.length === 0 ? noUncles : uncles.map((uncle) => uncle.rlp)
 
 /** RLP of the uncle list (what the header's uncleHash commits to). */
-export const encodeUncles = (uncles: ReadonlyArray<Header.Header>): Uint8Array => Rlp.encodeList(uncles.map((u) => u.rlp))
+export const encodeUncles = (uncles: ReadonlyArray<Header.Header>): Uint8Array => Rlp.encodeList(uncleRlps(uncles))
+
+/** keccak-256 of the RLP of an uncle list: what the uncleHash of the header of a block with these uncles is. */
+export const hashUncles = (uncles: ReadonlyArray<Header.Header>): Hash.Hash =>
+  uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(encodeUncles(uncles))
 
 /** The RLP of a block's body, `[transactions, uncles]`, from its parts' bytes (nothing re-encoded but the lists around them). */
 export const bodyRlp = (body: Pick<Block, "transactions" | "uncles">): Uint8Array =>
-  Rlp.encodeList([Rlp.encodeList(body.transactions), encodeUncles(body.uncles)])
+  Rlp.encodeList([body.transactions, uncleRlps(body.uncles)])
 
 /** Re-encodes a block from its fields, not from its cached bytes: decoding then encoding gives the input back. */
 export const encode = (block: Block): Uint8Array =>
   Rlp.encodeList([
     Header.encode(block.header),
-    Rlp.encodeList(block.transactions),
-    Rlp.encodeList(block.uncles.map(Header.encode))
+    block.transactions,
+    block.uncles.map(Header.encode)
   ])
-
-const encodeParts = (header: Uint8Array, transactions: ReadonlyArray<Uint8Array>, uncles: ReadonlyArray<Header.Header>) =>
-  Rlp.encodeList([header, Rlp.encodeList(transactions), encodeUncles(uncles)])
 
 /** The names of the block list's 3 items, for errors in their RLP. */
 const partNames = ["header", "transactions", "uncles"] as const

@@ -5,7 +5,7 @@
  */
 import { createMPT } from "@ethereumjs/mpt"
 import { Effect } from "effect"
-import * as Block from "./Block.ts"
+import type * as Block from "./Block.ts"
 import * as Hash from "./Hash.ts"
 import { InvalidBlock } from "./InvalidBlock.ts"
 import * as Rlp from "./Rlp.ts"
@@ -23,9 +23,9 @@ export const transactionsRoot = (transactions: ReadonlyArray<Uint8Array>): Effec
       return Hash.makeUnsafe(trie.root())
     })
 
-/** The header's uncleHash is keccak-256 of the RLP of the uncle list. */
+/** The header's uncleHash is keccak-256 of the RLP of the uncle list (hashed once per block: see Block.unclesHash). */
 export const uncleHash = (block: Block.Block): InvalidBlock | undefined => {
-  const actual = block.uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(Block.encodeUncles(block.uncles))
+  const actual = block.unclesHash
   return Hash.equals(actual, block.header.uncleHash) ? undefined : new InvalidBlock({
     rule: "uncleHash",
     number: block.number,

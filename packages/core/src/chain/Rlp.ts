@@ -136,25 +136,74 @@ export const encodeBytes = (bytes: Uint8Array): Uint8Array => RLP.encode(bytes)
 /** Encodes an unsigned integer as a minimal big-endian byte string (0 is the empty string). */
 export const encodeInteger = (value: bigint | number): Uint8Array => RLP.encode(BigInt(value))
 
-/** Wraps already-encoded items in a list header. */
-export const encodeList = (items: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let length = 0
-  for (const item of items) length += item.length
-  const header = listHeader(length)
-  const out = new Uint8Array(header.length + length)
-  out.set(header, 0)
-  let at = header.length
-  for (const item of items) {
-    out.set(item, at)
-    at += item.length
-  }
+/** Already-encoded items, as {@link encodeList} takes them: bytes kept as they are, arrays wrapped as lists of their own. */
+export type Items = ReadonlyArray<Uint8Array | Items>
+
+/**
+ * Wraps already-encoded items in a list header; an array among them becomes a list inside it, and
+ * so on. Every item's bytes are copied once, into the one buffer returned: nothing is re-encoded.
+ */
+export const encodeList = (items: Items): Uint8Array => {
+  const length = payloadLength(items)
+  const out = new Uint8Array(prefixLength(length) + length)
+  write(out, 0, items, length)
   return out
 }
 
-/** The prefix of a list whose payload is `length` bytes. */
-const listHeader = (length: number): Uint8Array => {
-  if (length <= 55) return Uint8Array.of(0xc0 + length)
-  const digits: Array<number> = []
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) digits.unshift(rest % 256)
-  return Uint8Array.of(0xf7 + digits.length, ...digits)
+/**
+ * Encodes each of `lists` as {@link encodeList} does, all into one buffer: one allocation for them
+ * all, each list a view into it.
+ */
+export const encodeLists = (lists: ReadonlyArray<Items>): Array<Uint8Array> => {
+  const lengths = lists.map(payloadLength)
+  let total = 0
+  for (const length of lengths) total += prefixLength(length) + length
+  const out = new Uint8Array(total)
+  const views: Array<Uint8Array> = []
+  let at = 0
+  for (let i = 0; i < lists.length; i++) {
+    const end = write(out, at, lists[i]!, lengths[i]!)
+    views.push(out.subarray(at, end))
+    at = end
+  }
+  return views
+}
+
+/** The bytes of the payload of the list of `items`. */
+const payloadLength = (items: Items): number => {
+  let length = 0
+  for (const item of items) {
+    if (item instanceof Uint8Array) length += item.length
+    else {
+      const inner = payloadLength(item)
+      length += prefixLength(inner) + inner
+    }
+  }
+  return length
+}
+
+/** Bytes of the prefix of a list whose payload is `length` bytes. */
+const prefixLength = (length: number): number => {
+  if (length <= 55) return 1
+  let bytes = 1
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes++
+  return bytes
+}
+
+/** Writes the list of `items` (its payload `length` bytes) into `out` at `at`; returns where it ends. */
+const write = (out: Uint8Array, at: number, items: Items, length: number): number => {
+  const digits = prefixLength(length) - 1
+  if (digits === 0) out[at++] = 0xc0 + length
+  else {
+    out[at] = 0xf7 + digits
+    for (let i = digits, rest = length; i > 0; i--, rest = Math.floor(rest / 256)) out[at + i] = rest % 256
+    at += digits + 1
+  }
+  for (const item of items) {
+    if (item instanceof Uint8Array) {
+      out.set(item, at)
+      at += item.length
+    } else at = write(out, at, item, payloadLength(item))
+  }
+  return at
 }

@@ -326,4 +326,30 @@ describe("Header and Block round trips (property)", () => {
       { numRuns: 300 }
     )
   })
+
+  it("Block.make and makeAll write the list of the header, transactions and uncles as given (makeAll all into one buffer), and hash the uncle list as its header must", () => {
+    fc.assert(
+      fc.property(Arb.block, (block) => {
+        const made = Block.make(block.header, block.transactions, block.uncles)
+        const uncleList = list(...block.uncles.map((u) => u.rlp))
+        expect(hex(made.rlp)).toBe(hex(list(block.header.rlp, list(...block.transactions), uncleList)))
+        expect(Hash.toHex(made.unclesHash)).toBe(Hash.toHex(Hash.keccak(uncleList)))
+        expect(Hash.toHex(Result.getOrThrow(Block.decode(made.rlp)).unclesHash)).toBe(Hash.toHex(Hash.keccak(uncleList)))
+      }),
+      { numRuns: 300 }
+    )
+    fc.assert(
+      fc.property(fc.array(Arb.block, { maxLength: 6 }), (blocks) => {
+        const made = Block.makeAll(blocks.map((b) => ({ header: b.header, transactions: b.transactions, uncles: b.uncles })))
+        expect(made.map((b) => hex(b.rlp))).toEqual(blocks.map((b) => hex(Block.make(b.header, b.transactions, b.uncles).rlp)))
+        expect(new Set(made.map((b) => b.rlp.buffer)).size).toBeLessThanOrEqual(1)
+      }),
+      { numRuns: 100 }
+    )
+    for (const bytes of samples) {
+      const block = Result.getOrThrow(Block.decode(bytes))
+      expect(Hash.toHex(block.unclesHash)).toBe(Hash.toHex(block.header.uncleHash))
+      expect(hex(Block.make(block.header, block.transactions, block.uncles).rlp)).toBe(hex(bytes))
+    }
+  })
 })

@@ -192,6 +192,20 @@ describe("Rlp encoders", () => {
     )
   })
 
+  /** A tree's items as encodeList takes them: leaves encoded, lists left as arrays for it to wrap. */
+  const items = (value: ReadonlyArray<Value>): Rlp.Items => value.map((child) => child instanceof Uint8Array ? Rlp.encodeBytes(child) : items(child))
+
+  it("encodeList wraps nested arrays as nested lists, as @ethereumjs/rlp encodes the tree (property)", () => {
+    fc.assert(
+      fc.property(fc.array(tree, { maxLength: 5 }), (value) => {
+        expect(hex(Rlp.encodeList(items(value)))).toBe(hex(RLP.encode(value as Parameters<typeof RLP.encode>[0])))
+      }),
+      { numRuns: 500 }
+    )
+    const long = [bytes(zeros(300)), [bytes(zeros(60)), [bytes(zeros(70))]], []]
+    expect(hex(Rlp.encodeList(items(long)))).toBe(hex(RLP.encode(long)))
+  })
+
   it("encodeInteger agrees with @ethereumjs/rlp and reads back without a leading zero (property)", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), (n) => {

@@ -580,9 +580,10 @@ export const encode = (message: HeaderFirstMessage): Encoded => ({
 
 /**
  * An answer made straight from stored RLP items (headers or bodies, as a ChainStore's
- * `headerRlps` and `bodyRlp` give them), without decoding them: how a server answers.
+ * `headerRlps` and `bodyRlp` give them), without decoding them: how a server answers. The items
+ * are copied once, into the payload with its request id.
  */
 export const encodeStored = (kind: "BlockHeaders" | "BlockBodies", requestId: RequestId, items: ReadonlyArray<Uint8Array>): Encoded => ({
   code: codes[kind],
-  payload: wrap(requestId, Rlp.encodeList(items))
+  payload: Rlp.encodeList(requestId === undefined ? items : [Rlp.encodeInteger(requestId), items])
 })

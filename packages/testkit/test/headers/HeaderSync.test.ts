@@ -22,6 +22,33 @@ describe("header-first sync", () => {
       expect(yield* h.holdsChain(chain)).toBe(true)
     }))
 
+  it.effect("from a store of the genesis alone: no ancestor search, the head header and then the skeleton", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      const peer = yield* h.add(HeaderSimPeer.honest("peer", chain))
+      expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+      const [head, next] = peer.counters.asked
+      expect(head).toMatchObject({ origin: chain[300]!.hash, amount: 1 })
+      expect(next).toMatchObject({ origin: settings.maxHeaderFetch, skip: settings.maxHeaderFetch - 1 })
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
+  it.effect("bodies for a validated fill are asked for before the next fill: a peer answers in order, and they are lower", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      /** The fills (f) and body requests (b) the peer got, in order. */
+      const order: Array<string> = []
+      yield* h.add({
+        ...HeaderSimPeer.honest("peer", chain),
+        headers: (request, honest) => (request.skip === 0 && request.amount > 1 && order.push("f"), honest),
+        bodies: (_, honest) => (order.push("b"), honest)
+      })
+      expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+      expect(order.slice(0, 3)).toEqual(["f", "b", "f"])
+    }))
+
   it.effect("from several honest peers: every peer serves, the store ends with the chain", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(300)

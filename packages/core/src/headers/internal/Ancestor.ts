@@ -2,7 +2,8 @@
  * The first steps of a header-first sync, with the sync peer alone: its head header (which gives
  * the height to sync to), then the common ancestor as go-ethereum's findAncestor finds it: our
  * most recent heights first in one request, then, when none of them is shared, a binary search by
- * single headers between the genesis and the lowest height asked for.
+ * single headers between the genesis and the lowest height asked for. A chain of its genesis alone
+ * (a first sync) asks nothing: its genesis is the ancestor.
  *
  * @since 0.3.0
  */
@@ -53,6 +54,8 @@ export const find = (sync: Sync.Sync, height: number): Effect.Effect<Header.Head
   Effect.gen(function*() {
     const local = (yield* sync.store.head).block.number
     const top = Math.min(local, height)
+    // A chain of its genesis alone shares just that with the peer, whatever it would answer: no round trip.
+    if (top === 0) return sync.store.genesis.header
     const count = Math.min(top + 1, sync.settings.maxHeaderFetch)
     const from = top - count + 1
     const recent = yield* ask(sync, { origin: from, amount: count, skip: 0, reverse: false })

@@ -36,18 +36,19 @@ export const match = (
       if (list) list.push(header)
       else open.set(key, [header])
     }
-    const blocks: Array<Block.Block> = []
+    const parts: Array<Block.Parts> = []
     for (let i = 0; i < bodies.length; i++) {
       const body = bodies[i]!
-      const uncleHash = body.uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(Block.encodeUncles(body.uncles))
+      const uncleHash = Block.hashUncles(body.uncles)
       const root = yield* BodyRules.transactionsRoot(body.transactions)
       const header = open.get(tie(root, uncleHash))?.shift()
       if (!header) {
         return Result.fail(`body ${i} has transactions root ${Hash.toHex(root)} and uncle hash ${Hash.toHex(uncleHash)}`)
       }
-      blocks.push(Block.make(header, body.transactions, body.uncles))
+      // The block keeps the uncle hash, so that the body rules at insert do not hash the uncles again.
+      parts.push({ header, transactions: body.transactions, uncles: body.uncles, unclesHash: uncleHash })
     }
-    return Result.succeed(blocks)
+    return Result.succeed(Block.makeAll(parts))
   })
 
 /** Heights waiting for a body and not asked for, in ascending order. */

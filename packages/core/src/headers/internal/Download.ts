@@ -46,6 +46,9 @@ export type Failure = Sync.Stop | BadSkeleton | InvalidHeader | Timeout | NoPeer
  */
 const gaugePeriod = 100
 
+/** The transactions and uncles of an empty block (shared). */
+const noParts: ReadonlyArray<never> = []
+
 /** A peer as this sync uses it. */
 interface PeerState {
   /** Its id. */
@@ -134,11 +137,23 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     /**
      * Sends every request there is room and a peer for. A slow peer (its round trip over
      * slowPeerFactor times the fastest peer's) is asked only for what no other peer can give, so
-     * that it never holds up the heights the import waits for.
+     * that it never holds up the heights the import waits for. Bodies are asked for first: they
+     * are for lower heights than any fill, and a peer answers in the order it was asked.
      */
     const schedule = (now: number) => {
       const { isSlow, list } = ranked()
       const fast = list.filter((p) => !isSlow(p))
+      for (const peer of list) {
+        if (pending.size === 0) break
+        if (peer.bodies) continue
+        const allowed = isSlow(peer)
+          ? (h: number) => !peer.lacks.has(h) && fast.every((p) => p.lacks.has(h))
+          : (h: number) => !peer.lacks.has(h)
+        const heights = pending.take(Links.capacity(peer.link, targetRoundTrip, settings.maxBodyFetch), allowed)
+        if (heights.length === 0) continue
+        const id = Sync.requestBodies(sync, peer.id, heights.map((h) => waiting.get(h)!.header.hash), now)
+        peer.bodies = { id, heights }
+      }
       if (!skeletonAsk && peers.has(origin) && skeleton.unassigned < settings.maxSkeletonSize / 2) {
         const request = skeleton.request(settings.maxSkeletonSize)
         if (request) skeletonAsk = { id: Sync.requestHeaders(sync, origin, request, now), request }
@@ -155,17 +170,6 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         const id = Sync.requestHeaders(sync, peer.id, { origin: segment.from, amount: segment.to - segment.from + 1, skip: 0, reverse: false }, now)
         segment.request = id
         peer.fill = { id, segment }
-      }
-      for (const peer of list) {
-        if (pending.size === 0) break
-        if (peer.bodies) continue
-        const allowed = isSlow(peer)
-          ? (h: number) => !peer.lacks.has(h) && fast.every((p) => p.lacks.has(h))
-          : (h: number) => !peer.lacks.has(h)
-        const heights = pending.take(Links.capacity(peer.link, targetRoundTrip, settings.maxBodyFetch), allowed)
-        if (heights.length === 0) continue
-        const id = Sync.requestBodies(sync, peer.id, heights.map((h) => waiting.get(h)!.header.hash), now)
-        peer.bodies = { id, heights }
       }
     }
 
@@ -224,14 +228,16 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         }
         // The sync peer's chain is proven here: who filled it otherwise served another chain.
         for (const suspect of segment.suspects) yield* dropPeer(suspect, new FillMismatch({ peer: suspect, from: segment.from }).message)
+        const empty: Array<Block.Parts> = []
         for (const header of headers) {
           if (Bodies.isEmpty(header)) {
-            blocks.set(header.number, { block: Block.make(header, [], []), origin: filler })
+            empty.push({ header, transactions: noParts, uncles: noParts })
           } else {
             waiting.set(header.number, { header, filler })
             pending.add(header.number)
           }
         }
+        for (const block of Block.makeAll(empty)) blocks.set(block.number, { block, origin: filler })
       }
     })
 
