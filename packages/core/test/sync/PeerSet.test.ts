@@ -83,7 +83,8 @@ describe("Peer.setIdle", () => {
     const peer = new Peer(handle("p"), maxCap)
     peer.fetching(42)
     expect(peer.idle).toBe(false)
-    expect(peer.started).toBe(42)
+    expect(peer.open).toBe(1)
+    expect(peer.setIdle(1042, 10, tuning)).toBe(1000)
   })
 
   it("sizes the next request from the first reply's throughput", () => {
@@ -216,16 +217,16 @@ describe("PeerSet.idle", () => {
     const c = add(set, "c")
     a.fetching(0)
     c.fetching(0)
-    expect(ids(set.idle())).toEqual(["b"])
+    expect(ids(set.available(1))).toEqual(["b"])
     c.setIdle(1, 1, tuning)
-    expect(ids(set.idle())).toEqual(["b", "c"])
+    expect(ids(set.available(1))).toEqual(["b", "c"])
   })
 
   it("orders best reputation first", () => {
     const set = newSet()
     const reps: ReadonlyArray<readonly [string, number]> = [["a", 1], ["b", 5], ["c", 0], ["d", 3]]
     for (const [id, r] of reps) add(set, id).reputation = r
-    expect(ids(set.idle())).toEqual(["b", "d", "a", "c"])
+    expect(ids(set.available(1))).toEqual(["b", "d", "a", "c"])
   })
 
   it("breaks ties in registration order", () => {
@@ -233,14 +234,14 @@ describe("PeerSet.idle", () => {
     // Ids in neither alphabetical order, so only registration order explains the result.
     const reps: ReadonlyArray<readonly [string, number]> = [["m", 2], ["b", 7], ["z", 2], ["x", 7], ["a", 2], ["u", 0]]
     for (const [id, r] of reps) add(set, id).reputation = r
-    expect(ids(set.idle())).toEqual(["b", "x", "m", "z", "a", "u"])
+    expect(ids(set.available(1))).toEqual(["b", "x", "m", "z", "a", "u"])
   })
 
   it("is empty with no peers or none idle", () => {
     const set = newSet()
-    expect(set.idle()).toEqual([])
+    expect(set.available(1)).toEqual([])
     add(set, "a").fetching(0)
-    expect(set.idle()).toEqual([])
+    expect(set.available(1)).toEqual([])
   })
 
   it("matches 'idle only, reputation descending, registration order within a reputation' for any set (property)", () => {
@@ -256,7 +257,7 @@ describe("PeerSet.idle", () => {
           })
           const expected: Array<string> = []
           for (let r = 4; r >= 0; r--) specs.forEach((spec, i) => spec.idle && spec.reputation === r && expected.push(`p${i}`))
-          expect(ids(set.idle())).toEqual(expected)
+          expect(ids(set.available(1))).toEqual(expected)
         }
       ),
       { numRuns: 200 }
@@ -290,13 +291,13 @@ describe("Peer.reset", () => {
     expect(b.capacity).toBe(maxCap)
     expect(a.reputation).toBe(9)
     expect(b.reputation).toBe(3)
-    expect(ids(set.idle())).toEqual(["a", "b"])
+    expect(ids(set.available(1))).toEqual(["a", "b"])
   })
 
   it("lets the queue ask a peer again for the hashes it once failed to deliver", () => {
     const set = newSet()
     const a = add(set, "a")
-    const queue = new DownloadQueue(8)
+    const queue = new DownloadQueue(8, 1)
     const hash = Hash.keccak(Uint8Array.of(1))
     queue.insert([hash], "source")
     queue.reserve(a, 1, 0)
