@@ -69,9 +69,9 @@ const byKey: ReadonlyMap<string, Block.Block> = new Map(chain.map((b) => [Hash.k
 /** Block `n` of the shared chain (1-based). */
 const blk = (n: number): Block.Block => chain[n - 1]!
 
-/** A queue of `limit` slots holding blocks 1..n, offset 1, as after a finished hash phase. */
-const queued = (n: number, limit: number): DownloadQueue => {
-  const queue = new DownloadQueue(limit, 1)
+/** A queue of `limit` slots holding blocks 1..n, offset 1, as after a finished hash phase; `slots` requests per peer. */
+const queued = (n: number, limit: number, slots = 1): DownloadQueue => {
+  const queue = new DownloadQueue(limit, slots)
   queue.insert(newestFirst(chain.slice(0, n)), "source")
   queue.prepare(1)
   return queue
@@ -1047,5 +1047,65 @@ describe("a peer's ignored set", () => {
       expect(queue.takeBlocks()).toHaveLength(4)
     }
     expect(a.ignored.size).toBe(8)
+  })
+})
+
+// Two requests in flight per peer: the second keeps the peer serving while the first's reply is
+// handled; each reply is matched to its own request, and each request expires on its own.
+describe("DownloadQueue with two requests per peer", () => {
+  it("hands a peer a second reservation while its first is open, and no third", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    const first = mustReserve(queue, a, 4, 0)
+    const second = mustReserve(queue, a, 4, 10)
+    expect(requested(first, byKey)).toEqual([1, 2, 3, 4])
+    expect(requested(second, byKey)).toEqual([5, 6, 7, 8])
+    expect(queue.reserve(a, 4, 20)).toBeUndefined()
+    expect(queue.inFlight).toBe(2)
+    expect(queue.pending).toBe(12)
+    expect(queue.requestsOf("a")).toEqual([first, second])
+  })
+
+  it("matches a reply to the request it answers, by default the peer's oldest", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    const first = mustReserve(queue, a, 4, 0)
+    const second = mustReserve(queue, a, 4, 10)
+    expect(queue.deliver(a, [5, 6, 7, 8].map(blk), second)).toEqual({ _tag: "Accepted", stored: 4 })
+    expect(queue.requestsOf("a")).toEqual([first])
+    expect(queue.deliver(a, [1, 2, 3, 4].map(blk))).toEqual({ _tag: "Accepted", stored: 4 })
+    expect(queue.inFlight).toBe(0)
+    expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it("expires the older of two requests on its own: only its hashes go back, the newer stays open", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    const first = mustReserve(queue, a, 4, 0)
+    const second = mustReserve(queue, a, 4, 500)
+    expect(queue.nextExpiry(1000)).toBe(1000)
+    expect(queue.expire(1000, 1000)).toEqual(["a"])
+    expect(queue.requestsOf("a")).toEqual([second])
+    expect(queue.inFlight).toBe(1)
+    expect(queue.pending).toBe(16)
+    expect(queue.space).toBe(60)
+    expect(queue.nextExpiry(1000)).toBe(1500)
+    // The given-back hashes go to the next reservation, before any never handed out.
+    expect(requested(mustReserve(queue, peer("b"), 4, 1000), byKey)).toEqual([1, 2, 3, 4])
+    // The late answer to the expired request is not taken for the open one, which stays open.
+    expect(queue.deliver(a, [1, 2, 3, 4].map(blk), first)).toEqual({ _tag: "NoFetchesPending" })
+    expect(queue.deliver(a, [5, 6, 7, 8].map(blk), second)).toEqual({ _tag: "Accepted", stored: 4 })
+  })
+
+  it("gives back both requests of a peer that leaves", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    mustReserve(queue, a, 4, 0)
+    mustReserve(queue, a, 4, 0)
+    queue.cancelPeer("a")
+    expect(queue.inFlight).toBe(0)
+    expect(queue.isFetching("a")).toBe(false)
+    expect(queue.pending).toBe(20)
+    expect(queue.space).toBe(64)
   })
 })

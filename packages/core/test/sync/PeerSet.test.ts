@@ -96,6 +96,20 @@ describe("Peer.setIdle", () => {
     expect(peer.idle).toBe(true)
   })
 
+  it("times a reply to a request sent behind another from the reply before it, not from its sending", () => {
+    const peer = new Peer(handle("p"), maxCap)
+    peer.fetching(0)
+    peer.fetching(0)
+    expect(peer.open).toBe(2)
+    expect(peer.setIdle(100, 10, tuning)).toBe(100)
+    // Sent at 0, but served only once the first reply went out at 100.
+    expect(peer.setIdle(150, 10, tuning)).toBe(50)
+    expect(peer.idle).toBe(true)
+    // A request sent after the last reply is timed from its sending.
+    peer.fetching(400)
+    expect(peer.setIdle(460, 10, tuning)).toBe(60)
+  })
+
   it("smooths throughput and round trip over replies", () => {
     const peer = busy(maxCap)
     peer.setIdle(1100, 10, tuning)
@@ -208,8 +222,25 @@ describe("Peer.promote / demote", () => {
   })
 })
 
-// idle(): who is served next: only idle peers, best reputation first, ties by registration order.
-describe("PeerSet.idle", () => {
+// available(slots): who is served next: peers with a free request slot, fewest requests out first,
+// then best reputation first, ties by registration order. With one slot: the idle peers.
+describe("PeerSet.available", () => {
+  it("with two slots lists a peer with one request out after every idle peer, and not one with two", () => {
+    const set = newSet()
+    const a = add(set, "a")
+    const b = add(set, "b")
+    const c = add(set, "c")
+    a.reputation = 5
+    a.fetching(0)
+    b.fetching(0)
+    b.fetching(0)
+    c.reputation = 1
+    expect(ids(set.available(2))).toEqual(["c", "a"])
+    expect(ids(set.available(1))).toEqual(["c"])
+    b.setIdle(10, 1, tuning)
+    expect(ids(set.available(2))).toEqual(["c", "a", "b"])
+  })
+
   it("lists only idle peers", () => {
     const set = newSet()
     const a = add(set, "a")
