@@ -48,7 +48,7 @@ describe("PeerSet.add / remove", () => {
     const peer = add(set, "a")
     expect(peer.id).toBe("a")
     expect(Hash.toHex(peer.head)).toBe(Hash.toHex(handle("a").head))
-    expect(peer.idle).toBe(true)
+    expect(peer.open).toBe(0)
     expect(peer.capacity).toBe(maxCap)
     expect(peer.throughput).toBeUndefined()
     expect(peer.roundTrip).toBeUndefined()
@@ -82,7 +82,6 @@ describe("Peer.setIdle", () => {
   it("fetching marks the peer busy and remembers when", () => {
     const peer = new Peer(handle("p"), maxCap)
     peer.fetching(42)
-    expect(peer.idle).toBe(false)
     expect(peer.open).toBe(1)
     expect(peer.setIdle(1042, 10, tuning)).toBe(1000)
   })
@@ -93,7 +92,7 @@ describe("Peer.setIdle", () => {
     expect(peer.throughput).toBe(10)
     expect(peer.roundTrip).toBe(1000)
     expect(peer.capacity).toBe(10)
-    expect(peer.idle).toBe(true)
+    expect(peer.open).toBe(0)
   })
 
   it("times a reply to a request sent behind another from the reply before it, not from its sending", () => {
@@ -104,7 +103,7 @@ describe("Peer.setIdle", () => {
     expect(peer.setIdle(100, 10, tuning)).toBe(100)
     // Sent at 0, but served only once the first reply went out at 100.
     expect(peer.setIdle(150, 10, tuning)).toBe(50)
-    expect(peer.idle).toBe(true)
+    expect(peer.open).toBe(0)
     // A request sent after the last reply is timed from its sending.
     peer.fetching(400)
     expect(peer.setIdle(460, 10, tuning)).toBe(60)
@@ -213,12 +212,12 @@ describe("Peer.promote / demote", () => {
     expect(peer.reputation).toBe(0)
   })
 
-  it("neither changes the capacity or the idle flag", () => {
+  it("neither changes the capacity or the requests out", () => {
     const peer = busy(8, 4)
     peer.promote()
     peer.demote()
     expect(peer.capacity).toBe(8)
-    expect(peer.idle).toBe(false)
+    expect(peer.open).toBe(1)
   })
 })
 
@@ -313,7 +312,7 @@ describe("Peer.reset", () => {
     b.ignored.add("k2")
     for (const p of [a, b]) p.reset()
     for (const p of [a, b]) {
-      expect(p.idle).toBe(true)
+      expect(p.open).toBe(0)
       expect(p.ignored.size).toBe(0)
       expect(p.unrequested).toBe(0)
     }

@@ -253,7 +253,7 @@ export class DownloadQueue {
     return request
   }
 
-  /** Closes an open request, its undelivered hashes staying reserved by nobody; false when it is not open. */
+  /** Takes an open request out of the pool and its hashes out of the reserved count, leaving them to the caller; false when it is not open. */
   #close(request: Request): boolean {
     const open = this.#pendPool.get(request.peer.id)
     const index = open?.indexOf(request) ?? -1

@@ -1,5 +1,5 @@
 /**
- * The peers a sync may download from, each with an idle flag, a capacity (blocks per request)
+ * The peers a sync may download from, each with its block requests out, a capacity (blocks per request)
  * sized from its measured throughput, and a reputation. Plain synchronous state: the downloader's
  * registry creates a Peer when a peer registers (what was measured of it outlives syncs), and only
  * the running sync's fiber writes it, through its own PeerSet view.
@@ -65,11 +65,6 @@ export class Peer {
   /** Block requests sent to it and not yet answered. */
   get open(): number {
     return this.#sent.length
-  }
-
-  /** Whether it has no block request out. */
-  get idle(): boolean {
-    return this.#sent.length === 0
   }
 
   /** Counts a block request sent at `now`. */
