@@ -13,15 +13,15 @@ import { Peer } from "./PeerSet.ts"
 import type { CrossCheck } from "./CrossChecks.ts"
 import type { Request } from "./DownloadQueue.ts"
 
-/** A block request as its peer's order remembers it: which sync sent it, and the check or download it serves. */
-export interface Asked {
-  /** Id of the sync that sent it: an answer to an earlier sync's request is not this sync's business. */
-  readonly sync: number
-  /** The cross-check this request asks for, if it is one. */
-  readonly check: CrossCheck | undefined
-  /** The download reservation this request asks for, if it is one: with several open, the reply is matched to its own. */
-  readonly request: Request | undefined
-}
+/**
+ * A block request as its peer's order remembers it: which sync sent it (an answer to an earlier
+ * sync's request is not this sync's business), and what it asks for.
+ */
+export type Asked =
+  /** The one block of a cross-check. */
+  | { readonly _tag: "Check"; readonly sync: number; readonly check: CrossCheck }
+  /** The blocks of a download reservation: with several open, the reply is matched to its own. */
+  | { readonly _tag: "Download"; readonly sync: number; readonly request: Request }
 
 /** A request waiting in a peer's outbox. */
 export type Outgoing =

@@ -199,12 +199,12 @@ export const requestHashesFromNumber = (sync: Sync, peer: Peer, from: number, co
 export const requestBlocks = (sync: Sync, peer: Peer, request: Request): void => {
   peer.fetching(request.time)
   const hashes = Array.from(request.hashes.values(), (entry) => entry.hash)
-  sync.send(peer.id, { _tag: "Blocks", hashes, asked: { sync: sync.id, check: undefined, request } })
+  sync.send(peer.id, { _tag: "Blocks", hashes, asked: { _tag: "Download", sync: sync.id, request } })
 }
 
 /** Sends `peer` the one-block request of a cross-check; its reply is matched to it by the peer's request order. */
 export const requestCheck = (sync: Sync, peer: Peer, check: CrossChecks.CrossCheck): void =>
-  sync.send(peer.id, { _tag: "Blocks", hashes: [check.hash], asked: { sync: sync.id, check, request: undefined } })
+  sync.send(peer.id, { _tag: "Blocks", hashes: [check.hash], asked: { _tag: "Check", sync: sync.id, check } })
 
 /** Counts a reply nobody asked for against `peer`, dropping it past the limit; whether it was dropped. */
 export const unrequested = (sync: Sync, id: string): Effect.Effect<boolean> =>
@@ -318,8 +318,7 @@ const receive = (sync: Sync, delivery: Delivery): Effect.Effect<Event | undefine
   // A flooder dropped here gave its reservation back: the phase must look again.
   if (asked === undefined) return Effect.map(unrequested(sync, delivery.peer), (dropped) => dropped ? changed : undefined)
   if (asked.sync !== sync.id) return Effect.undefined
-  if (asked.check) return Effect.as(CrossChecks.answer(sync, asked.check, delivery.blocks), undefined)
-  if (!asked.request) return Effect.undefined
+  if (asked._tag === "Check") return Effect.as(CrossChecks.answer(sync, asked.check, delivery.blocks), undefined)
   return Effect.succeed({ _tag: "Blocks", peer: delivery.peer, blocks: delivery.blocks, request: asked.request })
 }
 
