@@ -20,6 +20,8 @@ export interface Config {
   readonly maxQueuedHashes: number
   /** Upper bound of a peer's capacity (blocks per request). */
   readonly maxBlockFetch: number
+  /** Block requests open with one peer at once: more than one keeps it serving while its last reply is handled. */
+  readonly requestsPerPeer: number
   /** A hash request not answered in this time has timed out. */
   readonly hashTTL: Duration.Duration
   /** A cross-check's lifetime. */
@@ -44,8 +46,9 @@ export interface Config {
 
 /**
  * The seed's values; for what the seed lacks (targetRoundTrip, slowPeerFactor, replyBacklog,
- * maxUnrequestedReplies) ethsync's defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes)
- * go-ethereum 1.0's: 512 hashes per request (what its peers serve at most) and 256 Ki queued.
+ * maxUnrequestedReplies, and requestsPerPeer: the seed had one request per peer) ethsync's
+ * defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes) go-ethereum 1.0's: 512 hashes
+ * per request (what its peers serve at most) and 256 Ki queued.
  */
 export const seed: Config = {
   minHashFetch: 512,
@@ -53,6 +56,7 @@ export const seed: Config = {
   maxHashesFromNumber: 512,
   maxQueuedHashes: 256 * 1024,
   maxBlockFetch: 128,
+  requestsPerPeer: 2,
   hashTTL: Duration.seconds(5),
   blockSoftTTL: Duration.seconds(3),
   blockHardTTL: Duration.seconds(9),

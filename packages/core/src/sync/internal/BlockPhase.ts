@@ -7,7 +7,6 @@
  * @since 0.1.0
  */
 import { Clock, Effect, Metric } from "effect"
-import type * as Block from "../../chain/Block.ts"
 import * as SyncMetrics from "../SyncMetrics.ts"
 import { InvalidChain, NoPeers, PeersUnavailable } from "../SyncError.ts"
 import type { Peer } from "./PeerSet.ts"
@@ -42,9 +41,9 @@ export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
       const best = peers.bestRoundTrip()
       const slow = (peer: Peer) =>
         best !== undefined && peer.roundTrip !== undefined && peer.roundTrip > best * sync.config.slowPeerFactor
-      const idle = peers.idle()
-      dispatch(sync, idle.filter((peer) => !slow(peer)), now)
-      if (queue.inFlight === 0) dispatch(sync, idle.filter(slow), now)
+      const available = peers.available(queue.requestsPerPeer)
+      dispatch(sync, available.filter((peer) => !slow(peer)), now)
+      if (queue.inFlight === 0) dispatch(sync, available.filter(slow), now)
       if (queue.inFlight === 0) {
         return yield* new PeersUnavailable({ peer: queue.pendingSource() ?? "", pending: queue.pending })
       }
@@ -69,29 +68,34 @@ export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
 export const deadline = (sync: Sync.Sync): number => sync.queue.nextExpiry(sync.hardTTL) ?? Infinity
 
 /** Takes blocks answering one of the sync's requests, from a peer still in the sync. */
-export const receive = (sync: Sync.Sync, event: { readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }) => {
+export const receive = (sync: Sync.Sync, event: Extract<Sync.Event, { _tag: "Blocks" }>) => {
   const peer = sync.peers.get(event.peer)
-  return peer ? deliver(sync, peer, event.blocks) : Effect.void
+  return peer ? deliver(sync, peer, event) : Effect.void
 }
 
-/** Hands each of `peers` in turn a request of up to its capacity, while the cache has room. */
+/**
+ * Hands `peers` requests of up to their capacity while the cache has room: each its first, then
+ * each its second, and so on up to requestsPerPeer, so every peer is busy before one gets two.
+ */
 const dispatch = (sync: Sync.Sync, peers: ReadonlyArray<Peer>, now: number): void => {
-  for (const peer of peers) {
-    if (sync.queue.throttle()) return
-    const request = sync.queue.reserve(peer, peer.capacity, now)
-    if (!request) continue
-    peer.fetching(now)
-    Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash))
+  for (let slot = 0; slot < sync.queue.requestsPerPeer; slot++) {
+    for (const peer of peers) {
+      if (sync.queue.throttle()) return
+      if (peer.open > slot) continue
+      const request = sync.queue.reserve(peer, peer.capacity, now)
+      if (request) Sync.requestBlocks(sync, peer, request)
+    }
   }
 }
 
-/** Matches a delivery to the peer's request and adjusts the peer, as the seed's table says. */
-const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks: ReadonlyArray<Block.Block>) {
+/** Matches a delivery to the request it answers and adjusts the peer, as the seed's table says. */
+const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, event: Extract<Sync.Event, { _tag: "Blocks" }>) {
   const now = yield* Clock.currentTimeMillis
-  const result = sync.queue.deliver(peer, blocks)
+  const { blocks } = event
+  const result = sync.queue.deliver(peer, blocks, event.request)
   const idle = (stored: number) => {
-    peer.setIdle(now, stored, sync.tuning)
-    return stored > 0 ? Metric.update(SyncMetrics.roundTrip, now - peer.started) : Effect.void
+    const elapsed = peer.setIdle(now, stored, sync.tuning)
+    return stored > 0 ? Metric.update(SyncMetrics.roundTrip, elapsed) : Effect.void
   }
   switch (result._tag) {
     case "Accepted":
@@ -108,7 +112,7 @@ const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks:
     case "NoFetchesPending":
       // A late answer to an expired request: it was slow, so it is measured (once: the peer may be busy again).
       peer.demote()
-      if (!peer.idle) yield* idle(0)
+      if (peer.open > 0) yield* idle(0)
       return
     case "Stale":
       return yield* Sync.unrequested(sync, peer.id)

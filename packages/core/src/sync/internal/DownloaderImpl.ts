@@ -53,7 +53,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
   /** The peers' sender fibers. */
   const senders = yield* FiberSet.make()
   /** The scheduler, reset at the start and end of every sync; written only by the running sync. */
-  const queue = new DownloadQueue(config.blockCacheLimit)
+  const queue = new DownloadQueue(config.blockCacheLimit, config.requestsPerPeer)
   /** Registered peers by id, in registration order; they outlive syncs. */
   const registry = new Map<string, Links.Link>()
   /** The sync in progress, if any. */
