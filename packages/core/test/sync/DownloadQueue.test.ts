@@ -590,6 +590,16 @@ describe("DownloadQueue.takeBlocks", () => {
     const queue = withCached(4, [1, 2, 3, 4])
     expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4])
   })
+
+  it("counts the run as ready, and takes at most `max` of it, the rest staying ready at the front", () => {
+    const queue = withCached(8, [1, 2, 3, 4, 5, 7])
+    expect(queue.ready).toBe(5)
+    expect(numbers(queue.takeBlocks(3))).toEqual([1, 2, 3])
+    expect(queue.ready).toBe(2)
+    expect(queue.cached).toBe(3)
+    expect(numbers(queue.takeBlocks())).toEqual([4, 5])
+    expect(queue.ready).toBe(0)
+  })
 })
 
 // reset: a new sync starts from a blank queue; nothing of the previous one leaks into it.

@@ -364,10 +364,16 @@ export class DownloadQueue {
     return undefined
   }
 
-  /** Takes the contiguous run of downloaded blocks at the front of the cache, advancing the window. */
-  takeBlocks(): Array<Cached> {
+  /** Blocks ready for import: the length of the contiguous run of downloaded blocks at the front of the cache. */
+  get ready(): number {
     let n = 0
     while (n < this.cacheLimit && this.#cache[n] !== undefined) n++
+    return n
+  }
+
+  /** Takes the contiguous run of downloaded blocks at the front of the cache, at most `max` of them, advancing the window. */
+  takeBlocks(max = this.cacheLimit): Array<Cached> {
+    const n = Math.min(this.ready, max)
     if (n === 0) return []
     const taken = this.#cache.splice(0, n) as Array<Cached>
     this.#cache.length = this.cacheLimit

@@ -118,7 +118,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       }
       yield* PubSub.publish(events, SyncEvent.Started({ peer }))
       yield* Effect.forkScoped(Importer.run({
-        importQueue: sync.importQueue, store, chunkSize: config.maxBlockProcess, drop: sync.drop, report: (report) => Sync.signal(sync, report)
+        importQueue: sync.importQueue, store, chunkSize: Math.max(config.maxBlockProcess, config.importBatch), drop: sync.drop, report: (report) => Sync.signal(sync, report)
       }))
       if (origin.handle.version >= 61) {
         const claimed = (yield* network.peers).find((connected) => connected.id === peer)

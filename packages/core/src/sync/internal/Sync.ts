@@ -214,11 +214,19 @@ const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =
     return sync.drop(id, reason)
   })
 
-/** Hands the importer the downloaded run at the front of the cache, if it is idle and there is one. */
+/**
+ * Hands the importer the downloaded run at the front of the cache, if it is idle and there is one:
+ * at most importBatch blocks, and fewer only when no more can come now (the cache is full, or
+ * nothing is pending or in flight), so that each commit stores a whole batch.
+ */
 export const feedImporter = (sync: Sync): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (sync.progress.importing) return Effect.void
-    const batch = sync.queue.takeBlocks()
+    const { queue } = sync
+    const { importBatch } = sync.config
+    const coming = !queue.throttle() && (queue.pending > 0 || queue.inFlight > 0)
+    if (importBatch > 0 && coming && queue.ready < importBatch) return Effect.void
+    const batch = queue.takeBlocks(importBatch > 0 ? importBatch : queue.cacheLimit)
     if (batch.length === 0) return Effect.void
     return Effect.map(Clock.currentTimeMillis, (now) => {
       sync.progress.handedOver(batch.length, now)
