@@ -15,7 +15,7 @@ import * as Sync from "./Sync.ts"
 /** Downloads every queued hash's block and waits until all are imported. */
 export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
   while (true) {
-    if (yield* round(sync, yield* Clock.currentTimeMillis)) return
+    if (yield* round(sync, yield* Clock.currentTimeMillis, false)) return
     const event = yield* Sync.next(sync, deadline(sync))
     if (event._tag === "Blocks") yield* receive(sync, event)
   }
@@ -24,10 +24,11 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
 /**
  * One round of the block fetcher, run whenever something changed: feeds the importer, expires
  * requests, hands out new ones. True once every queued block is downloaded and imported.
+ * `hashesComing`: whether more hashes are on their way (eth/61's hash stream has not ended).
  */
-export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
+export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number, hashesComing: boolean) {
   const { queue, peers } = sync
-  yield* Sync.feedImporter(sync)
+  yield* Sync.feedImporter(sync, hashesComing)
   // Without peers nothing more arrives; blocks already downloaded are still imported.
   if (peers.size === 0 && (queue.pending > 0 || queue.inFlight > 0)) return yield* new NoPeers()
   for (const id of queue.expire(now, sync.hardTTL)) {

@@ -216,16 +216,19 @@ const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =
 
 /**
  * Hands the importer the downloaded run at the front of the cache, if it is idle and there is one:
- * at most importBatch blocks, and fewer only when no more can come now (the cache is full, or
- * nothing is pending or in flight), so that each commit stores a whole batch.
+ * at most importBatch blocks, and fewer only when waiting would not make a whole batch: the cache
+ * is full, no block is pending or in flight, or the queue holds less than a batch and no more
+ * hashes are coming (the chain's last blocks are then stored as they arrive, so little is left to
+ * store after the last reply). Each commit thus stores a whole batch. `hashesComing`: whether more
+ * hashes are on their way (eth/61's hash stream has not ended).
  */
-export const feedImporter = (sync: Sync): Effect.Effect<void> =>
+export const feedImporter = (sync: Sync, hashesComing: boolean): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (sync.progress.importing) return Effect.void
     const { queue } = sync
     const { importBatch } = sync.config
-    const coming = !queue.throttle() && (queue.pending > 0 || queue.inFlight > 0)
-    if (importBatch > 0 && coming && queue.ready < importBatch) return Effect.void
+    const fillable = !queue.throttle() && (queue.pending > 0 || queue.inFlight > 0) && (hashesComing || queue.held >= importBatch)
+    if (importBatch > 0 && fillable && queue.ready < importBatch) return Effect.void
     const batch = queue.takeBlocks(importBatch > 0 ? importBatch : queue.cacheLimit)
     if (batch.length === 0) return Effect.void
     return Effect.map(Clock.currentTimeMillis, (now) => {
