@@ -126,16 +126,29 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
     }
   })
 
+  /**
+   * Most writes are taken by the system at once (nothing of them stays in the socket's buffer):
+   * those complete there, without waiting for the socket's callback or watching for a stall. The
+   * others wait for the callback, failing if the system stops taking our bytes.
+   */
   const write = (produce: () => Uint8Array): Effect.Effect<void, SocketFailure | IdleTimeout> =>
-    Effect.raceFirst(
-      Effect.callback<void, SocketFailure>((resume) => {
-        if (failure !== undefined) return resume(Effect.fail(failure))
-        socket.write(produce(), (error) => {
-          resume(error ? Effect.fail(new SocketFailure({ reason: error.message })) : Effect.void)
-        })
-      }),
-      stalled
-    )
+    Effect.suspend(() => {
+      if (failure !== undefined) return Effect.fail(failure)
+      /** The write's outcome once its callback has run. */
+      let outcome: Effect.Effect<void, SocketFailure> | undefined
+      /** Resumes the wait for the callback, once one waits. */
+      let resumeWait: ((outcome: Effect.Effect<void, SocketFailure>) => void) | undefined
+      socket.write(produce(), (error) => {
+        outcome = error ? Effect.fail(new SocketFailure({ reason: error.message })) : Effect.void
+        resumeWait?.(outcome)
+      })
+      if (socket.writableLength === 0) return Effect.void
+      const written = Effect.callback<void, SocketFailure>((resume) => {
+        if (outcome !== undefined) return resume(outcome)
+        resumeWait = resume
+      })
+      return Effect.raceFirst(written, stalled)
+    })
 
   /** Completes when the socket has closed. */
   const closed = Effect.callback<void>((resume) => {
