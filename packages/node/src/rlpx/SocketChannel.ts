@@ -71,8 +71,19 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
     notify()
   })
 
-  /** Takes exactly `length` buffered bytes (the caller checked there are enough). */
+  /**
+   * Takes exactly `length` buffered bytes (the caller checked there are enough): a view of the
+   * first chunk when it holds them all (a chunk is the socket's own, never written again), else a copy.
+   */
   const take = (length: number): Uint8Array => {
+    const first = chunks[0]!
+    if (first.length >= length) {
+      if (first.length === length) chunks.shift()
+      else chunks[0] = first.subarray(length)
+      buffered -= length
+      if (buffered < highWaterMark) socket.resume()
+      return first.subarray(0, length)
+    }
     const out = new Uint8Array(length)
     let at = 0
     while (at < length) {
