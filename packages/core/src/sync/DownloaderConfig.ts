@@ -53,8 +53,8 @@ export interface Config {
 /**
  * The seed's values; for what the seed lacks (targetRoundTrip, slowPeerFactor, replyBacklog,
  * maxUnrequestedReplies, requestsPerPeer: the seed had one request per peer, and importBatch: 0,
- * the seed's imports) ethsync's defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes) go-ethereum 1.0's: 512 hashes
- * per request (what its peers serve at most) and 256 Ki queued.
+ * the seed's imports) ethsync's defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes)
+ * go-ethereum 1.0's: 512 hashes per request (what its peers serve at most) and 256 Ki queued.
  */
 export const seed: Config = {
   minHashFetch: 512,

@@ -47,7 +47,8 @@ export const isValidId = (id: Uint8Array): boolean =>
   id.length === idLength && secp256k1.utils.isValidPublicKey(withPrefix(id), false)
 
 /** The x coordinate of `secret` times the point `id`: the ECDH secret RLPx uses (32 bytes). */
-export const sharedSecret = (secret: Uint8Array, id: Uint8Array): Uint8Array => new Uint8Array(ecdhOf(secret).computeSecret(withPrefix(id)))
+export const sharedSecret = (secret: Uint8Array, id: Uint8Array): Uint8Array =>
+  new Uint8Array(ecdhOf(secret).computeSecret(withPrefix(id)))
 
 /** Signs a 32-byte hash as is (no pre-hash): r‖s‖v, 65 bytes, r and s zero-padded to 32 bytes. */
 export const sign = (secret: Uint8Array, hash: Uint8Array): Uint8Array => {

@@ -71,6 +71,12 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
     notify()
   })
 
+  /** Counts `length` bytes as taken, resuming the socket once less than the high-water mark is buffered. */
+  const consumed = (length: number): void => {
+    buffered -= length
+    if (buffered < highWaterMark) socket.resume()
+  }
+
   /**
    * Takes exactly `length` buffered bytes (the caller checked there are enough): a view of the
    * first chunk when it holds them all (a chunk is the socket's own, never written again), else a copy.
@@ -80,8 +86,7 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
     if (first.length >= length) {
       if (first.length === length) chunks.shift()
       else chunks[0] = first.subarray(length)
-      buffered -= length
-      if (buffered < highWaterMark) socket.resume()
+      consumed(length)
       return first.subarray(0, length)
     }
     const out = new Uint8Array(length)
@@ -94,8 +99,7 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
       if (part === chunk.length) chunks.shift()
       else chunks[0] = chunk.subarray(part)
     }
-    buffered -= length
-    if (buffered < highWaterMark) socket.resume()
+    consumed(length)
     return out
   }
 
