@@ -3,7 +3,9 @@
  * force, except that an eth/61 sync holds at most 8,192 hashes rather than go-ethereum 1.0's
  * 256 Ki. A queued hash costs about 650 bytes (M1: the heap grew 170 MiB as 256 Ki filled);
  * 8,192 is eight of the seed's 1,024-block caches, so the hash stream, which asks for 512 at a
- * time, stays far ahead of the block fetchers.
+ * time, stays far ahead of the block fetchers. And the hash-chain sync stores its blocks as
+ * `ethsync import` does, 1,024 to a commit (each commit is flushed to disk), gathering them in a
+ * cache of twice that, so that the next batch downloads while one is stored.
  *
  * @since 0.2.0
  */
@@ -13,8 +15,19 @@ import { Effect } from "effect"
 /** Most hashes an eth/61 sync holds (those of downloaded blocks not yet imported included). */
 export const queuedHashes = 8 * 1024
 
-/** `config` with the node's cap on queued hashes. */
-export const of = (config: DownloaderConfig.Config): DownloaderConfig.Config => ({ ...config, maxQueuedHashes: queuedHashes })
+/** Blocks the hash-chain sync stores per commit: as many as `ethsync import` does. */
+export const importBatch = 1024
+
+/** Blocks the hash-chain sync holds, downloaded or in flight: a batch being gathered while the one before is stored. */
+export const blockCache = 2 * importBatch
+
+/** `config` with the node's cap on queued hashes and its import batches. */
+export const of = (config: DownloaderConfig.Config): DownloaderConfig.Config => ({
+  ...config,
+  maxQueuedHashes: queuedHashes,
+  importBatch,
+  blockCacheLimit: Math.max(config.blockCacheLimit, blockCache)
+})
 
 /** Runs `effect` with the configuration in force made the node's. */
 export const provide = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -161,7 +161,8 @@ describe("eth/61 forward sync: the seed's scenarios", () => {
       expect(resultTag(run)).toBe("InvalidChain")
       expect(run.dropped).toEqual(["attack"])
       expect(run.elapsed).toBeLessThan(100)
-      expect(attack.counters.blockRequests).toBe(1)
+      // Every block request it could have open went out before its first (empty) answer ended the sync.
+      expect(attack.counters.blockRequests).toBe(h.config.requestsPerPeer)
       expect(attack.counters.hashRequests).toBeLessThanOrEqual(3)
       yield* validSyncSucceeds(h, "valid", chain)
     }))

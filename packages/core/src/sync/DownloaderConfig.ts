@@ -20,6 +20,8 @@ export interface Config {
   readonly maxQueuedHashes: number
   /** Upper bound of a peer's capacity (blocks per request). */
   readonly maxBlockFetch: number
+  /** Block requests open with one peer at once: more than one keeps it serving while its last reply is handled. */
+  readonly requestsPerPeer: number
   /** A hash request not answered in this time has timed out. */
   readonly hashTTL: Duration.Duration
   /** A cross-check's lifetime. */
@@ -34,6 +36,12 @@ export interface Config {
   readonly maxBannedHashes: number
   /** Blocks handed to the chain at once. */
   readonly maxBlockProcess: number
+  /**
+   * Blocks the hash-chain sync gathers for one import while more are on their way, stored in one
+   * insert (one commit, one flush: a store on disk pays per commit); 0 hands over whatever is ready,
+   * in chunks of maxBlockProcess, as the seed does.
+   */
+  readonly importBatch: number
   /** Blocks downloaded but not imported, in-flight requests included. */
   readonly blockCacheLimit: number
   /** Replies of one peer waiting for the sync to look at them; a peer with more waits in its own deliver call. */
@@ -44,7 +52,8 @@ export interface Config {
 
 /**
  * The seed's values; for what the seed lacks (targetRoundTrip, slowPeerFactor, replyBacklog,
- * maxUnrequestedReplies) ethsync's defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes)
+ * maxUnrequestedReplies, requestsPerPeer: the seed had one request per peer, and importBatch: 0,
+ * the seed's imports) ethsync's defaults, and for eth/61 (maxHashesFromNumber, maxQueuedHashes)
  * go-ethereum 1.0's: 512 hashes per request (what its peers serve at most) and 256 Ki queued.
  */
 export const seed: Config = {
@@ -53,6 +62,7 @@ export const seed: Config = {
   maxHashesFromNumber: 512,
   maxQueuedHashes: 256 * 1024,
   maxBlockFetch: 128,
+  requestsPerPeer: 2,
   hashTTL: Duration.seconds(5),
   blockSoftTTL: Duration.seconds(3),
   blockHardTTL: Duration.seconds(9),
@@ -60,6 +70,7 @@ export const seed: Config = {
   slowPeerFactor: 4,
   maxBannedHashes: 4096,
   maxBlockProcess: 256,
+  importBatch: 0,
   blockCacheLimit: 1024,
   replyBacklog: 8,
   maxUnrequestedReplies: 16

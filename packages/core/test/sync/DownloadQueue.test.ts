@@ -69,9 +69,9 @@ const byKey: ReadonlyMap<string, Block.Block> = new Map(chain.map((b) => [Hash.k
 /** Block `n` of the shared chain (1-based). */
 const blk = (n: number): Block.Block => chain[n - 1]!
 
-/** A queue of `limit` slots holding blocks 1..n, offset 1, as after a finished hash phase. */
-const queued = (n: number, limit: number): DownloadQueue => {
-  const queue = new DownloadQueue(limit)
+/** A queue of `limit` slots holding blocks 1..n, offset 1, as after a finished hash phase; `slots` requests per peer. */
+const queued = (n: number, limit: number, slots = 1): DownloadQueue => {
+  const queue = new DownloadQueue(limit, slots)
   queue.insert(newestFirst(chain.slice(0, n)), "source")
   queue.prepare(1)
   return queue
@@ -92,7 +92,7 @@ describe("test chain helper", () => {
 // download (oldest first), so the importer is fed from the bottom of the chain.
 describe("DownloadQueue.insert", () => {
   it("queues new hashes and returns exactly them, in arrival order", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     const hashes = newestFirst(chain.slice(0, 3))
     const inserted = queue.insert(hashes, "source")
     expect(inserted.map(Hash.toHex)).toEqual(hashes.map(Hash.toHex))
@@ -104,7 +104,7 @@ describe("DownloadQueue.insert", () => {
   })
 
   it("skips hashes already queued, also within one batch, and returns only the new ones", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     queue.insert([blk(3).hash, blk(2).hash], "source")
     const inserted = queue.insert([blk(4).hash, blk(3).hash, blk(2).hash, blk(1).hash, blk(1).hash], "source")
     expect(inserted.map(Hash.toHex)).toEqual([blk(4).hash, blk(1).hash].map(Hash.toHex))
@@ -132,7 +132,7 @@ describe("DownloadQueue.insert", () => {
   })
 
   it("gives later inserts higher priority: the lowest block number is reserved first", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     queue.insert([blk(6).hash, blk(5).hash], "source")
     queue.insert([blk(4).hash, blk(3).hash], "source")
     queue.insert([blk(2).hash, blk(1).hash], "source")
@@ -176,7 +176,7 @@ describe("DownloadQueue.reserve", () => {
   })
 
   it("gives nothing when nothing is pending", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     expect(queue.reserve(peer("a"), 4, 0)).toBeUndefined()
     expect(queue.inFlight).toBe(0)
   })
@@ -254,7 +254,7 @@ describe("DownloadQueue.reserve", () => {
 // number, everything undelivered goes back, and each kind of misbehaviour is told apart.
 describe("DownloadQueue.deliver", () => {
   it("stores requested blocks in the slot of their number relative to the offset (Accepted)", () => {
-    const queue = new DownloadQueue(8)
+    const queue = new DownloadQueue(8, 1)
     queue.insert(newestFirst(chain.slice(9, 14)), "source") // blocks 10..14
     queue.prepare(10)
     const a = peer("a")
@@ -373,7 +373,7 @@ describe("DownloadQueue.deliver", () => {
 
   it("reports InvalidChain for a requested block numbered at or past offset + cacheLimit", () => {
     // Hashes of blocks 1..6 but the window is 1..4: the hash chain does not fit.
-    const queue = new DownloadQueue(4)
+    const queue = new DownloadQueue(4, 1)
     queue.insert([blk(5).hash, blk(6).hash], "source")
     queue.prepare(1)
     const a = peer("a")
@@ -385,7 +385,7 @@ describe("DownloadQueue.deliver", () => {
   })
 
   it("reports InvalidChain for a requested block numbered below the offset", () => {
-    const queue = new DownloadQueue(4)
+    const queue = new DownloadQueue(4, 1)
     queue.insert([blk(3).hash], "source")
     queue.prepare(5)
     const a = peer("a")
@@ -395,7 +395,7 @@ describe("DownloadQueue.deliver", () => {
   })
 
   it("accepts the last slot of the window, offset + cacheLimit - 1", () => {
-    const queue = new DownloadQueue(4)
+    const queue = new DownloadQueue(4, 1)
     queue.insert([blk(4).hash], "source")
     queue.prepare(1)
     const a = peer("a")
@@ -407,7 +407,7 @@ describe("DownloadQueue.deliver", () => {
   it("refuses a second block of the same number as an invalid chain, leaving no phantom in the cache count", () => {
     // Two queued hashes whose blocks both claim number 1 (a hash chain with a sibling in it).
     const sibling = makeChain(1, 7)[0]!
-    const queue = new DownloadQueue(4)
+    const queue = new DownloadQueue(4, 1)
     queue.insert([blk(2).hash, sibling.hash, blk(1).hash], "source")
     queue.prepare(1)
     const a = peer("a")
@@ -590,6 +590,16 @@ describe("DownloadQueue.takeBlocks", () => {
     const queue = withCached(4, [1, 2, 3, 4])
     expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4])
   })
+
+  it("counts the run as ready, and takes at most `max` of it, the rest staying ready at the front", () => {
+    const queue = withCached(8, [1, 2, 3, 4, 5, 7])
+    expect(queue.ready).toBe(5)
+    expect(numbers(queue.takeBlocks(3))).toEqual([1, 2, 3])
+    expect(queue.ready).toBe(2)
+    expect(queue.cached).toBe(3)
+    expect(numbers(queue.takeBlocks())).toEqual([4, 5])
+    expect(queue.ready).toBe(0)
+  })
 })
 
 // reset: a new sync starts from a blank queue; nothing of the previous one leaks into it.
@@ -686,7 +696,7 @@ type Where = "pending" | "cached" | "taken" | { readonly peer: string }
  */
 const runSchedule = (n: number, cacheLimit: number, ops: ReadonlyArray<Op>, upfront: boolean): boolean => {
   const blocks = chain.slice(0, n)
-  const queue = new DownloadQueue(cacheLimit)
+  const queue = new DownloadQueue(cacheLimit, 1)
   queue.prepare(1)
   const where = new Map<string, Where>()
   const qpeers = Array.from({ length: peers }, (_, i) => peer(`p${i}`))
@@ -929,7 +939,7 @@ describe("DownloadQueue schedules (property)", () => {
 // Blame: the queue remembers who sent each hash, so an error in the hash chain names that peer.
 describe("DownloadQueue sources", () => {
   it("names the sender of the next hash to fetch, a returned one included", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     expect(queue.pendingSource()).toBeUndefined()
     queue.insert(newestFirst(chain.slice(4, 8)), "later") // blocks 5..8
     queue.insert(newestFirst(chain.slice(0, 4)), "earlier") // blocks 1..4: inserted last, fetched first
@@ -943,7 +953,7 @@ describe("DownloadQueue sources", () => {
   })
 
   it("names the sender of the lowest downloaded block's hash as the one behind a gap", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     queue.insert(newestFirst(chain.slice(4, 8)), "liar") // blocks 5..8
     queue.insert(newestFirst(chain.slice(0, 3)), "honest") // blocks 1..3: block 4 never queued
     queue.prepare(1)
@@ -956,7 +966,7 @@ describe("DownloadQueue sources", () => {
   })
 
   it("names the sender of a block's hash when the block has no place in the window", () => {
-    const queue = new DownloadQueue(4)
+    const queue = new DownloadQueue(4, 1)
     queue.insert([blk(9).hash], "liar")
     queue.prepare(1)
     mustReserve(queue, peer("a"), 1)
@@ -967,14 +977,14 @@ describe("DownloadQueue sources", () => {
 describe("DownloadQueue by height (eth/61)", () => {
   /** A queue of `limit` slots holding the hashes of blocks 1..n by height, offset 1, block 1's parent the zero hash. */
   const byHeight = (n: number, limit: number): DownloadQueue => {
-    const queue = new DownloadQueue(limit)
+    const queue = new DownloadQueue(limit, 1)
     queue.prepare(1)
     expect(queue.append(chain.slice(0, n).map((b) => b.hash), 1, Hash.zero, "source")).toBe(true)
     return queue
   }
 
   it("hands out the lowest heights first, whatever order the batches came in", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     queue.prepare(1)
     queue.append([blk(1).hash, blk(2).hash], 1, Hash.zero, "source")
     queue.append([blk(3).hash, blk(4).hash], 3, blk(2).hash, "source")
@@ -999,7 +1009,7 @@ describe("DownloadQueue by height (eth/61)", () => {
   })
 
   it("reports WrongHashChain, naming the source, for a block whose parent is not the hash below it", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     queue.prepare(1)
     queue.append([blk(1).hash, blk(2).hash], 1, Hash.zero, "source")
     // Block 4 given for height 3, on top of block 2: its parent is block 3.
@@ -1011,7 +1021,7 @@ describe("DownloadQueue by height (eth/61)", () => {
   })
 
   it("reports WrongHashChain for a block that is not at the height its source gave", () => {
-    const queue = new DownloadQueue(16)
+    const queue = new DownloadQueue(16, 1)
     queue.prepare(1)
     queue.append([blk(2).hash], 1, Hash.zero, "liar")
     const a = peer("a")
@@ -1047,5 +1057,65 @@ describe("a peer's ignored set", () => {
       expect(queue.takeBlocks()).toHaveLength(4)
     }
     expect(a.ignored.size).toBe(8)
+  })
+})
+
+// Two requests in flight per peer: the second keeps the peer serving while the first's reply is
+// handled; each reply is matched to its own request, and each request expires on its own.
+describe("DownloadQueue with two requests per peer", () => {
+  it("hands a peer a second reservation while its first is open, and no third", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    const first = mustReserve(queue, a, 4, 0)
+    const second = mustReserve(queue, a, 4, 10)
+    expect(requested(first, byKey)).toEqual([1, 2, 3, 4])
+    expect(requested(second, byKey)).toEqual([5, 6, 7, 8])
+    expect(queue.reserve(a, 4, 20)).toBeUndefined()
+    expect(queue.inFlight).toBe(2)
+    expect(queue.pending).toBe(12)
+    expect(queue.requestsOf("a")).toEqual([first, second])
+  })
+
+  it("matches a reply to the request it answers, by default the peer's oldest", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    const first = mustReserve(queue, a, 4, 0)
+    const second = mustReserve(queue, a, 4, 10)
+    expect(queue.deliver(a, [5, 6, 7, 8].map(blk), second)).toEqual({ _tag: "Accepted", stored: 4 })
+    expect(queue.requestsOf("a")).toEqual([first])
+    expect(queue.deliver(a, [1, 2, 3, 4].map(blk))).toEqual({ _tag: "Accepted", stored: 4 })
+    expect(queue.inFlight).toBe(0)
+    expect(numbers(queue.takeBlocks())).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it("expires the older of two requests on its own: only its hashes go back, the newer stays open", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    const first = mustReserve(queue, a, 4, 0)
+    const second = mustReserve(queue, a, 4, 500)
+    expect(queue.nextExpiry(1000)).toBe(1000)
+    expect(queue.expire(1000, 1000)).toEqual(["a"])
+    expect(queue.requestsOf("a")).toEqual([second])
+    expect(queue.inFlight).toBe(1)
+    expect(queue.pending).toBe(16)
+    expect(queue.space).toBe(60)
+    expect(queue.nextExpiry(1000)).toBe(1500)
+    // The given-back hashes go to the next reservation, before any never handed out.
+    expect(requested(mustReserve(queue, peer("b"), 4, 1000), byKey)).toEqual([1, 2, 3, 4])
+    // The late answer to the expired request is not taken for the open one, which stays open.
+    expect(queue.deliver(a, [1, 2, 3, 4].map(blk), first)).toEqual({ _tag: "NoFetchesPending" })
+    expect(queue.deliver(a, [5, 6, 7, 8].map(blk), second)).toEqual({ _tag: "Accepted", stored: 4 })
+  })
+
+  it("gives back both requests of a peer that leaves", () => {
+    const queue = queued(20, 64, 2)
+    const a = peer("a")
+    mustReserve(queue, a, 4, 0)
+    mustReserve(queue, a, 4, 0)
+    queue.cancelPeer("a")
+    expect(queue.inFlight).toBe(0)
+    expect(queue.isFetching("a")).toBe(false)
+    expect(queue.pending).toBe(20)
+    expect(queue.space).toBe(64)
   })
 })

@@ -48,7 +48,7 @@ describe("PeerSet.add / remove", () => {
     const peer = add(set, "a")
     expect(peer.id).toBe("a")
     expect(Hash.toHex(peer.head)).toBe(Hash.toHex(handle("a").head))
-    expect(peer.idle).toBe(true)
+    expect(peer.open).toBe(0)
     expect(peer.capacity).toBe(maxCap)
     expect(peer.throughput).toBeUndefined()
     expect(peer.roundTrip).toBeUndefined()
@@ -82,8 +82,8 @@ describe("Peer.setIdle", () => {
   it("fetching marks the peer busy and remembers when", () => {
     const peer = new Peer(handle("p"), maxCap)
     peer.fetching(42)
-    expect(peer.idle).toBe(false)
-    expect(peer.started).toBe(42)
+    expect(peer.open).toBe(1)
+    expect(peer.setIdle(1042, 10, tuning)).toBe(1000)
   })
 
   it("sizes the next request from the first reply's throughput", () => {
@@ -92,7 +92,21 @@ describe("Peer.setIdle", () => {
     expect(peer.throughput).toBe(10)
     expect(peer.roundTrip).toBe(1000)
     expect(peer.capacity).toBe(10)
-    expect(peer.idle).toBe(true)
+    expect(peer.open).toBe(0)
+  })
+
+  it("times a reply to a request sent behind another from the reply before it, not from its sending", () => {
+    const peer = new Peer(handle("p"), maxCap)
+    peer.fetching(0)
+    peer.fetching(0)
+    expect(peer.open).toBe(2)
+    expect(peer.setIdle(100, 10, tuning)).toBe(100)
+    // Sent at 0, but served only once the first reply went out at 100.
+    expect(peer.setIdle(150, 10, tuning)).toBe(50)
+    expect(peer.open).toBe(0)
+    // A request sent after the last reply is timed from its sending.
+    peer.fetching(400)
+    expect(peer.setIdle(460, 10, tuning)).toBe(60)
   })
 
   it("smooths throughput and round trip over replies", () => {
@@ -198,17 +212,34 @@ describe("Peer.promote / demote", () => {
     expect(peer.reputation).toBe(0)
   })
 
-  it("neither changes the capacity or the idle flag", () => {
+  it("neither changes the capacity or the requests out", () => {
     const peer = busy(8, 4)
     peer.promote()
     peer.demote()
     expect(peer.capacity).toBe(8)
-    expect(peer.idle).toBe(false)
+    expect(peer.open).toBe(1)
   })
 })
 
-// idle(): who is served next: only idle peers, best reputation first, ties by registration order.
-describe("PeerSet.idle", () => {
+// available(slots): who is served next: peers with a free request slot, fewest requests out first,
+// then best reputation first, ties by registration order. With one slot: the idle peers.
+describe("PeerSet.available", () => {
+  it("with two slots lists a peer with one request out after every idle peer, and not one with two", () => {
+    const set = newSet()
+    const a = add(set, "a")
+    const b = add(set, "b")
+    const c = add(set, "c")
+    a.reputation = 5
+    a.fetching(0)
+    b.fetching(0)
+    b.fetching(0)
+    c.reputation = 1
+    expect(ids(set.available(2))).toEqual(["c", "a"])
+    expect(ids(set.available(1))).toEqual(["c"])
+    b.setIdle(10, 1, tuning)
+    expect(ids(set.available(2))).toEqual(["c", "a", "b"])
+  })
+
   it("lists only idle peers", () => {
     const set = newSet()
     const a = add(set, "a")
@@ -216,16 +247,16 @@ describe("PeerSet.idle", () => {
     const c = add(set, "c")
     a.fetching(0)
     c.fetching(0)
-    expect(ids(set.idle())).toEqual(["b"])
+    expect(ids(set.available(1))).toEqual(["b"])
     c.setIdle(1, 1, tuning)
-    expect(ids(set.idle())).toEqual(["b", "c"])
+    expect(ids(set.available(1))).toEqual(["b", "c"])
   })
 
   it("orders best reputation first", () => {
     const set = newSet()
     const reps: ReadonlyArray<readonly [string, number]> = [["a", 1], ["b", 5], ["c", 0], ["d", 3]]
     for (const [id, r] of reps) add(set, id).reputation = r
-    expect(ids(set.idle())).toEqual(["b", "d", "a", "c"])
+    expect(ids(set.available(1))).toEqual(["b", "d", "a", "c"])
   })
 
   it("breaks ties in registration order", () => {
@@ -233,14 +264,14 @@ describe("PeerSet.idle", () => {
     // Ids in neither alphabetical order, so only registration order explains the result.
     const reps: ReadonlyArray<readonly [string, number]> = [["m", 2], ["b", 7], ["z", 2], ["x", 7], ["a", 2], ["u", 0]]
     for (const [id, r] of reps) add(set, id).reputation = r
-    expect(ids(set.idle())).toEqual(["b", "x", "m", "z", "a", "u"])
+    expect(ids(set.available(1))).toEqual(["b", "x", "m", "z", "a", "u"])
   })
 
   it("is empty with no peers or none idle", () => {
     const set = newSet()
-    expect(set.idle()).toEqual([])
+    expect(set.available(1)).toEqual([])
     add(set, "a").fetching(0)
-    expect(set.idle()).toEqual([])
+    expect(set.available(1)).toEqual([])
   })
 
   it("matches 'idle only, reputation descending, registration order within a reputation' for any set (property)", () => {
@@ -256,7 +287,7 @@ describe("PeerSet.idle", () => {
           })
           const expected: Array<string> = []
           for (let r = 4; r >= 0; r--) specs.forEach((spec, i) => spec.idle && spec.reputation === r && expected.push(`p${i}`))
-          expect(ids(set.idle())).toEqual(expected)
+          expect(ids(set.available(1))).toEqual(expected)
         }
       ),
       { numRuns: 200 }
@@ -281,7 +312,7 @@ describe("Peer.reset", () => {
     b.ignored.add("k2")
     for (const p of [a, b]) p.reset()
     for (const p of [a, b]) {
-      expect(p.idle).toBe(true)
+      expect(p.open).toBe(0)
       expect(p.ignored.size).toBe(0)
       expect(p.unrequested).toBe(0)
     }
@@ -290,13 +321,13 @@ describe("Peer.reset", () => {
     expect(b.capacity).toBe(maxCap)
     expect(a.reputation).toBe(9)
     expect(b.reputation).toBe(3)
-    expect(ids(set.idle())).toEqual(["a", "b"])
+    expect(ids(set.available(1))).toEqual(["a", "b"])
   })
 
   it("lets the queue ask a peer again for the hashes it once failed to deliver", () => {
     const set = newSet()
     const a = add(set, "a")
-    const queue = new DownloadQueue(8)
+    const queue = new DownloadQueue(8, 1)
     const hash = Hash.keccak(Uint8Array.of(1))
     queue.insert([hash], "source")
     queue.reserve(a, 1, 0)

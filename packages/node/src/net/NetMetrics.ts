@@ -55,13 +55,23 @@ const nameOf = (version: number, code: number): string => {
   return Object.entries(codes).find(([, c]) => c === code)?.[0] ?? "unknown"
 }
 
+/**
+ * The message and byte counters of each direction, version and code met so far, their attributes
+ * given once: a counter given its attributes anew works out its series key anew at every update,
+ * which costs more than the count. A few dozen at most (2 directions, the eth versions' codes).
+ */
+const counters = new Map<string, readonly [typeof messages, typeof bytes]>()
+
 /** Counts one eth message of `version` and `size` payload bytes. */
 export const message = (direction: "in" | "out", version: number, code: number, size: number): Effect.Effect<void> => {
-  const attributes = { direction, message: nameOf(version, code) }
-  return Effect.andThen(
-    Metric.update(Metric.withAttributes(messages, attributes), 1),
-    Metric.update(Metric.withAttributes(bytes, attributes), size)
-  )
+  const key = `${direction} ${version} ${code}`
+  let pair = counters.get(key)
+  if (pair === undefined) {
+    const attributes = { direction, message: nameOf(version, code) }
+    pair = [Metric.withAttributes(messages, attributes), Metric.withAttributes(bytes, attributes)]
+    counters.set(key, pair)
+  }
+  return Effect.andThen(Metric.update(pair[0], 1), Metric.update(pair[1], size))
 }
 
 /** Counts a peer disconnected for a reason of kind `kind`. */

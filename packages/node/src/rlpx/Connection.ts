@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import { Bytes, Hex, Rlp } from "@ethsync/core"
+import { Hex, Rlp } from "@ethsync/core"
 import { Deferred, Duration, Effect, Queue, type Scope, Stream } from "effect"
 import * as Capability from "./Capability.ts"
 import * as Compression from "./Compression.ts"
@@ -255,8 +255,8 @@ export const open = (
         return Effect.fail(new MessageTooLarge({ direction: "out", size: data.length, limit: maxMessageSize }))
       }
       count(statsOut, kind, data.length)
-      const frame = Bytes.concat([Rlp.encodeInteger(code), data])
-      return channel.write(() => cipher.seal(frame))
+      const codeRlp = Rlp.encodeInteger(code)
+      return channel.write(() => cipher.seal(codeRlp, data))
     })
 
   /** Sends a Disconnect if one is due for `error`, then closes the socket. */

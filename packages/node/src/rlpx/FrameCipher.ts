@@ -31,8 +31,8 @@ export interface HandshakeOutcome {
 
 /** Encrypts outgoing frames and checks and decrypts incoming ones, for one connection. */
 export interface FrameCipher {
-  /** The whole frame (header, header MAC, padded body, body MAC) carrying `data`. */
-  readonly seal: (data: Uint8Array) => Uint8Array
+  /** The whole frame (header, header MAC, padded body, body MAC) carrying `parts`, one after the other (not copied together first). */
+  readonly seal: (...parts: ReadonlyArray<Uint8Array>) => Uint8Array
   /** The body size announced by a 32-byte header and its MAC, or a reason when the MAC does not match. */
   readonly openHeader: (header: Uint8Array) => number | string
   /** The body of `size` bytes from its padded ciphertext and MAC, or a reason when the MAC does not match. */
@@ -89,20 +89,26 @@ export const make = (outcome: HandshakeOutcome): FrameCipher => {
   }
 
   return {
-    seal: (data) => {
+    seal: (...parts) => {
+      let size = 0
+      for (const part of parts) size += part.length
       const header = new Uint8Array(16)
-      header[0] = data.length >> 16
-      header[1] = (data.length >> 8) & 0xff
-      header[2] = data.length & 0xff
+      header[0] = size >> 16
+      header[1] = (size >> 8) & 0xff
+      header[2] = size & 0xff
       header.set(headerData, 3)
-      const paddedSize = sealedBodySize(data.length) - 16
+      const paddedSize = sealedBodySize(size) - 16
       const out = new Uint8Array(headerSize + paddedSize + 16)
       const headerCiphertext = egressAes.update(header)
       out.set(headerCiphertext, 0)
       out.set(headerMac(egressMac, headerCiphertext), 16)
-      // The key stream runs on from the data into the zero padding, so each is encrypted in place.
-      out.set(egressAes.update(data), headerSize)
-      out.set(egressAes.update(new Uint8Array(paddedSize - data.length)), headerSize + data.length)
+      // The key stream runs on from part to part and into the zero padding, so each is encrypted in place.
+      let at = headerSize
+      for (const part of parts) {
+        out.set(egressAes.update(part), at)
+        at += part.length
+      }
+      out.set(egressAes.update(new Uint8Array(paddedSize - size)), at)
       out.set(bodyMac(egressMac, out.subarray(headerSize, headerSize + paddedSize)), headerSize + paddedSize)
       return out
     },

@@ -71,8 +71,24 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
     notify()
   })
 
-  /** Takes exactly `length` buffered bytes (the caller checked there are enough). */
+  /** Counts `length` bytes as taken, resuming the socket once less than the high-water mark is buffered. */
+  const consumed = (length: number): void => {
+    buffered -= length
+    if (buffered < highWaterMark) socket.resume()
+  }
+
+  /**
+   * Takes exactly `length` buffered bytes (the caller checked there are enough): a view of the
+   * first chunk when it holds them all (a chunk is the socket's own, never written again), else a copy.
+   */
   const take = (length: number): Uint8Array => {
+    const first = chunks[0]!
+    if (first.length >= length) {
+      if (first.length === length) chunks.shift()
+      else chunks[0] = first.subarray(length)
+      consumed(length)
+      return first.subarray(0, length)
+    }
     const out = new Uint8Array(length)
     let at = 0
     while (at < length) {
@@ -83,8 +99,7 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
       if (part === chunk.length) chunks.shift()
       else chunks[0] = chunk.subarray(part)
     }
-    buffered -= length
-    if (buffered < highWaterMark) socket.resume()
+    consumed(length)
     return out
   }
 
@@ -126,16 +141,29 @@ export const make = (socket: Socket, idle: Duration.Input): SocketChannel => {
     }
   })
 
+  /**
+   * Most writes are taken by the system at once (nothing of them stays in the socket's buffer):
+   * those complete there, without waiting for the socket's callback or watching for a stall. The
+   * others wait for the callback, failing if the system stops taking our bytes.
+   */
   const write = (produce: () => Uint8Array): Effect.Effect<void, SocketFailure | IdleTimeout> =>
-    Effect.raceFirst(
-      Effect.callback<void, SocketFailure>((resume) => {
-        if (failure !== undefined) return resume(Effect.fail(failure))
-        socket.write(produce(), (error) => {
-          resume(error ? Effect.fail(new SocketFailure({ reason: error.message })) : Effect.void)
-        })
-      }),
-      stalled
-    )
+    Effect.suspend(() => {
+      if (failure !== undefined) return Effect.fail(failure)
+      /** The write's outcome once its callback has run. */
+      let outcome: Effect.Effect<void, SocketFailure> | undefined
+      /** Resumes the wait for the callback, once one waits. */
+      let resumeWait: ((outcome: Effect.Effect<void, SocketFailure>) => void) | undefined
+      socket.write(produce(), (error) => {
+        outcome = error ? Effect.fail(new SocketFailure({ reason: error.message })) : Effect.void
+        resumeWait?.(outcome)
+      })
+      if (socket.writableLength === 0) return Effect.void
+      const written = Effect.callback<void, SocketFailure>((resume) => {
+        if (outcome !== undefined) return resume(outcome)
+        resumeWait = resume
+      })
+      return Effect.raceFirst(written, stalled)
+    })
 
   /** Completes when the socket has closed. */
   const closed = Effect.callback<void>((resume) => {

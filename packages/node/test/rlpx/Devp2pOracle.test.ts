@@ -1,7 +1,8 @@
 /**
  * `@ethereumjs/devp2p`'s ECIES as an independent oracle for our handshake bytes: it reads our
  * auth and ack in both forms, we read its own, and frames sealed on one side open on the other
- * (which checks our secrets, AES streams and MAC states against another implementation).
+ * (which checks our secrets, AES streams and MAC states against another implementation), also
+ * frames we seal from two parts.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ECIES } from "@ethereumjs/devp2p"
@@ -19,6 +20,10 @@ const exchangeFrames = (ours: FrameCipher.FrameCipher, theirs: ECIES) => {
     const frame = ours.seal(sample(size))
     expect(theirs.parseHeader(frame.subarray(0, 32))).toBe(size)
     expect(theirs.parseBody(frame.subarray(32))).toEqual(sample(size))
+    // Sealed from two parts: the same frame as from their concatenation (the oracle opens it alike).
+    const split = ours.seal(sample(size).subarray(0, size >> 1), sample(size).subarray(size >> 1))
+    expect(theirs.parseHeader(split.subarray(0, 32))).toBe(size)
+    expect(theirs.parseBody(split.subarray(32))).toEqual(sample(size))
     const header = theirs.createBlockHeader(size)!
     const body = theirs.createBody(sample(size))!
     expect(ours.openHeader(header)).toBe(size)

@@ -19,8 +19,7 @@ export const run = (sync: Sync.Sync, peer: Peer, banned: Hash.Hash): Effect.Effe
     const start = yield* Clock.currentTimeMillis
     const request = sync.queue.reserve(peer, sync.config.maxBlockFetch, start)
     if (!request) return "no request"
-    peer.fetching(start)
-    Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash))
+    Sync.requestBlocks(sync, peer, request)
     const deadline = start + sync.hardTTL
     while (true) {
       const event = yield* Sync.next(sync, deadline)

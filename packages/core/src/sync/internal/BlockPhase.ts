@@ -7,7 +7,6 @@
  * @since 0.1.0
  */
 import { Clock, Effect, Metric } from "effect"
-import type * as Block from "../../chain/Block.ts"
 import * as SyncMetrics from "../SyncMetrics.ts"
 import { InvalidChain, NoPeers, PeersUnavailable } from "../SyncError.ts"
 import type { Peer } from "./PeerSet.ts"
@@ -16,7 +15,7 @@ import * as Sync from "./Sync.ts"
 /** Downloads every queued hash's block and waits until all are imported. */
 export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
   while (true) {
-    if (yield* round(sync, yield* Clock.currentTimeMillis)) return
+    if (yield* round(sync, yield* Clock.currentTimeMillis, false)) return
     const event = yield* Sync.next(sync, deadline(sync))
     if (event._tag === "Blocks") yield* receive(sync, event)
   }
@@ -25,10 +24,11 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync) {
 /**
  * One round of the block fetcher, run whenever something changed: feeds the importer, expires
  * requests, hands out new ones. True once every queued block is downloaded and imported.
+ * `hashesComing`: whether more hashes are on their way (eth/61's hash stream has not ended).
  */
-export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
+export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number, hashesComing: boolean) {
   const { queue, peers } = sync
-  yield* Sync.feedImporter(sync)
+  yield* Sync.feedImporter(sync, hashesComing)
   // Without peers nothing more arrives; blocks already downloaded are still imported.
   if (peers.size === 0 && (queue.pending > 0 || queue.inFlight > 0)) return yield* new NoPeers()
   for (const id of queue.expire(now, sync.hardTTL)) {
@@ -42,9 +42,9 @@ export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
       const best = peers.bestRoundTrip()
       const slow = (peer: Peer) =>
         best !== undefined && peer.roundTrip !== undefined && peer.roundTrip > best * sync.config.slowPeerFactor
-      const idle = peers.idle()
-      dispatch(sync, idle.filter((peer) => !slow(peer)), now)
-      if (queue.inFlight === 0) dispatch(sync, idle.filter(slow), now)
+      const available = peers.available(queue.requestsPerPeer)
+      dispatch(sync, available.filter((peer) => !slow(peer)), now)
+      if (queue.inFlight === 0) dispatch(sync, available.filter(slow), now)
       if (queue.inFlight === 0) {
         return yield* new PeersUnavailable({ peer: queue.pendingSource() ?? "", pending: queue.pending })
       }
@@ -69,29 +69,34 @@ export const round = Effect.fnUntraced(function*(sync: Sync.Sync, now: number) {
 export const deadline = (sync: Sync.Sync): number => sync.queue.nextExpiry(sync.hardTTL) ?? Infinity
 
 /** Takes blocks answering one of the sync's requests, from a peer still in the sync. */
-export const receive = (sync: Sync.Sync, event: { readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }) => {
+export const receive = (sync: Sync.Sync, event: Extract<Sync.Event, { _tag: "Blocks" }>) => {
   const peer = sync.peers.get(event.peer)
-  return peer ? deliver(sync, peer, event.blocks) : Effect.void
+  return peer ? deliver(sync, peer, event) : Effect.void
 }
 
-/** Hands each of `peers` in turn a request of up to its capacity, while the cache has room. */
+/**
+ * Hands `peers` requests of up to their capacity while the cache has room: each its first, then
+ * each its second, and so on up to requestsPerPeer, so every peer is busy before one gets two.
+ */
 const dispatch = (sync: Sync.Sync, peers: ReadonlyArray<Peer>, now: number): void => {
-  for (const peer of peers) {
-    if (sync.queue.throttle()) return
-    const request = sync.queue.reserve(peer, peer.capacity, now)
-    if (!request) continue
-    peer.fetching(now)
-    Sync.requestBlocks(sync, peer, Array.from(request.hashes.values(), (e) => e.hash))
+  for (let slot = 0; slot < sync.queue.requestsPerPeer; slot++) {
+    for (const peer of peers) {
+      if (sync.queue.throttle()) return
+      if (peer.open > slot) continue
+      const request = sync.queue.reserve(peer, peer.capacity, now)
+      if (request) Sync.requestBlocks(sync, peer, request)
+    }
   }
 }
 
-/** Matches a delivery to the peer's request and adjusts the peer, as the seed's table says. */
-const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks: ReadonlyArray<Block.Block>) {
+/** Matches a delivery to the request it answers and adjusts the peer, as the seed's table says. */
+const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, event: Extract<Sync.Event, { _tag: "Blocks" }>) {
   const now = yield* Clock.currentTimeMillis
-  const result = sync.queue.deliver(peer, blocks)
+  const { blocks } = event
+  const result = sync.queue.deliver(peer, blocks, event.request)
   const idle = (stored: number) => {
-    peer.setIdle(now, stored, sync.tuning)
-    return stored > 0 ? Metric.update(SyncMetrics.roundTrip, now - peer.started) : Effect.void
+    const elapsed = peer.setIdle(now, stored, sync.tuning)
+    return stored > 0 ? Metric.update(SyncMetrics.roundTrip, elapsed) : Effect.void
   }
   switch (result._tag) {
     case "Accepted":
@@ -108,7 +113,7 @@ const deliver = Effect.fnUntraced(function*(sync: Sync.Sync, peer: Peer, blocks:
     case "NoFetchesPending":
       // A late answer to an expired request: it was slow, so it is measured (once: the peer may be busy again).
       peer.demote()
-      if (!peer.idle) yield* idle(0)
+      if (peer.open > 0) yield* idle(0)
       return
     case "Stale":
       return yield* Sync.unrequested(sync, peer.id)

@@ -29,7 +29,7 @@ export interface CrossCheck {
 export const open = (sync: Sync.Sync, peer: Peer, hash: Hash.Hash, parent: Hash.Hash, now: number): void => {
   const check: CrossCheck = { peer: peer.id, hash, parent, expire: now + sync.softTTL }
   sync.checks.add(check)
-  Sync.requestBlocks(sync, peer, [hash], check)
+  Sync.requestCheck(sync, peer, check)
 }
 
 /** Takes the answer to `check`: exactly its block, naming the expected parent, or the sync fails. */

@@ -97,6 +97,8 @@ const ignore = (ignored: Set<string>, keys: Iterable<string>, cap: number): void
 export class DownloadQueue {
   /** Most blocks held at once, downloaded or in flight. */
   readonly cacheLimit: number
+  /** Most block requests open with one peer at once: the wire answers them in order, so a second keeps the peer busy while the first's reply is handled. */
+  readonly requestsPerPeer: number
   /**
    * Every hash queued and not yet taken for import (pending, reserved or downloaded), by key. Bound:
    * for eth/61 the sync's maxQueuedHashes; for eth/60 none, the seed's algorithm queues the whole
@@ -112,8 +114,10 @@ export class DownloadQueue {
   #ordered = new MaxHeap<Entry>()
   /** Priority of the next inserted hash. */
   #counter = 0
-  /** Open block requests by peer id: one per peer, each of at most maxBlockFetch hashes. */
-  #pendPool = new Map<string, Request>()
+  /** Open block requests by peer id, oldest first: at most requestsPerPeer per peer, each of at most maxBlockFetch hashes. */
+  #pendPool = new Map<string, Array<Request>>()
+  /** Open block requests of all peers. */
+  #open = 0
   /** Hashes reserved in all open requests. */
   #reserved = 0
   /** Downloaded blocks waiting for import. */
@@ -123,8 +127,9 @@ export class DownloadQueue {
   /** Number of the block in cache slot 0. */
   #offset = 0
 
-  constructor(cacheLimit: number) {
+  constructor(cacheLimit: number, requestsPerPeer: number) {
     this.cacheLimit = cacheLimit
+    this.requestsPerPeer = requestsPerPeer
     this.#cache = new Array(cacheLimit)
   }
 
@@ -183,7 +188,7 @@ export class DownloadQueue {
 
   /** Open block requests. */
   get inFlight(): number {
-    return this.#pendPool.size
+    return this.#open
   }
 
   /** Downloaded blocks waiting for import. */
@@ -194,6 +199,11 @@ export class DownloadQueue {
   /** Whether `peer` has an open request. */
   isFetching(peer: string): boolean {
     return this.#pendPool.has(peer)
+  }
+
+  /** `peer`'s open requests, oldest first (a copy). */
+  requestsOf(peer: string): Array<Request> {
+    return [...this.#pendPool.get(peer) ?? []]
   }
 
   /** Free cache slots: the limit minus blocks held and blocks in flight. */
@@ -221,10 +231,11 @@ export class DownloadQueue {
 
   /**
    * Reserves up to `max` of the highest-priority pending hashes for `peer`, skipping those it
-   * failed to deliver before, within the free cache space. At most one open request per peer.
+   * failed to deliver before, within the free cache space. At most requestsPerPeer open requests per peer.
    */
   reserve(peer: QueuePeer, max: number, now: number): Request | undefined {
-    if (this.pending === 0 || this.#pendPool.has(peer.id)) return undefined
+    const open = this.#pendPool.get(peer.id) ?? []
+    if (this.pending === 0 || open.length >= this.requestsPerPeer) return undefined
     const space = this.space
     const send = new Map<string, Entry>()
     const skipped: Array<Entry> = []
@@ -236,32 +247,43 @@ export class DownloadQueue {
     for (const entry of skipped) this.#giveBack(entry)
     if (send.size === 0) return undefined
     const request = { peer, hashes: send, time: now }
-    this.#pendPool.set(peer.id, request)
+    this.#pendPool.set(peer.id, [...open, request])
+    this.#open++
     this.#reserved += send.size
     return request
   }
 
+  /** Takes an open request out of the pool and its hashes out of the reserved count, leaving them to the caller; false when it is not open. */
+  #close(request: Request): boolean {
+    const open = this.#pendPool.get(request.peer.id)
+    const index = open?.indexOf(request) ?? -1
+    if (index < 0) return false
+    open!.splice(index, 1)
+    if (open!.length === 0) this.#pendPool.delete(request.peer.id)
+    this.#open--
+    this.#reserved -= request.hashes.size
+    return true
+  }
+
   /** Returns a request's undelivered hashes to the queue and closes it. */
   cancel(request: Request): void {
-    if (this.#pendPool.get(request.peer.id) !== request) return
-    this.#pendPool.delete(request.peer.id)
-    this.#reserved -= request.hashes.size
-    for (const entry of request.hashes.values()) this.#giveBack(entry)
+    if (this.#close(request)) for (const entry of request.hashes.values()) this.#giveBack(entry)
   }
 
-  /** Closes `peer`'s open request, if any, returning its hashes to the queue. */
+  /** Closes `peer`'s open requests, if any, returning their hashes to the queue. */
   cancelPeer(peer: string): void {
-    const request = this.#pendPool.get(peer)
-    if (request) this.cancel(request)
+    for (const request of this.requestsOf(peer)) this.cancel(request)
   }
 
-  /** Expires requests made before `now - ttl`: hashes go back; returns the peers that held them. */
+  /** Expires requests made before `now - ttl`: hashes go back; returns the peer of each (a peer once per request). */
   expire(now: number, ttl: number): Array<string> {
     const expired: Array<string> = []
-    for (const request of [...this.#pendPool.values()]) {
-      if (now - request.time >= ttl) {
-        this.cancel(request)
-        expired.push(request.peer.id)
+    for (const open of [...this.#pendPool.values()]) {
+      for (const request of [...open]) {
+        if (now - request.time >= ttl) {
+          this.cancel(request)
+          expired.push(request.peer.id)
+        }
       }
     }
     return expired
@@ -270,22 +292,23 @@ export class DownloadQueue {
   /** When the oldest open request expires (Clock millis), or undefined when none is open. */
   nextExpiry(ttl: number): number | undefined {
     let oldest: number | undefined
-    for (const request of this.#pendPool.values()) if (oldest === undefined || request.time < oldest) oldest = request.time
+    for (const open of this.#pendPool.values()) {
+      for (const request of open) if (oldest === undefined || request.time < oldest) oldest = request.time
+    }
     return oldest === undefined ? undefined : oldest + ttl
   }
 
   /**
-   * Matches blocks to `peer`'s open request. Requested blocks go to the cache slot of their
-   * number; requested hashes not delivered return to the queue; an empty reply marks all the
-   * requested hashes as ignored for this peer.
+   * Matches blocks to the request of `peer` they answer (by default its oldest open one).
+   * Requested blocks go to the cache slot of their number; requested hashes not delivered return
+   * to the queue; an empty reply marks all the requested hashes as ignored for this peer.
    */
-  deliver(peer: QueuePeer, blocks: ReadonlyArray<Block.Block>): Delivery {
-    const request = this.#pendPool.get(peer.id)
+  deliver(peer: QueuePeer, blocks: ReadonlyArray<Block.Block>, answers = this.#pendPool.get(peer.id)?.[0]): Delivery {
+    const request = answers && this.#pendPool.get(peer.id)?.includes(answers) ? answers : undefined
     if (!request) return { _tag: "NoFetchesPending" }
     // Nothing requested in a non-empty reply: the real answer may still come, so the request stays open.
     if (blocks.length > 0 && !blocks.some((block) => request.hashes.has(block.key))) return { _tag: "Stale" }
-    this.#pendPool.delete(peer.id)
-    this.#reserved -= request.hashes.size
+    this.#close(request)
     if (blocks.length === 0) {
       // A peer that gave us a hash by number has its block: with none, it made the hash up.
       for (const entry of request.hashes.values()) {
@@ -341,10 +364,16 @@ export class DownloadQueue {
     return undefined
   }
 
-  /** Takes the contiguous run of downloaded blocks at the front of the cache, advancing the window. */
-  takeBlocks(): Array<Cached> {
+  /** Blocks ready for import: the length of the contiguous run of downloaded blocks at the front of the cache. */
+  get ready(): number {
     let n = 0
     while (n < this.cacheLimit && this.#cache[n] !== undefined) n++
+    return n
+  }
+
+  /** Takes the contiguous run of downloaded blocks at the front of the cache, at most `max` of them, advancing the window. */
+  takeBlocks(max = this.cacheLimit): Array<Cached> {
+    const n = Math.min(this.ready, max)
     if (n === 0) return []
     const taken = this.#cache.splice(0, n) as Array<Cached>
     this.#cache.length = this.cacheLimit
@@ -361,6 +390,7 @@ export class DownloadQueue {
     this.#ordered.clear()
     this.#counter = 0
     this.#pendPool.clear()
+    this.#open = 0
     this.#reserved = 0
     this.#cached = 0
     this.#cache = new Array(this.cacheLimit)

@@ -53,7 +53,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
   /** The peers' sender fibers. */
   const senders = yield* FiberSet.make()
   /** The scheduler, reset at the start and end of every sync; written only by the running sync. */
-  const queue = new DownloadQueue(config.blockCacheLimit)
+  const queue = new DownloadQueue(config.blockCacheLimit, config.requestsPerPeer)
   /** Registered peers by id, in registration order; they outlive syncs. */
   const registry = new Map<string, Links.Link>()
   /** The sync in progress, if any. */
@@ -118,7 +118,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       }
       yield* PubSub.publish(events, SyncEvent.Started({ peer }))
       yield* Effect.forkScoped(Importer.run({
-        importQueue: sync.importQueue, store, chunkSize: config.maxBlockProcess, drop: sync.drop, report: (report) => Sync.signal(sync, report)
+        importQueue: sync.importQueue, store, chunkSize: Math.max(config.maxBlockProcess, config.importBatch), drop: sync.drop, report: (report) => Sync.signal(sync, report)
       }))
       if (origin.handle.version >= 61) {
         const claimed = (yield* network.peers).find((connected) => connected.id === peer)

@@ -25,7 +25,7 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, td
   while (true) {
     const now = yield* Clock.currentTimeMillis
     yield* stream.check(sync, now)
-    const imported = yield* BlockPhase.round(sync, now)
+    const imported = yield* BlockPhase.round(sync, now, !stream.ended)
     // After the round: handing blocks to the importer may have made room in the queue.
     stream.request(sync, now)
     if (stream.ended) {

@@ -52,6 +52,9 @@ export const run = (feed: Feed): Effect.Effect<void> =>
   Effect.gen(function*() {
     while (true) {
       const batch = yield* Queue.take(feed.importQueue)
+      // The sync hands a batch over and then sends its next requests: those go out first, so the
+      // peers serve them while this fiber holds the thread validating and writing the batch.
+      yield* Effect.yieldNow
       for (let at = 0; at < batch.length; at += feed.chunkSize) {
         const chunk = batch.slice(at, at + feed.chunkSize)
         // The insert and its count run uninterruptibly, as one: a store cannot take back a batch it

@@ -11,14 +11,17 @@ import type { PeerHandle, PeerTransportError } from "../PeerHandle.ts"
 import type * as Hash from "../../chain/Hash.ts"
 import { Peer } from "./PeerSet.ts"
 import type { CrossCheck } from "./CrossChecks.ts"
+import type { Request } from "./DownloadQueue.ts"
 
-/** A block request as its peer's order remembers it: which sync sent it, and the check it serves, if any. */
-export interface Asked {
-  /** Id of the sync that sent it: an answer to an earlier sync's request is not this sync's business. */
-  readonly sync: number
-  /** The cross-check this request asks for, if it is one. */
-  readonly check: CrossCheck | undefined
-}
+/**
+ * A block request as its peer's order remembers it: which sync sent it (an answer to an earlier
+ * sync's request is not this sync's business), and what it asks for.
+ */
+export type Asked =
+  /** The one block of a cross-check. */
+  | { readonly _tag: "Check"; readonly sync: number; readonly check: CrossCheck }
+  /** The blocks of a download reservation: with several open, the reply is matched to its own. */
+  | { readonly _tag: "Download"; readonly sync: number; readonly request: Request }
 
 /** A request waiting in a peer's outbox. */
 export type Outgoing =
@@ -51,7 +54,7 @@ export interface Link {
   readonly unansweredHashes: Array<number>
   /**
    * Requests to send, in order; shut down when the peer leaves. Bound: a sync has at most one hash
-   * request and one block request open with a peer (eth/60: and one cross-check per hash batch),
+   * request and requestsPerPeer block requests open with a peer (eth/60: and one cross-check per hash batch),
    * and asks again only after an answer or an expiry.
    */
   readonly outbox: Queue.Queue<Outgoing>

@@ -1,5 +1,5 @@
 /**
- * The peers a sync may download from, each with an idle flag, a capacity (blocks per request)
+ * The peers a sync may download from, each with its block requests out, a capacity (blocks per request)
  * sized from its measured throughput, and a reputation. Plain synchronous state: the downloader's
  * registry creates a Peer when a peer registers (what was measured of it outlives syncs), and only
  * the running sync's fiber writes it, through its own PeerSet view.
@@ -26,16 +26,20 @@ const smoothing = 0.3
 export class Peer {
   /** The transport's handle: identity and the two requests. */
   readonly handle: PeerHandle
-  /** Whether the peer may be given a block request. */
-  idle = true
+  /**
+   * When each of its block requests not yet answered was sent (Clock millis), oldest first: the
+   * wire answers in order, so a reply answers the first. An expired request stays until its late
+   * answer comes, so the peer is not asked more than it is working on.
+   */
+  #sent: Array<number> = []
+  /** When its last reply arrived (Clock millis): a request sent behind another starts to be served only then. */
+  #answered = 0
   /** Blocks per request, within 1..maxBlockFetch; the most until the peer has been measured. */
   capacity: number
   /** Promoted by good deliveries, halved by bad ones; the best are served first. */
   reputation = 0
   /** Hash keys this peer failed to deliver, oldest first; it is not asked for them again this sync. At most the cache limit (the queue trims it). */
   readonly ignored = new Set<string>()
-  /** When the current block request was sent (Clock millis), to measure it. */
-  started = 0
   /** Smoothed blocks per second of its replies; undefined until one arrived. */
   throughput: number | undefined
   /** Smoothed milliseconds its replies with blocks took; undefined until one arrived. */
@@ -58,19 +62,27 @@ export class Peer {
     return this.handle.head
   }
 
-  /** Marks the peer busy with a request sent at `now`. */
+  /** Block requests sent to it and not yet answered. */
+  get open(): number {
+    return this.#sent.length
+  }
+
+  /** Counts a block request sent at `now`. */
   fetching(now: number): void {
-    this.idle = false
-    this.started = now
+    this.#sent.push(now)
   }
 
   /**
-   * Makes the peer idle again after a reply of `delivered` blocks, and sizes its next request from
+   * Counts the reply of `delivered` blocks to its oldest request, and sizes its next request from
    * its measured speed: smoothed throughput times the target round trip, within 1..maxBlockFetch.
-   * A reply slower than hardTTL leaves capacity 1; landing on 1 also demotes the peer.
+   * The reply is timed from its sending or, if it was sent behind another, from that one's reply.
+   * A reply slower than hardTTL leaves capacity 1; landing on 1 also demotes the peer. Returns the
+   * time it measured (millis).
    */
-  setIdle(now: number, delivered: number, tuning: Tuning): void {
-    const elapsed = Math.max(1, now - this.started)
+  setIdle(now: number, delivered: number, tuning: Tuning): number {
+    const sent = this.#sent.shift() ?? now
+    const elapsed = Math.max(1, now - Math.max(sent, this.#answered))
+    this.#answered = now
     const rate = (delivered * 1000) / elapsed
     this.throughput = this.throughput === undefined ? rate : this.throughput + smoothing * (rate - this.throughput)
     // Only replies that brought blocks say how long serving takes: an empty one is quick to send.
@@ -80,7 +92,7 @@ export class Peer {
     const estimate = Math.floor((this.throughput * tuning.targetRoundTrip) / 1000)
     this.capacity = elapsed > tuning.hardTTL ? 1 : Math.max(1, Math.min(tuning.maxBlockFetch, estimate))
     if (this.capacity === 1) this.demote()
-    this.idle = true
+    return elapsed
   }
 
   /** A good delivery: reputation + 1. */
@@ -95,7 +107,7 @@ export class Peer {
 
   /** Ready for a new sync: idle, nothing ignored, no unrequested replies; what was measured of its speed is kept. */
   reset(): void {
-    this.idle = true
+    this.#sent = []
     this.ignored.clear()
     this.unrequested = 0
   }
@@ -131,9 +143,12 @@ export class PeerSet {
     return [...this.#peers.values()]
   }
 
-  /** Idle peers, best reputation first (ties in registration order). */
-  idle(): Array<Peer> {
-    return this.all().filter((p) => p.idle).sort((a, b) => b.reputation - a.reputation)
+  /**
+   * Peers with fewer than `slots` block requests out, those with fewest first, then best reputation
+   * first (ties in registration order).
+   */
+  available(slots: number): Array<Peer> {
+    return this.all().filter((p) => p.open < slots).sort((a, b) => a.open - b.open || b.reputation - a.reputation)
   }
 
   /** The shortest smoothed round trip among the peers that delivered blocks, or undefined when none did. */

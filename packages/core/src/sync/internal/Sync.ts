@@ -21,7 +21,7 @@ import {
 } from "../SyncError.ts"
 import { SyncEvent } from "../SyncEvent.ts"
 import * as CrossChecks from "./CrossChecks.ts"
-import type { Cached, DownloadQueue } from "./DownloadQueue.ts"
+import type { Cached, DownloadQueue, Request } from "./DownloadQueue.ts"
 import type { Peer, PeerSet, Tuning } from "./PeerSet.ts"
 import { ImportProgress } from "./ImportProgress.ts"
 import * as Mailbox from "./Mailbox.ts"
@@ -52,8 +52,8 @@ export type Message =
 export type Event =
   /** Hashes from a peer, with the sync whose request they answer (none: unrequested). */
   | { readonly _tag: "Hashes"; readonly peer: string; readonly hashes: ReadonlyArray<Hash.Hash>; readonly asked: number | undefined }
-  /** Blocks answering one of this sync's block requests (not a cross-check). */
-  | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block> }
+  /** Blocks answering `request`, one of this sync's block requests (not a cross-check). */
+  | { readonly _tag: "Blocks"; readonly peer: string; readonly blocks: ReadonlyArray<Block.Block>; readonly request: Request }
   /** Something changed (a peer came or went, the importer went idle): look again. */
   | { readonly _tag: "Changed" }
   /** The deadline passed. */
@@ -185,9 +185,16 @@ export const requestHashes = (sync: Sync, peer: Peer, from: Hash.Hash): void => 
 export const requestHashesFromNumber = (sync: Sync, peer: Peer, from: number, count: number): void =>
   sync.send(peer.id, { _tag: "HashesFromNumber", from, count, sync: sync.id })
 
-/** Sends `peer` a block request; its reply is matched to it by the peer's request order. */
-export const requestBlocks = (sync: Sync, peer: Peer, hashes: ReadonlyArray<Hash.Hash>, check?: CrossChecks.CrossCheck): void =>
-  sync.send(peer.id, { _tag: "Blocks", hashes, asked: { sync: sync.id, check } })
+/** Sends `peer` the block request reserved for it; its reply is matched to it by the peer's request order. */
+export const requestBlocks = (sync: Sync, peer: Peer, request: Request): void => {
+  peer.fetching(request.time)
+  const hashes = Array.from(request.hashes.values(), (entry) => entry.hash)
+  sync.send(peer.id, { _tag: "Blocks", hashes, asked: { _tag: "Download", sync: sync.id, request } })
+}
+
+/** Sends `peer` the one-block request of a cross-check; its reply is matched to it by the peer's request order. */
+export const requestCheck = (sync: Sync, peer: Peer, check: CrossChecks.CrossCheck): void =>
+  sync.send(peer.id, { _tag: "Blocks", hashes: [check.hash], asked: { _tag: "Check", sync: sync.id, check } })
 
 /** Counts a reply nobody asked for against `peer`, dropping it past the limit; whether it was dropped. */
 export const unrequested = (sync: Sync, id: string): Effect.Effect<boolean> =>
@@ -207,11 +214,22 @@ const dropPeer = (sync: Sync, id: string, reason: string): Effect.Effect<void> =
     return sync.drop(id, reason)
   })
 
-/** Hands the importer the downloaded run at the front of the cache, if it is idle and there is one. */
-export const feedImporter = (sync: Sync): Effect.Effect<void> =>
+/**
+ * Hands the importer the downloaded run at the front of the cache, if it is idle and there is one:
+ * at most importBatch blocks, and fewer only when waiting would not make a whole batch: the cache
+ * is full, no block is pending or in flight, or the queue holds less than a batch and no more
+ * hashes are coming (the chain's last blocks are then stored as they arrive, so little is left to
+ * store after the last reply). Each commit thus stores a whole batch. `hashesComing`: whether more
+ * hashes are on their way (eth/61's hash stream has not ended).
+ */
+export const feedImporter = (sync: Sync, hashesComing: boolean): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (sync.progress.importing) return Effect.void
-    const batch = sync.queue.takeBlocks()
+    const { queue } = sync
+    const { importBatch } = sync.config
+    const fillable = !queue.throttle() && (queue.pending > 0 || queue.inFlight > 0) && (hashesComing || queue.held >= importBatch)
+    if (importBatch > 0 && fillable && queue.ready < importBatch) return Effect.void
+    const batch = queue.takeBlocks(importBatch > 0 ? importBatch : queue.cacheLimit)
     if (batch.length === 0) return Effect.void
     return Effect.map(Clock.currentTimeMillis, (now) => {
       sync.progress.handedOver(batch.length, now)
@@ -284,8 +302,8 @@ const receive = (sync: Sync, delivery: Delivery): Effect.Effect<Event | undefine
   // A flooder dropped here gave its reservation back: the phase must look again.
   if (asked === undefined) return Effect.map(unrequested(sync, delivery.peer), (dropped) => dropped ? changed : undefined)
   if (asked.sync !== sync.id) return Effect.undefined
-  if (asked.check) return Effect.as(CrossChecks.answer(sync, asked.check, delivery.blocks), undefined)
-  return Effect.succeed({ _tag: "Blocks", peer: delivery.peer, blocks: delivery.blocks })
+  if (asked._tag === "Check") return Effect.as(CrossChecks.answer(sync, asked.check, delivery.blocks), undefined)
+  return Effect.succeed({ _tag: "Blocks", peer: delivery.peer, blocks: delivery.blocks, request: asked.request })
 }
 
 const tick: Event = { _tag: "Tick" }
