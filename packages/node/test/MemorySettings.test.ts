@@ -16,7 +16,7 @@ import * as CliRunner from "./CliRunner.ts"
 const plain: MemorySettings.Start = { execArgv: [], script: ["ethsync.ts", "sync", "--peer", "x"], env: { HOME: "/home/u" } }
 
 /** The flags as the relaunch writes them. */
-const ours = ["--heap-growing-percent=20", "--max-semi-space-size=4"]
+const ours = ["--heap-growing-percent=20", "--max-semi-space-size=8"]
 
 describe("MemorySettings.relaunch", () => {
   it("puts the V8 flags before Node's own arguments and the script, and adds MALLOC_ARENA_MAX to the environment", () => {
@@ -85,7 +85,7 @@ describe.runIf(process.platform === "linux")("the ethsync executable (reads /pro
           const cmdline = procEntries(pid, "cmdline")
           expect(cmdline).toContain("--heap-growing-percent=20")
           expect(cmdline.filter((argument) => argument.startsWith("--max-semi-space-size="))).toEqual(
-            nodeArgs.length === 0 ? ["--max-semi-space-size=4"] : ["--max-semi-space-size=16"]
+            nodeArgs.length === 0 ? ["--max-semi-space-size=8"] : ["--max-semi-space-size=16"]
           )
           expect(cmdline).toContain("serve")
           expect(procEntries(pid, "environ")).toContain("MALLOC_ARENA_MAX=2")
