@@ -1,11 +1,11 @@
 /**
  * The Ethash seal verifier: hashimoto-light on a pool of worker threads, in batches, so the event
  * loop stays free; the pool is started by the first seal to check, so a command that checks none
- * (`serve`) holds no worker's isolate. Each epoch's cache is built once, in a worker, into a SharedArrayBuffer handed
- * to every worker (each copies it once per epoch into its WebAssembly memory, never per batch);
- * with a datadir it is kept in `<datadir>/ethash/` and reused by later runs (a corrupt or
- * truncated file is rebuilt), and near an epoch's end the next epoch's cache is built ahead of
- * need. Without a datadir the caches live in memory only. A worker that dies is a defect.
+ * (`serve`) holds no worker's isolate. Each epoch's cache is built once, in a worker, into a
+ * SharedArrayBuffer handed to every worker (each copies it once per epoch into its WebAssembly
+ * memory, never per batch); with a datadir it is kept in `<datadir>/ethash/` and reused by later
+ * runs (a corrupt or truncated file is rebuilt), and near an epoch's end the next epoch's cache is
+ * built ahead of need. Without a datadir the caches live in memory only. A worker that dies is a defect.
  *
  * @since 0.2.0
  */
