@@ -9,7 +9,7 @@
  *
  * In an M1 sync (bench/Memory.ts) V8 let its old generation fill with garbage to about 2.5 times
  * the live heap of ~77 MiB before a full collection, and kept a 32 MiB young generation: the
- * anonymous memory was 335 MiB at 1 M blocks, and is about 140 MiB with these
+ * anonymous memory was 335-350 MiB at 1 M blocks, and is about 140 MiB with these
  * (docs/PERFORMANCE.md, "V8's headroom taken back").
  *
  * @since 0.2.0
