@@ -30,8 +30,11 @@ export interface Chain {
   readonly td: bigint
 }
 
-/** Changes whenever the way the chain is made changes, so an older cache is not reused. */
-const version = 1
+/**
+ * Changes whenever the way the chain is made or stored changes, so an older cache is not reused
+ * (2: the datadir's layout 2; a version-1 datadir would be migrated by the first server to open it).
+ */
+const version = 2
 
 /** Blocks generated (and held) at a time. */
 const generateAt = 8192

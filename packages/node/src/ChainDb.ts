@@ -2,8 +2,16 @@
  * The LMDB environment of a datadir: its tables, how chain records are encoded in them,
  * synchronous reads, and write transactions committed on the main thread or off it. Chain logic lives in LmdbChainStore; this module only stores.
  *
- * Tables: `blocks` (block hash -> the block's RLP), `tds` (block hash -> total difficulty as
- * decimal text), `canonical` (number -> block hash) and `meta` (`head`, `genesis` -> block hash).
+ * Tables (layout 2): `blocks` (block number, 8 bytes big-endian, then block hash -> the block's RLP),
+ * `tds` (the same key -> total difficulty as decimal text), `numbers` (block hash -> its number, 8
+ * bytes big-endian: the index by which a hash finds its records), `canonical` (number -> block
+ * hash) and `meta` (`head`, `genesis` -> block hash; `layout` -> the layout, decimal text). Keyed
+ * by number, the records a sync writes go to the right edge of their tables, and only the small
+ * `numbers` index is written at random (go-ethereum's layout); what that does and does not do to
+ * the resident set is in docs/PERFORMANCE.md ("Blocks keyed by number"). Layout 1, which datadirs
+ * written before had (no `layout` in `meta`), keyed `blocks` and `tds` by hash alone and had no
+ * index; LayoutMigration brings it to layout 2 when the datadir is opened to write, and until then
+ * reads here find its records by hash.
  *
  * @since 0.1.0
  */
@@ -12,10 +20,19 @@ import * as Path from "node:path"
 import { Block, ChainStore, Hash, Header, Rlp, type UncleRules } from "@ethsync/core"
 import { Effect, Result, type Scope } from "effect"
 import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
-import { DatadirUnreadable, EmptyDatadir } from "./DatadirError.ts"
+import { DatadirUnreadable, EmptyDatadir, UnknownLayout } from "./DatadirError.ts"
 
 /** The names under which the `meta` table keeps hashes. */
 type MetaKey = "head" | "genesis"
+
+/** The name under which the `meta` table keeps the layout. */
+const layoutKey = "layout"
+
+/** The layouts this build reads (see the module comment). */
+export type Layout = 1 | 2
+
+/** The layout this build writes, and migrates older datadirs to. */
+export const currentLayout: Layout = 2
 
 /** An open datadir. */
 export interface ChainDb {
@@ -23,16 +40,26 @@ export interface ChainDb {
   readonly path: string
   /** Whether it was opened to read only: a transaction then throws. */
   readonly readOnly: boolean
+  /**
+   * The layout of its records: 1 only for a datadir written before layout 2 and opened to read
+   * (or not yet migrated: LayoutMigration), where records may still be keyed by hash alone.
+   */
+  readonly layout: Layout
   /** The environment: one transaction spans every table. */
   readonly env: RootDatabase
-  /** Block RLP by block hash. */
+  /** Block RLP by record key (`recordKey`); in layout 1, by block hash. */
   readonly blocks: Database<Uint8Array, Uint8Array>
-  /** Total difficulty, decimal text, by block hash. */
+  /** Total difficulty, decimal text, by record key; in layout 1, by block hash. */
   readonly tds: Database<string, Uint8Array>
+  /**
+   * A block's number, 8 bytes big-endian (its record key's first part), by block hash; undefined
+   * only in a layout-1 datadir opened to read that no migration has begun, which has no such table.
+   */
+  readonly numbers: Database<Uint8Array, Uint8Array> | undefined
   /** Canonical block hash by number. */
   readonly canonical: Database<Uint8Array, number>
-  /** Head and genesis hashes by name. */
-  readonly meta: Database<Uint8Array, MetaKey>
+  /** Head and genesis hashes, and the layout, by name. */
+  readonly meta: Database<Uint8Array, MetaKey | typeof layoutKey>
 }
 
 /** What `operation` threw, as a StoreError (kept as is when it already is one). */
@@ -112,35 +139,66 @@ const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | ChainS
  */
 export type Access = "read" | "write" | "create"
 
+/** The text of a layout as `meta` keeps it. */
+const layoutText = new TextEncoder().encode(String(currentLayout))
+
+/**
+ * The layout of a datadir from its `meta` table: the one stored, else 1 when it holds a chain
+ * (written before layouts were recorded) and the current one when it is empty; an UnknownLayout
+ * when it records one this build does not know.
+ */
+const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayout => {
+  const stored = meta.get(layoutKey)
+  if (stored === undefined) return meta.get("genesis") === undefined ? currentLayout : 1
+  const text = new TextDecoder().decode(stored)
+  return text === String(currentLayout) ? currentLayout : new UnknownLayout({ path, layout: text })
+}
+
+/**
+ * Opens the `numbers` table (making it when the datadir may be written), or undefined when a
+ * datadir opened to read has none (layout 1): the environment's root keys name its tables.
+ */
+const openNumbers = (env: RootDatabase, readOnly: boolean, layout: Layout): ChainDb["numbers"] =>
+  readOnly && layout === 1 && !Array.from(env.getKeys()).includes("numbers")
+    ? undefined
+    : env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
+
 /**
  * Opens the datadir at `path`, closing it with the scope. Without an environment (no data file,
  * or an empty one), it is an EmptyDatadir and nothing is created, unless `access` is `create`;
- * files the system will not let be read make it DatadirUnreadable.
+ * files the system will not let be read make it DatadirUnreadable, a layout this build does not
+ * know UnknownLayout. A layout-1 datadir is opened as it is: LayoutMigration migrates it.
  */
 export const open = (
   path: string,
   access: Access
-): Effect.Effect<ChainDb, EmptyDatadir | DatadirUnreadable | ChainStore.StoreError, Scope.Scope> =>
+): Effect.Effect<ChainDb, EmptyDatadir | DatadirUnreadable | UnknownLayout | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const size = (yield* dataFileSize(path)) ?? 0
     if (size === 0 && access !== "create") return yield* new EmptyDatadir({ path })
     if (size > 0) yield* checkLmdb(path)
     const readOnly = access === "read"
-    return yield* Effect.acquireRelease(
-      attempt(`open datadir ${path}`, (): ChainDb => {
-        const env = openLmdb({ path, noSubdir: false, maxDbs: 4, readOnly, mapSize })
-        return {
-          path,
-          readOnly,
-          env,
-          blocks: env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" }),
-          tds: env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" }),
-          canonical: env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" }),
-          meta: env.openDB<Uint8Array, MetaKey>({ name: "meta", encoding: "binary" })
-        }
-      }),
-      (db) => Effect.ignore(Effect.tryPromise(() => db.env.close()), { log: true })
+    const env = yield* Effect.acquireRelease(
+      attempt(`open datadir ${path}`, () => openLmdb({ path, noSubdir: false, maxDbs: 5, readOnly, mapSize })),
+      (env) => Effect.ignore(Effect.tryPromise(() => env.close()), { log: true })
     )
+    const opened = yield* attempt(`open datadir ${path}`, (): ChainDb | UnknownLayout => {
+      const meta = env.openDB<Uint8Array, MetaKey | typeof layoutKey>({ name: "meta", encoding: "binary" })
+      const layout = storedLayout(path, meta)
+      if (layout instanceof UnknownLayout) return layout
+      return {
+        path,
+        readOnly,
+        layout,
+        env,
+        blocks: env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" }),
+        tds: env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" }),
+        numbers: openNumbers(env, readOnly, layout),
+        canonical: env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" }),
+        meta
+      }
+    })
+    return opened instanceof UnknownLayout ? yield* opened : opened
   })
 
 /** The StoreError of a write to a datadir opened to read. */
@@ -182,8 +240,55 @@ const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
   throw new ChainStore.StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
 }
 
+/** Bytes in a block number as record keys and the `numbers` table write it. */
+const numberBytes = 8
+
+/** A record key from its number part (8 bytes big-endian) and the block's hash. */
+const joinKey = (number: Uint8Array, hash: Hash.Hash): Uint8Array => {
+  const key = new Uint8Array(numberBytes + hash.length)
+  key.set(number)
+  key.set(hash, numberBytes)
+  return key
+}
+
+/**
+ * The key of a block's records in `blocks` and `tds`: its number, 8 bytes big-endian, then its
+ * hash, so that a chain's records lie in the order of its heights.
+ */
+export const recordKey = (number: number, hash: Hash.Hash): Uint8Array => {
+  const part = new Uint8Array(numberBytes)
+  const view = new DataView(part.buffer)
+  view.setUint32(0, Math.floor(number / 2 ** 32))
+  view.setUint32(4, number >>> 0)
+  return joinKey(part, hash)
+}
+
+/**
+ * The key of a stored block's records, found through the `numbers` index; in a layout-1
+ * datadir, a block the index does not have may be stored under its hash alone.
+ */
+const keyOf = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  const number = db.numbers?.get(hash)
+  if (number === undefined) return db.layout === 1 ? hash : undefined
+  return joinKey(number, hash)
+}
+
+/** Whether a block is stored. */
+export const has = (db: ChainDb, hash: Hash.Hash): boolean =>
+  db.numbers?.get(hash) !== undefined || (db.layout === 1 && db.tds.get(hash) !== undefined)
+
 /** The stored RLP of a block, if stored: the bytes as they were written, not decoded. */
-export const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => db.blocks.get(hash)
+export const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  const key = keyOf(db, hash)
+  return key && db.blocks.get(key)
+}
+
+/** The stored RLP of the canonical block at a height (in layout 2 found without the `numbers` index). */
+export const canonicalBlockRlp = (db: ChainDb, number: number): Uint8Array | undefined => {
+  const hash = canonicalHash(db, number)
+  if (hash === undefined) return undefined
+  return db.layout === 1 ? blockRlp(db, hash) : db.blocks.get(recordKey(number, hash))
+}
 
 /** A stored block, decoded. */
 export const block = (db: ChainDb, hash: Hash.Hash): Block.Block | undefined => {
@@ -208,10 +313,13 @@ const decodeHeader = (rlp: Uint8Array, item: Rlp.Item, hash: Hash.Hash): Header.
   return decoded instanceof Header.Header ? decoded : corrupt("header of block", hash, decoded.message)
 }
 
+/** The header of a block's stored RLP, decoded without its body. */
+export const headerOf = (rlp: Uint8Array, hash: Hash.Hash): Header.Header => decodeHeader(rlp, blockItems(rlp, hash)[0]!, hash)
+
 /** The header of a stored block, decoded without its body. */
 export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined => {
   const rlp = blockRlp(db, hash)
-  return rlp === undefined ? undefined : decodeHeader(rlp, blockItems(rlp, hash)[0]!, hash)
+  return rlp === undefined ? undefined : headerOf(rlp, hash)
 }
 
 /** The header RLP of a stored block: a view into its stored bytes. */
@@ -246,7 +354,8 @@ export const ancestor = (db: ChainDb, hash: Hash.Hash): UncleRules.Ancestor | un
 
 /** The total difficulty of a stored block. */
 export const td = (db: ChainDb, hash: Hash.Hash): bigint | undefined => {
-  const text = db.tds.get(hash)
+  const key = keyOf(db, hash)
+  const text = key && db.tds.get(key)
   return text === undefined ? undefined : BigInt(text)
 }
 
@@ -275,16 +384,29 @@ export const metaHash = (db: ChainDb, key: MetaKey): Hash.Hash | undefined => {
 }
 
 /**
- * Stores a block and its total difficulty unless the block is stored already (inside a
- * transaction); returns whether it was new. LMDB finds out as it writes (MDB_NOOVERWRITE), so
- * no read is spent on it: lmdb-js's `putSync` returns whether it stored, as its README says,
- * though its type declarations say void.
+ * Stores a block's RLP and its total difficulty (decimal text) under its number and hash, and its
+ * number in the index, unless the index has the block already (inside a transaction); returns
+ * whether it was new. LMDB finds out as it writes the index (MDB_NOOVERWRITE), so no read is
+ * spent on it: lmdb-js's `putSync` returns whether it stored, as its README says, though its type
+ * declarations say void.
  */
-export const putNewBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: bigint): boolean => {
-  const fresh: unknown = db.tds.putSync(stored.hash, totalDifficulty.toString(), { noOverwrite: true })
+export const putNewRecords = (db: ChainDb, number: number, hash: Hash.Hash, rlp: Uint8Array, tdText: string): boolean => {
+  if (db.numbers === undefined) throw readOnlyError(db)
+  const key = recordKey(number, hash)
+  const fresh: unknown = db.numbers.putSync(hash, key.subarray(0, numberBytes), { noOverwrite: true })
   if (fresh !== true) return false
-  db.blocks.putSync(stored.hash, stored.rlp)
+  db.blocks.putSync(key, rlp)
+  db.tds.putSync(key, tdText)
   return true
+}
+
+/** Stores a block and its total difficulty unless the block is stored already (inside a transaction); returns whether it was new. */
+export const putNewBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: bigint): boolean =>
+  putNewRecords(db, stored.number, stored.hash, stored.rlp, totalDifficulty.toString())
+
+/** Records that the datadir is in the current layout (inside a transaction). */
+export const putLayout = (db: ChainDb): void => {
+  db.meta.putSync(layoutKey, layoutText)
 }
 
 /** Sets the canonical hash at a height (inside a transaction). */

@@ -52,3 +52,15 @@ export class DatadirNotFresh extends Data.TaggedError("DatadirNotFresh")<{
     return `datadir ${this.path} already holds a chain up to block ${this.head}; give a new or empty folder`
   }
 }
+
+/** The datadir records a layout of its tables that this build does not know (a newer ethsync wrote it). */
+export class UnknownLayout extends Data.TaggedError("UnknownLayout")<{
+  /** The datadir's folder. */
+  readonly path: string
+  /** The layout it records, as stored. */
+  readonly layout: string
+}> {
+  override get message() {
+    return `datadir ${this.path} has layout ${JSON.stringify(this.layout)}, which this ethsync does not know (it reads layouts 1 and 2; was it written by a newer ethsync?)`
+  }
+}

@@ -12,7 +12,8 @@
 import { BatchValidation, type Block, ChainStore, Hash, SealVerifier } from "@ethsync/core"
 import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
-import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch } from "./DatadirError.ts"
+import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
+import * as LayoutMigration from "./LayoutMigration.ts"
 
 /** Where the datadir is and which chain it must hold. */
 export interface Location {
@@ -55,7 +56,7 @@ export interface Store extends ChainStore.Shape {
 }
 
 /** Why a datadir cannot serve as a ChainStore. */
-export type OpenError = GenesisMismatch | EmptyDatadir | DatadirUnreadable | ChainStore.StoreError
+export type OpenError = GenesisMismatch | EmptyDatadir | DatadirUnreadable | UnknownLayout | ChainStore.StoreError
 
 /** The head as the canonical-index update needs it. */
 interface Tip {
@@ -112,13 +113,14 @@ const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Acce
   })
 
 /**
- * Makes `start` the genesis and head of an empty datadir, in one transaction; returns the genesis
- * the datadir then holds (another process may have started it first).
+ * Makes `start` the genesis and head of an empty datadir, in the current layout, in one
+ * transaction; returns the genesis the datadir then holds (another process may have started it first).
  */
 const initialise = (db: ChainDb.ChainDb, start: Block.Block): Hash.Hash =>
   ChainDb.transaction(db, () => {
     const existing = ChainDb.metaHash(db, "genesis")
     if (existing) return existing
+    ChainDb.putLayout(db)
     ChainDb.putNewBlock(db, start, start.header.difficulty)
     ChainDb.putCanonical(db, 0, start.hash)
     ChainDb.putMetaHash(db, "head", start.hash)
@@ -160,16 +162,17 @@ export const make = (options: Options): Effect.Effect<Store, OpenError, Scope.Sc
   )
 
 /**
- * The ChainStore of an open datadir, which checks or starts its genesis first (writing only to
- * start an empty one) and checks the seals of inserted blocks with `verifier`. `make` opens the
- * datadir and calls it.
+ * The ChainStore of an open datadir, which migrates it to the current layout when it may write
+ * (LayoutMigration), checks or starts its genesis (writing only to start an empty one) and checks
+ * the seals of inserted blocks with `verifier`. `make` opens the datadir and calls it.
  */
 export const fromChainDb = (
-  db: ChainDb.ChainDb,
+  opened: ChainDb.ChainDb,
   options: GenesisOptions,
   verifier: SealVerifier.Shape
 ): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | ChainStore.StoreError> =>
   Effect.gen(function*() {
+    const db = yield* LayoutMigration.migrate(opened)
     const genesis = yield* settleGenesis(db, options)
 
     const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
@@ -181,9 +184,8 @@ export const fromChainDb = (
 
     const store: Store = {
       genesis,
-      has: (hash) => ChainDb.attempt("look a block up", () => ChainDb.td(db, hash) !== undefined),
-      firstKnown: (hashes) =>
-        ChainDb.attempt("look blocks up", () => hashes.findIndex((hash) => ChainDb.td(db, hash) !== undefined)),
+      has: (hash) => ChainDb.attempt("look a block up", () => ChainDb.has(db, hash)),
+      firstKnown: (hashes) => ChainDb.attempt("look blocks up", () => hashes.findIndex((hash) => ChainDb.has(db, hash))),
       get: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.block(db, hash))),
       getByNumber: (number) =>
         ChainDb.attempt(`read canonical block ${number}`, () => {
@@ -191,10 +193,7 @@ export const fromChainDb = (
           return Option.fromUndefinedOr(hash && ChainDb.block(db, hash))
         }),
       canonicalRlp: (number) =>
-        ChainDb.attempt(`read canonical block ${number}`, () => {
-          const hash = ChainDb.canonicalHash(db, number)
-          return Option.fromUndefinedOr(hash && ChainDb.blockRlp(db, hash))
-        }),
+        ChainDb.attempt(`read canonical block ${number}`, () => Option.fromUndefinedOr(ChainDb.canonicalBlockRlp(db, number))),
       canonicalHashes: (first, count) =>
         ChainDb.attempt(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
       header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),

@@ -204,7 +204,7 @@ describe("ethsync CLI", () => {
       // Block 5's record no longer decodes (an empty list); export copies it all the same.
       const spoiled = Uint8Array.of(0xc0)
       yield* Effect.scoped(Effect.flatMap(ChainDb.open(f.datadir, "write"), (db) =>
-        ChainDb.attempt("spoil block 5", () => ChainDb.transaction(db, () => db.blocks.putSync(chain[5]!.hash, spoiled)))))
+        ChainDb.attempt("spoil block 5", () => ChainDb.transaction(db, () => db.blocks.putSync(ChainDb.recordKey(5, chain[5]!.hash), spoiled)))))
       const out = Path.join(f.dir, "out.rlp")
       const exported = yield* CliRunner.run(["export", ...quiet, "--datadir", f.datadir, "--first", "3", "--last", "7", out])
       expect(exported.stderr).toEqual([])

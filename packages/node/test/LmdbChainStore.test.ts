@@ -89,12 +89,13 @@ describe("LmdbChainStore", () => {
         .toBe("GenesisMismatch")
     }))
 
-  it.effect("reads each new block's TD once to insert it", () =>
+  it.effect("looks each new block up once to insert it", () =>
     Effect.gen(function*() {
       const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
-      /** The hashes whose TD was read, in order, 0x-hex. */
+      if (db.numbers === undefined) return expect.unreachable("a datadir opened to write has a numbers table")
+      /** The hashes looked up in the index, in order, 0x-hex. */
       const reads: Array<string> = []
-      const tds = new Proxy(db.tds, {
+      const numbers = new Proxy(db.numbers, {
         get: (target, property) => {
           if (property === "get") {
             return (hash: Uint8Array) => {
@@ -106,7 +107,7 @@ describe("LmdbChainStore", () => {
           return typeof value === "function" ? value.bind(target) : value
         }
       })
-      const store = yield* LmdbChainStore.fromChainDb({ ...db, tds }, { genesis }, verifier)
+      const store = yield* LmdbChainStore.fromChainDb({ ...db, numbers }, { genesis }, verifier)
       const batch = chain.slice(0, 10)
       expect(yield* store.insert(batch)).toBe(10)
       for (const block of batch) expect(reads.filter((read) => read === Hex.fromBytes(block.hash))).toHaveLength(1)

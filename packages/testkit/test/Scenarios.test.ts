@@ -3,7 +3,7 @@ import { type Block, type Hash } from "@ethsync/core"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { Attacks, HashList, SimPeer, TestChain } from "../src/index.ts"
-import { Harness, ImportGate } from "../src/harness/index.ts"
+import { Harness, ImportGate, type ScriptedPeer } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 
@@ -16,6 +16,28 @@ const validSyncSucceeds = (h: Harness.Harness, valid: string, chain: TestChain.T
     const run = yield* h.runSync(valid, chain.head.hash)
     expect(resultTag(run)).toBe("Success")
     expect(yield* h.holdsAll(chain.blocks)).toBe(true)
+  })
+
+/**
+ * On a chain of `length` blocks held by the honest peer "valid": a sync from the attacker `spec`
+ * makes (towards the head it claims) ends with `tag`, and one from "valid" then stores the whole
+ * chain. The attacker's run and peer, for the checks of its scenario.
+ */
+const attackEndsWith = (
+  length: number,
+  spec: (chain: TestChain.TestChain) => SimPeer.Spec,
+  tag: string,
+  options?: Harness.SyncOptions
+) =>
+  Effect.gen(function*() {
+    const h = yield* Harness.make()
+    const chain = yield* TestChain.make(length)
+    yield* h.add(SimPeer.honest("valid", chain))
+    const attack = yield* h.add(spec(chain))
+    const run = yield* h.runSync("attack", attack.handle.head, options)
+    expect(resultTag(run)).toBe(tag)
+    yield* validSyncSucceeds(h, "valid", chain)
+    return { run, attack }
   })
 
 /** The number of the store's head block. */
@@ -143,64 +165,38 @@ describe("seed scenarios", () => {
 
   it.effect("seed #8: an attacker repeats hashes (its chain lacks the last link): the sync fails within 1 s", () =>
     Effect.gen(function*() {
-      const h = yield* Harness.make()
-      const chain = yield* TestChain.make(limit)
-      yield* h.add(SimPeer.honest("valid", chain))
-      yield* h.add(Attacks.withoutLastLink("attack", chain))
-      const run = yield* h.runSync("attack", chain.head.hash, { within: "1 second" })
-      expect(resultTag(run)).toBe("EmptyHashSet")
+      const { run } = yield* attackEndsWith(limit, (chain) => Attacks.withoutLastLink("attack", chain), "EmptyHashSet", { within: "1 second" })
       expect(run.elapsed).toBeLessThan(1000)
-      yield* validSyncSucceeds(h, "valid", chain)
     }))
 
   it.effect("seed #9: an attacker's hash chain holds one hash with no block behind it: PeersUnavailable", () =>
-    Effect.gen(function*() {
-      const h = yield* Harness.make()
-      const chain = yield* TestChain.make(limit)
-      yield* h.add(SimPeer.honest("valid", chain))
-      yield* h.add(Attacks.missingBlock("attack", chain))
-      const run = yield* h.runSync("attack", chain.head.hash)
-      expect(resultTag(run)).toBe("PeersUnavailable")
-      yield* validSyncSucceeds(h, "valid", chain)
-    }))
+    attackEndsWith(limit, (chain) => Attacks.missingBlock("attack", chain), "PeersUnavailable"))
 
   it.effect("seed #10: an attacker swaps two cache-sized chunks of hashes: InvalidChain", () =>
-    Effect.gen(function*() {
-      const h = yield* Harness.make()
-      const chain = yield* TestChain.make(4 * limit)
-      yield* h.add(SimPeer.honest("valid", chain))
-      yield* h.add(Attacks.swappedChunks("attack", chain, limit))
-      const run = yield* h.runSync("attack", chain.head.hash)
-      expect(resultTag(run)).toBe("InvalidChain")
-      yield* validSyncSucceeds(h, "valid", chain)
-    }))
+    attackEndsWith(4 * limit, (chain) => Attacks.swappedChunks("attack", chain, limit), "InvalidChain"))
 
   it.effect("seed #11: an attacker serves a made-up chain of 1024 x cache limit hashes with no blocks: CrossCheckFailed", () =>
     Effect.gen(function*() {
-      const h = yield* Harness.make()
-      const chain = yield* TestChain.make(4 * limit)
-      yield* h.add(SimPeer.honest("valid", chain))
-      const attack = yield* h.add(Attacks.madeUpChain("attack", 1024 * limit, chain.blocks[0]!.hash, 11))
+      const { run, attack } = yield* attackEndsWith(
+        4 * limit,
+        (chain) => Attacks.madeUpChain("attack", 1024 * limit, chain.blocks[0]!.hash, 11),
+        "CrossCheckFailed"
+      )
       expect(attack.spec.hashes.length).toBe(1024 * limit + 1)
-      const run = yield* h.runSync("attack", attack.handle.head)
-      expect(resultTag(run)).toBe("CrossCheckFailed")
       // The empty answer to the cross-check fails the sync at once, not when the check expires.
       expect(run.elapsed).toBeLessThan(1000)
       // The answer to the hash request sent with the cross-check came after the sync ended, and was refused.
       expect(attack.counters.refused).toBe(1)
-      yield* validSyncSucceeds(h, "valid", chain)
     }))
 
   it.effect("seed #12: an attacker drips made-up hashes one per reply: StallingPeer", () =>
     Effect.gen(function*() {
-      const h = yield* Harness.make()
-      const chain = yield* TestChain.make(limit)
-      yield* h.add(SimPeer.honest("valid", chain))
-      const attack = yield* h.add({ ...Attacks.madeUpChain("attack", 16 * limit, chain.blocks[0]!.hash, 12), maxHashes: 1 })
-      const run = yield* h.runSync("attack", attack.handle.head)
-      expect(resultTag(run)).toBe("StallingPeer")
+      const { attack } = yield* attackEndsWith(
+        limit,
+        (chain) => ({ ...Attacks.madeUpChain("attack", 16 * limit, chain.blocks[0]!.hash, 12), maxHashes: 1 }),
+        "StallingPeer"
+      )
       expect(attack.counters.hashRequests).toBe(1)
-      yield* validSyncSucceeds(h, "valid", chain)
     }))
 
   it.effect("seed #13: an attacker serves every second hash of a real chain: CrossCheckFailed", () =>
@@ -215,15 +211,7 @@ describe("seed scenarios", () => {
     }))
 
   it.effect("seed #14: an attacker's blocks all claim the genesis as parent: CrossCheckFailed", () =>
-    Effect.gen(function*() {
-      const h = yield* Harness.make()
-      const chain = yield* TestChain.make(16 * limit)
-      yield* h.add(SimPeer.honest("valid", chain))
-      const attack = yield* h.add(Attacks.genesisParents("attack", chain))
-      const run = yield* h.runSync("attack", attack.handle.head)
-      expect(resultTag(run)).toBe("CrossCheckFailed")
-      yield* validSyncSucceeds(h, "valid", chain)
-    }))
+    attackEndsWith(16 * limit, (chain) => Attacks.genesisParents("attack", chain), "CrossCheckFailed"))
 
   it.effect("seed #15: an attacker's fork runs through a banned hash: InvalidChain each time with a growing ban list, until its head is banned", () =>
     Effect.gen(function*() {
@@ -296,6 +284,27 @@ describe("seed scenarios", () => {
     /** Made-up hashes with no block: enough to pass the stalling check and get cross-checked. */
     const madeUp = (count: number): Array<Hash.Hash> => HashList.toArray(HashList.madeUp(count, Attacks.unknownHash, 18)).slice(0, count)
 
+    /**
+     * Starts a sync with a scripted peer "p" whose head is `chain`'s, takes its first request (for
+     * hashes), plays `script` with it, and returns the sync's outcome.
+     */
+    const scripted = (h: Harness.Harness, chain: TestChain.TestChain, script: (p: ScriptedPeer.ScriptedPeer) => Effect.Effect<unknown, unknown>) =>
+      Effect.gen(function*() {
+        const p = yield* h.addScripted("p", chain.head.hash)
+        const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
+        yield* p.next
+        yield* script(p)
+        return yield* sync.outcome
+      })
+
+    /** Sends `hashes` to `p`, takes the block request that follows, and answers it with no blocks. */
+    const noBlocksFor = (p: ScriptedPeer.ScriptedPeer, hashes: ReadonlyArray<Hash.Hash>) =>
+      Effect.gen(function*() {
+        yield* p.sendHashes(hashes)
+        expect((yield* p.next)._tag).toBe("Blocks")
+        yield* p.sendBlocks([])
+      })
+
     /** A row: the error it provokes, whether the table drops the peer, and how to provoke it with peer "p". */
     const rows: ReadonlyArray<readonly [string, boolean, (h: Harness.Harness, chain: TestChain.TestChain) => Effect.Effect<Harness.Outcome, unknown>]> = [
       ["Success", false, (h, chain) =>
@@ -315,100 +324,49 @@ describe("seed scenarios", () => {
         })],
       ["UnknownPeer", false, (h, chain) => h.runSync("p", chain.head.hash, { orDrop: true })],
       ["BadPeer", true, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes([chain.head.hash])
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) => p.sendHashes([chain.head.hash]))],
       ["StallingPeer", true, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes(madeUp(1))
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) => p.sendHashes(madeUp(1)))],
       ["BannedHead", true, (h, chain) =>
         Effect.gen(function*() {
           yield* h.add(SimPeer.honest("p", chain))
           return yield* h.runSync("p", Attacks.unknownHash, { orDrop: true })
         })],
       ["NoPeers", false, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes(below(chain))
-          expect((yield* p.next)._tag).toBe("Blocks")
-          yield* h.downloader.unregisterPeer("p")
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) =>
+          Effect.gen(function*() {
+            yield* p.sendHashes(below(chain))
+            expect((yield* p.next)._tag).toBe("Blocks")
+            yield* h.downloader.unregisterPeer("p")
+          }))],
       ["Timeout", true, (h, chain) =>
         Effect.gen(function*() {
           yield* h.addScripted("p", chain.head.hash)
           return yield* h.runSync("p", chain.head.hash, { orDrop: true })
         })],
       ["EmptyHashSet", true, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes([])
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) => p.sendHashes([]))],
       ["PeersUnavailable", true, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes(below(chain))
-          // One request covers the small chain (an unmeasured peer is asked for the most blocks);
-          // its empty reply leaves nobody able to deliver them.
-          expect(chain.length).toBeLessThanOrEqual(h.config.maxBlockFetch)
-          expect((yield* p.next)._tag).toBe("Blocks")
-          yield* p.sendBlocks([])
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) =>
+          Effect.gen(function*() {
+            // One request covers the small chain (an unmeasured peer is asked for the most blocks);
+            // its empty reply leaves nobody able to deliver them.
+            expect(chain.length).toBeLessThanOrEqual(h.config.maxBlockFetch)
+            yield* noBlocksFor(p, below(chain))
+          }))],
       ["InvalidChain", true, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes([chain.blocks[1]!.hash, Attacks.unknownHash])
-          expect((yield* p.next)._tag).toBe("Blocks")
-          yield* p.sendBlocks([])
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) => noBlocksFor(p, [chain.blocks[1]!.hash, Attacks.unknownHash]))],
       ["CrossCheckFailed", true, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes(madeUp(h.config.minHashFetch))
-          expect((yield* p.next)._tag).toBe("Blocks")
-          yield* p.sendBlocks([])
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, (p) => noBlocksFor(p, madeUp(h.config.minHashFetch)))],
       ["HashFetchCanceled", false, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* h.downloader.cancel
-          return yield* sync.outcome
-        })],
+        scripted(h, chain, () => h.downloader.cancel)],
       ["BlockFetchCanceled", false, (h, chain) =>
-        Effect.gen(function*() {
-          const p = yield* h.addScripted("p", chain.head.hash)
-          const sync = yield* h.start("p", chain.head.hash, { orDrop: true })
-          yield* p.next
-          yield* p.sendHashes(below(chain))
-          expect((yield* p.next)._tag).toBe("Blocks")
-          yield* h.downloader.cancel
-          return yield* sync.outcome
-        })]
+        scripted(h, chain, (p) =>
+          Effect.gen(function*() {
+            yield* p.sendHashes(below(chain))
+            expect((yield* p.next)._tag).toBe("Blocks")
+            yield* h.downloader.cancel
+          }))]
     ]
 
     it.effect("seed #18: each error of the classification table fed through the wrapper drops the peer exactly when the table says", () =>

@@ -5,7 +5,8 @@
  * SharedArrayBuffer handed to every worker (each copies it once per epoch into its WebAssembly
  * memory, never per batch); with a datadir it is kept in `<datadir>/ethash/` and reused by later
  * runs (a corrupt or truncated file is rebuilt), and near an epoch's end the next epoch's cache is
- * built ahead of need. Without a datadir the caches live in memory only. A worker that dies is a defect.
+ * built ahead of need. Without a datadir the caches live in memory only. A worker that dies is
+ * replaced (SealWorkers).
  *
  * @since 0.2.0
  */

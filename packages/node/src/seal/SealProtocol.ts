@@ -25,7 +25,7 @@ export interface Verify {
   readonly epoch: number
   /** The epoch's cache, shared; a worker wraps it once per epoch and reuses it. */
   readonly cache: SharedArrayBuffer
-  /** The packed inputs (transferred). */
+  /** The packed inputs (copied: about a kilobyte a batch, and kept for a request sent again). */
   readonly input: Int32Array
 }
 

@@ -97,7 +97,7 @@ const stillServes = (server: TestServer) =>
   })
 
 /** The next accepted connection that ends, with why. */
-const nextEnd = (server: TestServer, limit?: Duration.Input): Effect.Effect<ConnectionError, unknown> =>
+const nextEnd = (server: TestServer, limit?: Duration.Input): Failure =>
   Effect.flatMap(bounded(Queue.take(server.accepted)), (connection) => bounded(connection.closed, limit))
 
 /** A plain auth whose third byte is not 0x04, so that it cannot be mistaken for the start of an EIP-8 one. */
@@ -114,17 +114,32 @@ const plainAuth = (recipient: Uint8Array): Uint8Array => {
   }
 }
 
+/** A failure the listener reports: of a handshake, or of an accepted connection that ended. */
+type Failure = Effect.Effect<ConnectionError, unknown>
+
+/** The next handshake the listener failed, with why. */
+const failedHandshake = (server: TestServer): Failure => bounded(Queue.take(server.failures))
+
+/**
+ * The listener refused the peer on `socket`: its `failure` matches `expected` (and its message says
+ * `says`), the socket is closed by the listener, and a good peer is still served.
+ */
+const refused = (server: TestServer, socket: Socket, failure: Failure, expected: Partial<ConnectionError>, says?: string) =>
+  Effect.gen(function*() {
+    const error = yield* failure
+    expect(error).toMatchObject(expected)
+    if (says !== undefined) expect(error.message).toContain(says)
+    yield* closedByPeer(socket)
+    yield* stillServes(server)
+  })
+
 describe("hostile peers against our listener", () => {
   it.live("garbage where the auth should be: HandshakeError, closed at once", () =>
     Effect.gen(function*() {
       const server = yield* testListener()
       const { socket } = yield* rawConnection(server.listener.port)
       socket.write(new Uint8Array(400).fill(0xff))
-      const error = yield* bounded(Queue.take(server.failures))
-      expect(error).toMatchObject({ _tag: "HandshakeError", step: "auth" })
-      expect(error.message).toContain("not a plain auth")
-      yield* closedByPeer(socket)
-      yield* stillServes(server)
+      yield* refused(server, socket, failedHandshake(server), { _tag: "HandshakeError", step: "auth" }, "not a plain auth")
     }))
 
   it.live("a plain auth with a bad MAC: HandshakeError naming the MAC", () =>
@@ -134,11 +149,7 @@ describe("hostile peers against our listener", () => {
       const auth = plainAuth(server.enode.id)
       auth[auth.length - 1]! ^= 1
       socket.write(auth)
-      const error = yield* bounded(Queue.take(server.failures))
-      expect(error).toMatchObject({ _tag: "HandshakeError", step: "auth" })
-      expect(error.message).toContain("MAC does not match")
-      yield* closedByPeer(socket)
-      yield* stillServes(server)
+      yield* refused(server, socket, failedHandshake(server), { _tag: "HandshakeError", step: "auth" }, "MAC does not match")
     }))
 
   it.live("an EIP-8 auth with a bad MAC, and one encrypted to another key: HandshakeError", () =>
@@ -196,9 +207,7 @@ describe("hostile peers against our listener", () => {
       const hello = peer.hello()
       hello[hello.length - 1]! ^= 1
       peer.socket.write(hello)
-      expect(yield* bounded(Queue.take(server.failures))).toMatchObject({ _tag: "FrameMacMismatch", part: "body" })
-      yield* closedByPeer(peer.socket)
-      yield* stillServes(server)
+      yield* refused(server, peer.socket, failedHandshake(server), { _tag: "FrameMacMismatch", part: "body" })
     }))
 
   it.live("a hello that is not RLP: ProtocolError", () =>
@@ -206,11 +215,7 @@ describe("hostile peers against our listener", () => {
       const server = yield* testListener()
       const peer = yield* handshaken(server)
       peer.socket.write(peer.frame(P2pMessage.Code.hello, Uint8Array.of(0xc5, 1)))
-      const error = yield* bounded(Queue.take(server.failures))
-      expect(error._tag).toBe("ProtocolError")
-      expect(error.message).toContain("the hello is not RLP")
-      yield* closedByPeer(peer.socket)
-      yield* stillServes(server)
+      yield* refused(server, peer.socket, failedHandshake(server), { _tag: "ProtocolError" }, "the hello is not RLP")
     }))
 
   it.live("messages in the same write as the hello are not lost", () =>
@@ -235,9 +240,7 @@ describe("hostile peers against our listener", () => {
       const bad = peer.frame(0x11, bytes("tampered"))
       bad[5]! ^= 1
       peer.socket.write(Bytes.concat([hello, bad]))
-      expect(yield* nextEnd(server)).toMatchObject({ _tag: "FrameMacMismatch", part: "header" })
-      yield* closedByPeer(peer.socket)
-      yield* stillServes(server)
+      yield* refused(server, peer.socket, nextEnd(server), { _tag: "FrameMacMismatch", part: "header" })
     }))
 
   it.live("a message of 10 MiB + 1 from the peer: MessageTooLarge, closed", () =>
@@ -246,13 +249,8 @@ describe("hostile peers against our listener", () => {
       const peer = yield* handshaken(server)
       peer.socket.write(peer.hello())
       peer.socket.write(peer.frame(0x11, new Uint8Array(Connection.maxMessageSize + 1)))
-      expect(yield* nextEnd(server, bigMessageLimit)).toMatchObject({
-        _tag: "MessageTooLarge",
-        direction: "in",
-        size: Connection.maxMessageSize + 1
-      })
-      yield* closedByPeer(peer.socket)
-      yield* stillServes(server)
+      const tooLarge = { _tag: "MessageTooLarge", direction: "in", size: Connection.maxMessageSize + 1 } as const
+      yield* refused(server, peer.socket, nextEnd(server, bigMessageLimit), tooLarge)
     }))
 
   it.live("at p2p version 5, a snappy block announcing over 10 MiB, or a corrupt one: refused, closed", () =>

@@ -6,13 +6,13 @@
  *
  * @since 0.1.0
  */
-import { BanList, type Block, ChainStore, CheckRandom, Downloader, DownloaderConfig, Hash, MemoryChainStore, Network, type SyncError } from "@ethsync/core"
-import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, type Scope } from "effect"
-import { TestClock } from "effect/testing"
+import { BanList, type Block, ChainStore, CheckRandom, Downloader, DownloaderConfig, Hash, MemoryChainStore, Network } from "@ethsync/core"
+import { Cause, Context, Duration, Effect, Exit, Layer, Option, type Scope } from "effect"
 import { testGenesis } from "../ChainGenerator.ts"
 import * as SimNetwork from "../SimNetwork.ts"
 import type * as SimPeer from "../SimPeer.ts"
 import * as ScriptedPeer from "./ScriptedPeer.ts"
+import * as SyncRun from "./SyncRun.ts"
 
 /** How to build a harness. */
 export interface Options {
@@ -26,29 +26,7 @@ export interface Options {
   readonly wrapStore?: (store: ChainStore.ChainStore["Service"]) => ChainStore.ChainStore["Service"]
 }
 
-/** A peer the downloader dropped, and why. */
-export interface Drop {
-  /** The peer. */
-  readonly peer: string
-  /** The reason given. */
-  readonly reason: string
-}
-
-/** How a sync ended. */
-export interface Outcome {
-  /** Its exit: success, or the sync error. */
-  readonly exit: Exit.Exit<void, SyncError.SyncError>
-  /** Peers dropped from its start to its end (the wrapper's drop included). */
-  readonly dropped: ReadonlyArray<string>
-  /** Virtual milliseconds from start to end. */
-  readonly elapsed: number
-}
-
-/** A sync started by the harness. */
-export interface Started {
-  /** Steps the test clock until the sync ends (dies past `within`), checks for leaks, and reports; run it once. */
-  readonly outcome: Effect.Effect<Outcome>
-}
+export type { Outcome, Started } from "./SyncRun.ts"
 
 /** How to start a sync. */
 export interface SyncOptions {
@@ -71,21 +49,21 @@ export interface Harness {
   /** The simulated network. */
   readonly network: SimNetwork.SimNetwork
   /** Every drop so far, in order. */
-  readonly drops: ReadonlyArray<Drop>
+  readonly drops: ReadonlyArray<Network.Drop>
   /** Registers a simulated peer (dies if the downloader refuses it). */
   readonly add: (spec: SimPeer.Spec) => Effect.Effect<SimPeer.SimPeer>
   /** Registers a scripted peer advertising `head`, speaking eth/60 unless told (dies if the downloader refuses it). */
   readonly addScripted: (id: string, head: Hash.Hash, version?: 60 | 61) => Effect.Effect<ScriptedPeer.ScriptedPeer>
   /** Starts a sync with `peer` from `head` on a fiber of the caller. */
-  readonly start: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<Started>
+  readonly start: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<SyncRun.Started>
   /** Starts a sync and steps the clock until it ends. */
-  readonly runSync: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<Outcome>
+  readonly runSync: (peer: string, head: Hash.Hash, options?: SyncOptions) => Effect.Effect<SyncRun.Outcome>
   /** Whether the store holds every one of `blocks`. */
   readonly holdsAll: (blocks: ReadonlyArray<Block.Block>) => Effect.Effect<boolean>
 }
 
 /** How a sync ended, in one word: "Success", the sync error's tag, or "Died: " and the cause of a defect. */
-export const resultTag = ({ exit }: Outcome): string =>
+export const resultTag = ({ exit }: SyncRun.Outcome): string =>
   Exit.isSuccess(exit) ? "Success" : Option.match(Cause.findErrorOption(exit.cause), {
     onNone: () => `Died: ${Cause.pretty(exit.cause)}`,
     onSome: (error) => error._tag
@@ -94,21 +72,14 @@ export const resultTag = ({ exit }: Outcome): string =>
 /** Seed of the downloader's cross-check picks unless a test gives one, so that runs repeat exactly. */
 const randomSeed = "ethsync"
 
-/** Virtual time per clock step while waiting for a sync. */
-const step = Duration.millis(10)
-
 /** Builds a harness; its peers' answers in flight are interrupted when the scope closes. */
 export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope.Scope> =>
   Effect.gen(function*() {
     const config: DownloaderConfig.Config = { ...DownloaderConfig.seed, ...options.config }
     /** Every drop so far. */
-    const drops: Array<Drop> = []
+    const drops: Array<Network.Drop> = []
     const registry = yield* Network.makeRegistry
-    /** The network as the downloader sees it: every disconnect is recorded, whether or not the peer was connected. */
-    const network: Network.Shape = {
-      ...registry,
-      disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
-    }
+    const network = SyncRun.recording(registry, drops)
     const memory = MemoryChainStore.make(testGenesis)
     const store = options.wrapStore ? options.wrapStore(memory) : memory
     const context = yield* Layer.build(Downloader.layer.pipe(
@@ -147,31 +118,15 @@ export const make = (options: Options = {}): Effect.Effect<Harness, never, Scope
       })
 
     const start = (peer: string, head: Hash.Hash, syncOptions: SyncOptions = {}) =>
-      Effect.gen(function*() {
-        const sync: Effect.Effect<void, SyncError.SyncError> = syncOptions.orDrop
-          ? Effect.flatMap(downloader.synchroniseOrDrop(peer, head), (error) => error ? Effect.fail(error) : Effect.void)
-          : downloader.synchronise(peer, head)
-        const within = Duration.toMillis(syncOptions.within ?? Duration.minutes(10))
-        const dropsBefore = drops.length
-        const begin = yield* Clock.currentTimeMillis
+      Effect.suspend(() => {
         active++
-        const fiber = yield* Effect.forkChild(
-          Effect.zip(Effect.exit(sync), Clock.currentTimeMillis),
-          { startImmediately: true }
-        )
-        const outcome = Effect.gen(function*() {
-          while (fiber.pollUnsafe() === undefined) {
-            if ((yield* Clock.currentTimeMillis) - begin > within) {
-              return yield* Effect.die(new Error(`sync with ${peer} still running after ${within} ms of virtual time`))
-            }
-            yield* TestClock.adjust(step)
-          }
-          const [exit, end] = yield* Fiber.join(fiber)
-          active--
-          if (active === 0) yield* checkLeaks(head)
-          return { exit, dropped: drops.slice(dropsBefore).map((d) => d.peer), elapsed: end - begin }
+        return SyncRun.start(downloader, peer, head, {
+          orDrop: syncOptions.orDrop ?? false,
+          within: syncOptions.within ?? Duration.minutes(10),
+          drops,
+          // The leak check waits for the last of overlapping syncs: the others' state is still in the queue before.
+          settle: Effect.suspend(() => --active === 0 ? checkLeaks(head) : Effect.void)
         })
-        return { outcome }
       })
 
     return {

@@ -16,12 +16,11 @@ import {
   HeaderDownloader,
   MemoryChainStore,
   Network,
-  SealVerifier,
-  type SyncError
+  SealVerifier
 } from "@ethsync/core"
-import { Clock, Context, Duration, Effect, Exit, Fiber, FiberSet, Layer, type Scope } from "effect"
-import { TestClock } from "effect/testing"
+import { Context, Duration, Effect, FiberSet, Layer, type Scope } from "effect"
 import { testGenesis } from "../ChainGenerator.ts"
+import * as SyncRun from "../harness/SyncRun.ts"
 import * as HeaderSimPeer from "./HeaderSimPeer.ts"
 
 /** How to build a harness. */
@@ -38,21 +37,7 @@ export interface Options {
   readonly insertDelay?: Duration.Input
 }
 
-/** How a sync ended. */
-export interface Outcome {
-  /** Its exit: success, or the sync error. */
-  readonly exit: Exit.Exit<void, SyncError.SyncError>
-  /** Peers dropped from its start to its end (the wrapper's drop included). */
-  readonly dropped: ReadonlyArray<string>
-  /** Virtual milliseconds from start to end. */
-  readonly elapsed: number
-}
-
-/** A sync started by the harness. */
-export interface Started {
-  /** Steps the test clock until the sync ends (dies past 10 virtual minutes), checks for leaks, and reports; run it once. */
-  readonly outcome: Effect.Effect<Outcome>
-}
+export type { Outcome, Started } from "../harness/SyncRun.ts"
 
 /** A header-first engine with its world. */
 export interface HeaderHarness {
@@ -67,18 +52,15 @@ export interface HeaderHarness {
   /** Registers a simulated peer and connects it (dies if the engine refuses it). */
   readonly add: (spec: HeaderSimPeer.Spec) => Effect.Effect<HeaderSimPeer.HeaderSimPeer>
   /** Starts a sync with `peer` from `head` on a fiber of the caller; through `synchroniseOrDrop` when `orDrop`. */
-  readonly start: (peer: string, head: Hash.Hash, orDrop?: boolean) => Effect.Effect<Started>
+  readonly start: (peer: string, head: Hash.Hash, orDrop?: boolean) => Effect.Effect<SyncRun.Started>
   /** Starts a sync (through `synchroniseOrDrop`) and steps the clock until it ends. */
-  readonly runSync: (peer: string, head: Hash.Hash) => Effect.Effect<Outcome>
+  readonly runSync: (peer: string, head: Hash.Hash) => Effect.Effect<SyncRun.Outcome>
   /** Whether the store's canonical chain is exactly `chain` (genesis first) and its head is `chain`'s last block. */
   readonly holdsChain: (chain: ReadonlyArray<Block.Block>) => Effect.Effect<boolean>
 }
 
-/** Virtual time per clock step while waiting for a sync. */
-const step = Duration.millis(10)
-
 /** Longest virtual time a sync may take before the harness gives up on it. */
-const patience = Duration.toMillis(Duration.minutes(10))
+const patience = Duration.minutes(10)
 
 /** Builds a harness; its peers' answers in flight are interrupted when the scope closes. */
 export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never, Scope.Scope> =>
@@ -88,10 +70,7 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
     /** Every drop so far. */
     const drops: Array<Network.Drop> = []
     const registry = yield* Network.makeRegistry
-    const network: Network.Shape = {
-      ...registry,
-      disconnect: (peer, reason) => Effect.andThen(Effect.sync(() => void drops.push({ peer, reason })), registry.disconnect(peer, reason))
-    }
+    const network = SyncRun.recording(registry, drops)
     const memory = MemoryChainStore.make(options.genesis ?? testGenesis)
     /** The size of every insert so far. */
     const inserts: Array<number> = []
@@ -128,26 +107,7 @@ export const make = (options: Options = {}): Effect.Effect<HeaderHarness, never,
     })
 
     const start = (peer: string, head: Hash.Hash, orDrop = false) =>
-      Effect.gen(function*() {
-        const sync: Effect.Effect<void, SyncError.SyncError> = orDrop
-          ? Effect.flatMap(engine.synchroniseOrDrop(peer, head), (error) => error ? Effect.fail(error) : Effect.void)
-          : engine.synchronise(peer, head)
-        const dropsBefore = drops.length
-        const begin = yield* Clock.currentTimeMillis
-        const fiber = yield* Effect.forkChild(Effect.zip(Effect.exit(sync), Clock.currentTimeMillis), { startImmediately: true })
-        const outcome = Effect.gen(function*() {
-          while (fiber.pollUnsafe() === undefined) {
-            if ((yield* Clock.currentTimeMillis) - begin > patience) {
-              return yield* Effect.die(new Error(`sync with ${peer} still running after ${patience} ms of virtual time`))
-            }
-            yield* TestClock.adjust(step)
-          }
-          const [exit, end] = yield* Fiber.join(fiber)
-          yield* checkLeaks
-          return { exit, dropped: drops.slice(dropsBefore).map((d) => d.peer), elapsed: end - begin }
-        })
-        return { outcome }
-      })
+      SyncRun.start(engine, peer, head, { orDrop, within: patience, drops, settle: checkLeaks })
 
     return {
       engine,

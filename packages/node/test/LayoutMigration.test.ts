@@ -1,0 +1,231 @@
+/**
+ * Datadirs written before layout 2 (blocks and TDs keyed by hash alone, no layout recorded): read
+ * as they are, migrated when opened to write (also after a migration cut short), and layouts
+ * this build does not know refused.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Hash, Hex, SealVerifier } from "@ethsync/core"
+import { Effect, Logger, Option } from "effect"
+import { open as openLmdb } from "lmdb"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as ChainDb from "../src/ChainDb.ts"
+import * as LayoutMigration from "../src/LayoutMigration.ts"
+import * as LmdbChainStore from "../src/LmdbChainStore.ts"
+import * as CliRunner from "./CliRunner.ts"
+import * as TempDir from "./TempDir.ts"
+import * as TestChain from "./TestChain.ts"
+
+/** Generated chains carry made-up seals. */
+const verifier = SealVerifier.none
+
+const genesis = TestChain.genesis()
+/** The canonical chain above the genesis: 30 blocks, block 11 with an uncle. */
+const canonical = (() => {
+  const first = TestChain.extend(genesis, 10)
+  const withUncle = TestChain.withUncles(first[9]!, [TestChain.uncleOf(first[8]!, 1)])
+  return [...first, withUncle, ...TestChain.extend(withUncle, 19)]
+})()
+/** A lighter side chain of 3 blocks off block 10 (slower blocks, less difficulty): two blocks at heights 11 to 13. */
+const side = TestChain.extend(canonical[9]!, 3, 20n)
+/** Every block, the genesis first, parents before children. */
+const all = [genesis, ...canonical, ...side]
+/** A hash no datadir holds. */
+const unknown = Hash.keccak(Uint8Array.of(1, 2, 3))
+
+/** The total difficulty of each block by hash key. */
+const tds = (() => {
+  const byKey = new Map<string, bigint>()
+  for (const block of all) byKey.set(block.key, (byKey.get(Hash.key(block.header.parentHash)) ?? 0n) + block.header.difficulty)
+  return byKey
+})()
+
+/**
+ * Writes a datadir as ethsync wrote it before layouts were recorded: `blocks` and `tds` keyed by
+ * block hash, `canonical` by number, `meta` with `head` and `genesis`, and nothing else.
+ */
+const writeLayout1 = async (path: string): Promise<void> => {
+  const env = openLmdb({ path, noSubdir: false, maxDbs: 4 })
+  const blocks = env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" })
+  const tdTable = env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" })
+  const canonicalTable = env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" })
+  const meta = env.openDB<Uint8Array, string>({ name: "meta", encoding: "binary" })
+  env.transactionSync(() => {
+    for (const block of all) {
+      blocks.putSync(block.hash, block.rlp)
+      tdTable.putSync(block.hash, tds.get(block.key)!.toString())
+    }
+    for (const block of [genesis, ...canonical]) canonicalTable.putSync(block.number, block.hash)
+    meta.putSync("head", canonical[canonical.length - 1]!.hash)
+    meta.putSync("genesis", genesis.hash)
+  })
+  await env.close()
+}
+
+/** A layout-1 datadir of `all` in a new folder. */
+const layout1Datadir = Effect.gen(function*() {
+  const path = Path.join(yield* TempDir.make, "old")
+  yield* Effect.promise(() => writeLayout1(path))
+  return path
+})
+
+/** An Option of bytes as hex, "none" when empty. */
+const hexOf = (bytes: Option.Option<Uint8Array>): string => Option.match(bytes, { onNone: () => "none", onSome: Hex.fromBytes })
+
+/** Everything a store answers about `all`, an unknown hash and the heights around its chain, as plain values. */
+const answers = (store: LmdbChainStore.Store) =>
+  Effect.gen(function*() {
+    const hashes = [...all.map((block) => block.hash), unknown]
+    const byHash = []
+    for (const hash of hashes) {
+      byHash.push({
+        has: yield* store.has(hash),
+        get: hexOf(Option.map(yield* store.get(hash), (block) => block.rlp)),
+        header: Option.match(yield* store.header(hash), { onNone: () => "none", onSome: (header) => Hash.toHex(header.hash) }),
+        td: Option.match(yield* store.td(hash), { onNone: () => "none", onSome: String }),
+        blockRlp: hexOf(yield* store.blockRlp(hash)),
+        bodyRlp: hexOf(yield* store.bodyRlp(hash))
+      })
+    }
+    const byNumber = []
+    for (let number = 0; number <= canonical.length + 1; number++) {
+      byNumber.push({
+        block: hexOf(Option.map(yield* store.getByNumber(number), (block) => block.rlp)),
+        rlp: hexOf(yield* store.canonicalRlp(number))
+      })
+    }
+    const head = yield* store.head
+    return {
+      head: [Hash.toHex(head.block.hash), String(head.td)],
+      byHash,
+      byNumber,
+      headerRlps: (yield* store.headerRlps(hashes)).map(Hex.fromBytes),
+      firstKnown: [yield* store.firstKnown([unknown, ...hashes]), yield* store.firstKnown([unknown])],
+      canonicalHashes: (yield* store.canonicalHashes(0, canonical.length + 5)).map(Hash.toHex)
+    }
+  })
+
+/** What a layout-2 store given the same blocks answers: what the old datadir must answer too. */
+const expected = Effect.scoped(Effect.gen(function*() {
+  const store = yield* LmdbChainStore.make({ path: Path.join(yield* TempDir.make, "new"), genesis, verifier })
+  expect(yield* store.insert(all.slice(1))).toBe(all.length - 1)
+  const reference = yield* answers(store)
+  // Not vacuous: the reference holds the chain and the side chain.
+  expect(reference.byHash.map((answer) => answer.blockRlp)).toEqual([...all.map((block) => Hex.fromBytes(block.rlp)), "none"])
+  expect(reference.byNumber.map((answer) => answer.rlp)).toEqual([...[genesis, ...canonical].map((block) => Hex.fromBytes(block.rlp)), "none"])
+  expect(reference.byHash.map((answer) => answer.td)).toEqual([...all.map((block) => String(tds.get(block.key))), "none"])
+  return reference
+}))
+
+/** Runs `effect` with a logger that keeps its messages in `logged`. */
+const logging = <A, E, R>(logged: Array<string>, effect: Effect.Effect<A, E, R>) =>
+  Effect.provide(effect, Logger.layer([Logger.make(({ message }) => logged.push(String(message)))]))
+
+/** The layout a datadir opened to read finds. */
+const layoutOf = (path: string) => Effect.scoped(Effect.map(ChainDb.open(path, "read"), (db) => db.layout))
+
+describe("LayoutMigration", () => {
+  it.effect("migrates a layout-1 datadir once, when opened to write: every block, TD and canonical query answers as before", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = yield* layout1Datadir
+      const logged: Array<string> = []
+      // In lots of 5 blocks: 7 transactions, the last one short.
+      const db = yield* logging(logged, Effect.flatMap(ChainDb.open(path, "write"), (opened) => LayoutMigration.migrate(opened, 5)))
+      expect(logged).toEqual([`migrating datadir to layout 2: ${all.length} blocks`])
+      const store = yield* LmdbChainStore.fromChainDb(db, { genesis }, verifier)
+      expect(yield* answers(store)).toEqual(reference)
+      expect(yield* layoutOf(path)).toBe(2)
+      // Once: a migrated datadir opens without a word, and takes new blocks.
+      const again: Array<string> = []
+      const reopened = yield* logging(again, LmdbChainStore.make({ path, genesis, verifier }))
+      expect(again).toEqual([])
+      const more = TestChain.extend(canonical[canonical.length - 1]!, 2)
+      expect(yield* reopened.insert(more)).toBe(2)
+      expect(Hash.toHex((yield* reopened.head).block.hash)).toBe(Hash.toHex(more[1]!.hash))
+    }))
+
+  it.effect("reads a layout-1 datadir opened to read as it is, writing nothing", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = yield* layout1Datadir
+      const store = yield* LmdbChainStore.make({ path, readOnly: true })
+      expect(yield* answers(store)).toEqual(reference)
+      expect(yield* layoutOf(path)).toBe(1)
+    }))
+
+  it.effect("finishes a migration cut short by the next open, losing nothing, and reads the half-way datadir meanwhile", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = yield* layout1Datadir
+      yield* Effect.scoped(Effect.gen(function*() {
+        const db = yield* ChainDb.open(path, "write")
+        if (db.numbers === undefined) return expect.unreachable("a datadir opened to write has a numbers table")
+        // The index refuses its 13th entry: the second lot of 8 fails half-way, as a process killed inside it would.
+        let puts = 0
+        const numbers = new Proxy(db.numbers, {
+          get: (target, property) => {
+            if (property === "putSync") {
+              return (...args: Parameters<typeof target.putSync>) => {
+                if (++puts === 13) throw new Error("killed")
+                return target.putSync(...args)
+              }
+            }
+            const value: unknown = Reflect.get(target, property)
+            return typeof value === "function" ? value.bind(target) : value
+          }
+        })
+        const failed = yield* Effect.flip(LayoutMigration.migrate({ ...db, numbers }, 8))
+        expect(failed.message).toMatch(/killed/)
+        // The first lot is in, the second not at all: 8 blocks moved, none lost or doubled.
+        expect(db.numbers.getKeysCount()).toBe(8)
+        expect(db.tds.getKeysCount()).toBe(all.length)
+        expect(db.blocks.getKeysCount()).toBe(all.length)
+      }))
+      expect(yield* layoutOf(path)).toBe(1)
+      expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+      const logged: Array<string> = []
+      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
+      expect(logged).toEqual([`migrating datadir to layout 2: ${all.length - 8} blocks`])
+      expect(yield* answers(store)).toEqual(reference)
+      expect(yield* layoutOf(path)).toBe(2)
+    }))
+
+  it.live("through the CLI: exports a layout-1 datadir byte-identical, says the migration once on stderr, and exports the same after", () =>
+    Effect.gen(function*() {
+      const path = yield* layout1Datadir
+      const dir = Path.dirname(path)
+      const chainFile = Path.join(dir, "chain.rlp")
+      const longer = [genesis, ...canonical, ...TestChain.extend(canonical[canonical.length - 1]!, 5)]
+      Fs.writeFileSync(chainFile, TestChain.fileBytes(longer))
+      const before = Path.join(dir, "before.rlp")
+      expect((yield* CliRunner.run(["export", "--datadir", path, before])).code).toBe(0)
+      expect(Fs.readFileSync(before).equals(TestChain.fileBytes([genesis, ...canonical]))).toBe(true)
+      const imported = yield* CliRunner.run(["import", "--verify-seals", "none", "--datadir", path, chainFile])
+      expect(imported.code).toBe(0)
+      expect(imported.stderr.filter((line) => line.includes("migrating"))).toEqual([
+        expect.stringContaining(`migrating datadir to layout 2: ${all.length} blocks`)
+      ])
+      const after = Path.join(dir, "after.rlp")
+      expect((yield* CliRunner.run(["export", "--datadir", path, after])).code).toBe(0)
+      expect(Fs.readFileSync(after).equals(Fs.readFileSync(chainFile))).toBe(true)
+    }))
+
+  it.effect("refuses a datadir whose layout this build does not know, naming it, whether opened to read or to write", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis, verifier }))
+      yield* Effect.scoped(Effect.flatMap(ChainDb.open(path, "write"), (db) =>
+        ChainDb.attempt("record layout 3", () => ChainDb.transaction(db, () => db.meta.putSync("layout", new TextEncoder().encode("3"))))))
+      for (const opening of [LmdbChainStore.make({ path, genesis, verifier }), LmdbChainStore.make({ path, readOnly: true })]) {
+        const error = yield* Effect.flip(Effect.scoped(opening))
+        expect(error._tag).toBe("UnknownLayout")
+        expect(error.message).toBe(
+          `datadir ${path} has layout "3", which this ethsync does not know (it reads layouts 1 and 2; was it written by a newer ethsync?)`
+        )
+      }
+      const status = yield* CliRunner.run(["status", "--datadir", path])
+      expect(status.code).toBe(2)
+      expect(status.stderr).toEqual([`ethsync: datadir ${path} has layout "3", which this ethsync does not know (it reads layouts 1 and 2; was it written by a newer ethsync?)`])
+    }))
+})
