@@ -1,9 +1,9 @@
 /**
  * The Ethash seal verifier on its worker threads, started by the first seal to check: real seals
  * pass and changed ones fail with the rule named; the epoch cache is kept in the datadir, reused,
- * rebuilt when truncated or corrupt, and the next epoch's is built ahead near an epoch's end; a cache still being built is never
- * evicted (so never built twice); cache file writes never share a temporary file nor leave one,
- * and remove those that killed writers left.
+ * rebuilt when truncated or corrupt, and the next epoch's is built ahead near an epoch's end; a
+ * cache still being built is never evicted (so never built twice); cache file writes never share
+ * a temporary file nor leave one, and remove those that killed writers left.
  * All mainnet headers above genesis and their uncles pass when ETHSYNC_MAINNET_RLP is set.
  */
 import { Block, type Header, RlpSplitter } from "@ethsync/core"

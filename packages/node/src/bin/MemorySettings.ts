@@ -24,7 +24,7 @@ interface V8Flag {
 }
 
 /** The V8 flags; none caps the heap (its limit stays V8's), so a command whose live set grows still gets the memory. */
-export const v8Flags: ReadonlyArray<V8Flag> = [
+const v8Flags: ReadonlyArray<V8Flag> = [
   // The old generation grows to 1.2 times what was live after the last full collection (V8 picks 1.1
   // to 4 times by its own speed, and took about 2.5 in a sync): more, shorter collections, less garbage kept.
   { name: "--heap-growing-percent", value: "20" },
@@ -34,7 +34,7 @@ export const v8Flags: ReadonlyArray<V8Flag> = [
 ]
 
 /** The C library's settings, by environment variable. */
-export const environment: Readonly<Record<string, string>> = {
+const environment: Readonly<Record<string, string>> = {
   // glibc's malloc: two arenas for all threads (LMDB's writer, libuv's pool, V8's helpers), not one
   // per thread up to eight per core, each holding on to the memory its thread freed.
   MALLOC_ARENA_MAX: "2"
