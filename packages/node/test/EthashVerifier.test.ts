@@ -1,9 +1,9 @@
 /**
- * The Ethash seal verifier on its worker threads: real seals pass and changed ones fail with the
- * rule named; the epoch cache is kept in the datadir, reused, rebuilt when truncated or corrupt,
- * and the next epoch's is built ahead near an epoch's end; a cache still being built is never
- * evicted (so never built twice); cache file writes never share a temporary file nor leave one,
- * and remove those that killed writers left.
+ * The Ethash seal verifier on its worker threads, started by the first seal to check: real seals
+ * pass and changed ones fail with the rule named; the epoch cache is kept in the datadir, reused,
+ * rebuilt when truncated or corrupt, and the next epoch's is built ahead near an epoch's end; a
+ * cache still being built is never evicted (so never built twice); cache file writes never share
+ * a temporary file nor leave one, and remove those that killed writers left.
  * All mainnet headers above genesis and their uncles pass when ETHSYNC_MAINNET_RLP is set.
  */
 import { Block, type Header, RlpSplitter } from "@ethsync/core"
@@ -165,6 +165,23 @@ describe("EthashVerifier", () => {
       expect((yield* verifier.verify([late]))[0]?.rule).toBe("sealMixHash")
       expect(yield* appears(CacheFile.pathOf(datadir, 1))).toBe(true)
     }), 120_000)
+
+  it.live("starts no worker thread until it has a seal to check, then all of them", () =>
+    Effect.gen(function*() {
+      let started = 0
+      const onWorker = () => started++
+      process.on("worker", onWorker)
+      const counts = yield* Effect.scoped(Effect.gen(function*() {
+        const verifier = yield* EthashVerifier.make({ datadir, workers: 2 })
+        yield* verifier.verify([])
+        // Time for a pool started at once to have started its threads (they start in fibers of their own).
+        yield* Effect.sleep("1 second")
+        const idle = started
+        expect(yield* verifier.verify([block1])).toEqual([undefined])
+        return [idle, started]
+      })).pipe(Effect.ensuring(Effect.sync(() => process.off("worker", onWorker))))
+      expect(counts).toEqual([0, 2])
+    }))
 
   it.live("ends its worker threads when its scope closes", () =>
     Effect.gen(function*() {

@@ -1,18 +1,13 @@
 /**
- * The `ethsync` executable: runs the CLI on the command line's arguments with Node's services.
- * Errors are already printed as one line; the exit code is 0, 1 for refused data, 2 for a bad
- * invocation. SIGINT and SIGTERM interrupt the command, whose scope closes (the datadir among
- * it), and the exit code is 0: stopping `serve` or `node` is how they end.
+ * The `ethsync` executable: puts Node's memory settings in force (MemorySettings: the process
+ * replaces itself with Node started with them, unless it already runs so), then runs the CLI
+ * (Main).
  *
  * @since 0.1.0
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Effect, Exit, Runtime } from "effect"
-import * as Ethsync from "../cli/Ethsync.ts"
+import * as MemorySettings from "./MemorySettings.ts"
 
-/** The default teardown, except that an interrupted run (a signal) exits 0. */
-const teardown: Runtime.Teardown = (exit, onExit) =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
-
-Ethsync.main.pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain({ disableErrorReporting: true, teardown }))
+MemorySettings.apply()
+// Loaded only now: before a relaunch there is nothing to load, as the relaunch discards it all.
+const { main } = await import("./Main.ts")
+main()

@@ -1,15 +1,17 @@
 /**
  * The Ethash seal verifier: hashimoto-light on a pool of worker threads, in batches, so the event
- * loop stays free. Each epoch's cache is built once, in a worker, into a SharedArrayBuffer handed
- * to every worker (each copies it once per epoch into its WebAssembly memory, never per batch);
- * with a datadir it is kept in `<datadir>/ethash/` and reused by later runs (a corrupt or
- * truncated file is rebuilt), and near an epoch's end the next epoch's cache is built ahead of
- * need. Without a datadir the caches live in memory only. A worker that dies is replaced (SealWorkers).
+ * loop stays free; the pool is started by the first seal to check, so a command that checks none
+ * (`serve`) holds no worker's isolate. Each epoch's cache is built once, in a worker, into a
+ * SharedArrayBuffer handed to every worker (each copies it once per epoch into its WebAssembly
+ * memory, never per batch); with a datadir it is kept in `<datadir>/ethash/` and reused by later
+ * runs (a corrupt or truncated file is rebuilt), and near an epoch's end the next epoch's cache is
+ * built ahead of need. Without a datadir the caches live in memory only. A worker that dies is
+ * replaced (SealWorkers).
  *
  * @since 0.2.0
  */
 import { Ethash, Hash, type Header, InvalidBlock, SealVerifier } from "@ethsync/core"
-import { Deferred, Effect, Layer, type Scope } from "effect"
+import { Deferred, Effect, Layer, Scope } from "effect"
 import * as Os from "node:os"
 import * as CacheFile from "./CacheFile.ts"
 import * as SealWorkers from "./SealWorkers.ts"
@@ -41,7 +43,13 @@ const keptEpochs = 3
 export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    const workers = yield* SealWorkers.make(Math.max(1, options.workers ?? Os.availableParallelism()))
+    /**
+     * The worker pool, started by the first request (each worker is an isolate of its own, tens of MiB
+     * with the modules it loads): a command that checks no seal, as `serve`, starts none.
+     */
+    const pool = yield* Effect.cached(
+      Effect.provideService(SealWorkers.make(Math.max(1, options.workers ?? Os.availableParallelism())), Scope.Scope, scope)
+    )
     const datadir = options.datadir
 
     /** Epoch caches, built or being built. */
@@ -51,7 +59,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
     const build = (epoch: number) =>
       Effect.gen(function*() {
         const cache = new SharedArrayBuffer(Ethash.Epoch.cacheBytes(epoch))
-        yield* workers.request({ _tag: "Build", epoch, cache })
+        yield* (yield* pool).request({ _tag: "Build", epoch, cache })
         return cache
       })
 
@@ -101,7 +109,7 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
         const cache = yield* cacheOf(epoch)
         const input = new Int32Array(indices.length * Ethash.Seal.inputWords)
         indices.forEach((index, i) => Ethash.Seal.writeInput(headers[index]!, input, i * Ethash.Seal.inputWords))
-        const { output } = yield* workers.request({ _tag: "Verify", epoch, cache, input })
+        const { output } = yield* (yield* pool).request({ _tag: "Verify", epoch, cache, input })
         indices.forEach((index, i) => {
           results[index] = Ethash.Seal.judge(headers[index]!, output, i * Ethash.Seal.outputWords)
         })
@@ -139,8 +147,10 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
         for (const [epoch, indices] of byEpoch) {
           for (let at = 0; at < indices.length; at += batchSize) batches.push([epoch, indices.slice(at, at + batchSize)])
         }
+        if (batches.length === 0) return results
+        const { slots } = yield* pool
         yield* Effect.forEach(batches, ([epoch, indices]) => checkBatch(epoch, headers, indices, results), {
-          concurrency: workers.slots,
+          concurrency: slots,
           discard: true
         })
         return results
