@@ -14,6 +14,7 @@
  *
  * @since 0.2.0
  */
+import * as Fs from "node:fs"
 
 /** A V8 flag and its value, as it is written on Node's command line. */
 interface V8Flag {
@@ -76,15 +77,18 @@ export const relaunch = (
 
 /**
  * Replaces this process with Node run under the settings, unless it already runs so; returns
- * only then, or where the platform has no `execve` (the command runs as it is), or when the
- * system refused it (said on stderr; the command runs as it is).
+ * only then, where the platform has no `execve`, or where Node's executable cannot be run again
+ * (said on stderr): the command then runs as it is. Node 22 cannot report a failed `execve` to its
+ * caller (it aborts the process), so what can be checked beforehand is.
  */
 export const apply = (): void => {
   const next = relaunch({ execArgv: process.execArgv, script: process.argv.slice(1), env: process.env })
   if (next === undefined || process.execve === undefined) return
   try {
-    process.execve(process.execPath, [process.execPath, ...next.args], next.env)
+    Fs.accessSync(process.execPath, Fs.constants.X_OK)
   } catch (error) {
-    process.stderr.write(`ethsync: runs without its memory settings: relaunching Node failed (${String(error)})\n`)
+    process.stderr.write(`ethsync: runs without its memory settings: Node's executable cannot be run again (${String(error)})\n`)
+    return
   }
+  process.execve(process.execPath, [process.execPath, ...next.args], next.env)
 }

@@ -45,11 +45,12 @@ export const make = (options: Options): Effect.Effect<SealVerifier.Shape, never,
     const scope = yield* Effect.scope
     /**
      * The worker pool, started by the first request (each worker is an isolate of its own, tens of MiB
-     * with the modules it loads): a command that checks no seal, as `serve`, starts none.
+     * with the modules it loads): a command that checks no seal, as `serve`, starts none. Started whole or
+     * not at all: an interrupted start would not be cached, and its workers would live on beside the next.
      */
-    const pool = yield* Effect.cached(
+    const pool = yield* Effect.cached(Effect.uninterruptible(
       Effect.provideService(SealWorkers.make(Math.max(1, options.workers ?? Os.availableParallelism())), Scope.Scope, scope)
-    )
+    ))
     const datadir = options.datadir
 
     /** Epoch caches, built or being built. */

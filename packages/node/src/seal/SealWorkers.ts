@@ -97,7 +97,8 @@ export const make = (size: number): Effect.Effect<SealWorkers, never, Scope.Scop
             for (const id of behind) settle(member, id, Exit.fail(new DiedAhead()))
             const cause = error.reason.cause
             yield* Effect.logWarning(`a seal worker stopped: ${cause instanceof Error ? cause.message : error.message}`)
-            if (spawned < size * (1 + replacementsPerWorker)) return yield* spawn
+            // A replacement that cannot be started counts as none left to start.
+            if (spawned < size * (1 + replacementsPerWorker) && Exit.isSuccess(yield* Effect.exit(spawn))) return
             if (alive > 0) return
             exhausted = error
             // Wakes a request waiting for a slot, which passes the news on to the next.
