@@ -345,16 +345,17 @@ const readBuffered = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
 const headerBytes = 540
 
 /**
- * The header RLPs of the stored blocks among `hashes`, in order (unknown hashes skipped), each a
- * view into one new buffer: cut out of LMDB's read buffer, the rest of each block neither copied
- * nor decoded.
+ * The header RLPs of the stored blocks among `ids`, in order (unknown ones skipped), each a view
+ * into one new buffer: cut out of LMDB's read buffer, the rest of each block neither copied nor
+ * decoded. In layout 2 each is read by its record key, without the `numbers` index (a hash stored
+ * under another number is not found); in layout 1 by its hash.
  */
-export const headerRlps = (db: ChainDb, hashes: ReadonlyArray<Hash.Hash>): Array<Uint8Array> => {
-  let out = new Uint8Array(hashes.length * headerBytes)
+export const headerRlps = (db: ChainDb, ids: ReadonlyArray<ChainStore.BlockId>): Array<Uint8Array> => {
+  let out = new Uint8Array(ids.length * headerBytes)
   const ends: Array<number> = []
   let at = 0
-  for (const hash of hashes) {
-    const rlp = readBuffered(db, hash)
+  for (const { number, hash } of ids) {
+    const rlp = db.layout === 1 ? readBuffered(db, hash) : db.blocks.getBinaryFast(recordKey(number, hash))
     if (rlp === undefined) continue
     const header = Rlp.raw(rlp, headerItem(rlp, hash).header)
     if (at + header.length > out.length) {

@@ -198,7 +198,7 @@ export const fromChainDb = (
         ChainDb.attempt(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
       header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
       blockRlp: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
-      headerRlps: (hashes) => ChainDb.attempt("read headers", () => ChainDb.headerRlps(db, hashes)),
+      headerRlps: (ids) => ChainDb.attempt("read headers", () => ChainDb.headerRlps(db, ids)),
       bodyRlp: (hash) => ChainDb.attempt("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
       td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
       head: ChainDb.attempt("read the head", (): ChainStore.Head => {

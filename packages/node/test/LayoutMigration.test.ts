@@ -76,6 +76,7 @@ const hexOf = (bytes: Option.Option<Uint8Array>): string => Option.match(bytes, 
 const answers = (store: LmdbChainStore.Store) =>
   Effect.gen(function*() {
     const hashes = [...all.map((block) => block.hash), unknown]
+    const ids = [...all, { number: 1, hash: unknown }]
     const byHash = []
     for (const hash of hashes) {
       byHash.push({
@@ -99,7 +100,7 @@ const answers = (store: LmdbChainStore.Store) =>
       head: [Hash.toHex(head.block.hash), String(head.td)],
       byHash,
       byNumber,
-      headerRlps: (yield* store.headerRlps(hashes)).map(Hex.fromBytes),
+      headerRlps: (yield* store.headerRlps(ids)).map(Hex.fromBytes),
       firstKnown: [yield* store.firstKnown([unknown, ...hashes]), yield* store.firstKnown([unknown])],
       canonicalHashes: (yield* store.canonicalHashes(0, canonical.length + 5)).map(Hash.toHex)
     }

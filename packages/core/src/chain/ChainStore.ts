@@ -34,6 +34,14 @@ export class StoreError extends Data.TaggedError("StoreError")<{
   }
 }
 
+/** A block named by its number and hash: enough for a store to find it whichever way it is keyed. */
+export interface BlockId {
+  /** Its height. */
+  readonly number: number
+  /** Its hash. */
+  readonly hash: Hash.Hash
+}
+
 /** The head of the canonical chain: the block with the highest total difficulty. */
 export interface Head {
   /** The head block. */
@@ -64,10 +72,12 @@ export interface Shape {
   /** A stored block's RLP as it was stored, neither decoded nor re-encoded: what a peer is sent. */
   readonly blockRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
   /**
-   * The header RLP, as stored and not decoded, of each of `hashes` that is stored (forks included),
-   * in order, unknown hashes skipped: one call answers a whole BlockHeaders request.
+   * The header RLP, as stored and not decoded, of each of `blocks` that is stored (forks included),
+   * in order, unknown ones skipped: one call answers a whole BlockHeaders request. Each is named by
+   * its number and hash, which a server walking the canonical index knows, so that a store keyed by
+   * number finds it without a lookup by hash.
    */
-  readonly headerRlps: (hashes: ReadonlyArray<Hash.Hash>) => Effect.Effect<ReadonlyArray<Uint8Array>, StoreError>
+  readonly headerRlps: (blocks: ReadonlyArray<BlockId>) => Effect.Effect<ReadonlyArray<Uint8Array>, StoreError>
   /**
    * A stored block's body, `[transactions, uncles]`, made from its stored bytes without decoding
    * them: what a BlockBodies answer carries.

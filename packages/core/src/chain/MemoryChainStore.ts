@@ -63,8 +63,13 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
       }),
     header: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header)),
     blockRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.rlp)),
-    headerRlps: (hashes) =>
-      Effect.sync(() => hashes.flatMap((hash) => blocks.get(Hash.key(hash))?.block.header.rlp ?? [])),
+    headerRlps: (ids) =>
+      Effect.sync(() =>
+        ids.flatMap(({ number, hash }) => {
+          const header = blocks.get(Hash.key(hash))?.block.header
+          return header?.number === number ? header.rlp : []
+        })
+      ),
     bodyRlp: (hash) =>
       Effect.sync(() => Option.map(Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block), Block.bodyRlp)),
     td: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.td)),

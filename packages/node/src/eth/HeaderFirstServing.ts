@@ -45,22 +45,23 @@ const isCanonical = (store: ChainStore.Shape, header: Header.Header) =>
   Effect.map(store.canonicalHashes(header.number, 1), ([hash]) => hash !== undefined && Hash.equals(hash, header.hash))
 
 /**
- * The canonical hashes at `start`, `start ± step`, … (downwards when `reverse`): at most `count`,
- * none when `start` is past the head, cut at the genesis or the head. One range read when `step` is 1.
+ * The canonical blocks at `start`, `start ± step`, … (downwards when `reverse`), by number and
+ * hash: at most `count`, none when `start` is past the head, cut at the genesis or the head. One
+ * range read when `step` is 1.
  */
 const canonicalRun = (store: ChainStore.Shape, start: number, count: number, step: number, reverse: boolean) =>
-  Effect.gen(function*() {
-    if (step === 1 && !reverse) return yield* store.canonicalHashes(start, count)
+  Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<ChainStore.BlockId>, ChainStore.StoreError> {
+    if (step === 1 && !reverse) return (yield* store.canonicalHashes(start, count)).map((hash, i) => ({ number: start + i, hash }))
     if (step === 1) {
       const low = Math.max(0, start - count + 1)
       const hashes = yield* store.canonicalHashes(low, start - low + 1)
-      return hashes.length === start - low + 1 ? [...hashes].reverse() : []
+      return hashes.length === start - low + 1 ? hashes.map((hash, i) => ({ number: low + i, hash })).reverse() : []
     }
-    const out: Array<Hash.Hash> = []
+    const out: Array<ChainStore.BlockId> = []
     for (let i = 0, number = start; i < count && number >= 0 && Number.isSafeInteger(number); i++) {
       const [hash] = yield* store.canonicalHashes(number, 1)
       if (hash === undefined) break
-      out.push(hash)
+      out.push({ number, hash })
       number = reverse ? number - step : number + step
     }
     return out
