@@ -86,7 +86,7 @@ export const spoil = (block: Block.Block, changes: Tweak): Block.Block =>
 /** A valid child of `parent` that includes `uncles` (its uncleHash commits to them). */
 export const withUncles = (parent: Block.Block, uncles: ReadonlyArray<Header.Header>): Block.Block => {
   const header = child(parent).header
-  return Block.make(Header.make({ ...header, uncleHash: Hash.keccak(Block.encodeUncles(uncles)) }), [], uncles)
+  return Block.make(Header.make({ ...header, uncleHash: Block.hashUncles(uncles) }), [], uncles)
 }
 
 /** A header valid against `parent`, told apart from its siblings by `tag`: an uncle to include. */

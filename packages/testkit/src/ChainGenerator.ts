@@ -168,7 +168,7 @@ const build = (
     const body = bodies?.[i]
     const header = Header.make({
       parentHash: previous.hash,
-      uncleHash: uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(Block.encodeUncles(uncles)),
+      uncleHash: Block.hashUncles(uncles),
       coinbase: bytes(next, 20),
       stateRoot: hash(next),
       transactionsRoot: roots?.[i] ?? Hash.emptyTrieRoot,

@@ -96,7 +96,7 @@ const uncleRlps = (uncles: ReadonlyArray<Header.Header>): ReadonlyArray<Uint8Arr
   uncles.length === 0 ? noUncles : uncles.map((uncle) => uncle.rlp)
 
 /** RLP of the uncle list (what the header's uncleHash commits to). */
-export const encodeUncles = (uncles: ReadonlyArray<Header.Header>): Uint8Array => Rlp.encodeList(uncleRlps(uncles))
+const encodeUncles = (uncles: ReadonlyArray<Header.Header>): Uint8Array => Rlp.encodeList(uncleRlps(uncles))
 
 /** keccak-256 of the RLP of an uncle list: what the uncleHash of the header of a block with these uncles is. */
 export const hashUncles = (uncles: ReadonlyArray<Header.Header>): Hash.Hash =>

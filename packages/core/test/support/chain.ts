@@ -46,7 +46,7 @@ export const childHeader = (parent: Header.Header, options: ChildOptions = {}): 
   return Header.make({
     ...fieldsOf(parent),
     parentHash: parent.hash,
-    uncleHash: uncles.length === 0 ? Hash.emptyUnclesHash : Hash.keccak(Block.encodeUncles(uncles)),
+    uncleHash: Block.hashUncles(uncles),
     transactionsRoot: options.transactionsRoot ?? Hash.emptyTrieRoot,
     difficulty: HeaderRules.expectedDifficulty(parent, timestamp),
     number: parent.number + 1,
