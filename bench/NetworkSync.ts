@@ -47,9 +47,9 @@ export const startServers = (file: string, count: number): Effect.Effect<Servers
 
 /**
  * Real milliseconds for a node in this process to sync the servers' chain into an empty datadir:
- * from the syncing node's start (dials and handshakes included) until its head is the servers'
- * head (its downloader's progress says so), with the downloader configured as `ethsync sync` configures it (NodeSyncConfig). Seals
- * are not checked (as in I1).
+ * from the syncing node's start (dials and handshakes included) until its downloader reports the
+ * servers' head imported, with the downloader configured as `ethsync sync` configures it
+ * (NodeSyncConfig). Seals are not checked (as in I1).
  */
 export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {

@@ -383,6 +383,8 @@ export const open = (
     /** Runs `f` on every message in the reading fiber (see {@link Connection.handle}). */
     const handle = <E>(f: (message: Message) => Effect.Effect<void, E>): Effect.Effect<never, E | ConnectionError> =>
       Effect.gen(function*() {
+        /** The handler's first failure or defect: later messages are dropped, as the application ends the session. */
+        const stopped = yield* Deferred.make<never, E>()
         // Those queued before, in order, here; when none is left, the reader takes over in the same step.
         while (true) {
           const waiting = Queue.takeUnsafe(inbox)
@@ -390,8 +392,6 @@ export const open = (
           if (waiting._tag === "Failure") return yield* Effect.failCause(waiting.cause)
           yield* f(waiting.value)
         }
-        /** The handler's first failure or defect: later messages are dropped, as the application ends the session. */
-        const stopped = yield* Deferred.make<never, E>()
         handler = (message) =>
           Deferred.isDoneUnsafe(stopped) ? Effect.void : f(message).pipe(
             Effect.catch((error) => Deferred.fail(stopped, error)),
