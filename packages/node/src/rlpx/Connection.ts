@@ -127,7 +127,8 @@ export interface Connection {
   readonly messages: Stream.Stream<Message, ConnectionError>
   /**
    * Hands every subprotocol message to `handler`, those already waiting first: in the fiber that
-   * reads the socket, as each is read, so no message waits for another fiber's turn. Fails with
+   * reads the socket (with the caller's context: its log annotations stay), as each is read, so
+   * no message waits for another fiber's turn. Fails with
    * the handler's first failure (later messages are then not handled), or with why the connection
    * ended; once interrupted, messages wait for `receive` again. While the handler runs, the socket
    * is not read. One handler at a time, and not beside `receive` or `messages`.
@@ -385,6 +386,8 @@ export const open = (
       Effect.gen(function*() {
         /** The handler's first failure or defect: later messages are dropped, as the application ends the session. */
         const stopped = yield* Deferred.make<never, E>()
+        /** The caller's context (its services, log annotations and level), which the handler keeps in the reading fiber. */
+        const context = yield* Effect.context<never>()
         // Those queued before, in order, here; when none is left, the reader takes over in the same step.
         while (true) {
           const waiting = Queue.takeUnsafe(inbox)
@@ -394,6 +397,7 @@ export const open = (
         }
         handler = (message) =>
           Deferred.isDoneUnsafe(stopped) ? Effect.void : f(message).pipe(
+            Effect.provideContext(context),
             Effect.catch((error) => Deferred.fail(stopped, error)),
             Effect.catchDefect((defect) => Deferred.die(stopped, defect)),
             Effect.asVoid

@@ -4,7 +4,7 @@
  * Disconnect reasons, and scopes that close connections and interrupt handlers.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Queue, Schedule, Scope, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Queue, References, Schedule, Scope, Stream } from "effect"
 import { Bytes } from "@ethsync/core"
 import { connect, createServer } from "node:net"
 import * as Connection from "../../src/rlpx/Connection.ts"
@@ -64,25 +64,33 @@ describe("RLPx between two of our nodes", () => {
       // The other two have been read (and counted) before the handler comes: they wait in the inbox.
       yield* bounded(Effect.repeat(theirs.stats, { until: (stats) => stats.in.get("test:2")?.messages === 1, schedule: Schedule.spaced("5 millis") }))
       const seen: Array<string> = []
-      const handling = yield* Effect.forkChild(theirs.handle((message) =>
+      /** A handler noting each message's text and the log annotation `peer` it runs with; "bad" fails it. */
+      const noting = (message: Connection.Message) =>
         text(message.payload) === "bad"
           ? Effect.fail(`bad at code ${message.code}`)
-          : Effect.sync(() => void seen.push(text(message.payload)))
-      ))
+          : Effect.gen(function*() {
+            const annotations = yield* References.CurrentLogAnnotations
+            seen.push(`${text(message.payload)} (${String(annotations.peer)})`)
+          })
+      /** Waits until `n` messages were noted. */
+      const noted = (n: number) => bounded(Effect.repeat(Effect.sync(() => seen.length), { until: (length) => length === n, schedule: Schedule.spaced("5 millis") }))
+      const handling = yield* Effect.forkChild(Effect.annotateLogs(theirs.handle(noting), { peer: "dialler" }))
+      yield* noted(2)
+      // Handled from here on in the connection's reading fiber, with the caller's log annotations.
       yield* ours.send("test", 1, bytes("read 1"))
       yield* ours.send("test", 3, bytes("bad"))
       yield* ours.send("test", 1, bytes("after the failure"))
       expect(yield* bounded(Effect.flip(Fiber.join(handling)))).toBe("bad at code 3")
-      expect(seen).toEqual(["waited 2", "ping", "read 1"])
+      expect(seen).toEqual(["waited 2 (dialler)", "ping (dialler)", "read 1 (dialler)"])
       // Not handled after the failure: it waits for the next reader.
       expect(text((yield* bounded(theirs.receive)).payload)).toBe("after the failure")
-      const again = yield* Effect.forkChild(theirs.handle((message) => Effect.sync(() => void seen.push(text(message.payload)))))
+      const again = yield* Effect.forkChild(theirs.handle(noting))
       yield* ours.send("test", 1, bytes("handled again"))
-      yield* bounded(Effect.repeat(Effect.sync(() => seen.length), { until: (n) => n === 4, schedule: Schedule.spaced("5 millis") }))
+      yield* noted(4)
       yield* Fiber.interrupt(again)
       yield* ours.send("test", 1, bytes("for receive"))
       expect(text((yield* bounded(theirs.receive)).payload)).toBe("for receive")
-      expect(seen).toEqual(["waited 2", "ping", "read 1", "handled again"])
+      expect(seen.slice(3)).toEqual(["handled again (undefined)"])
       yield* ours.disconnect(DisconnectReason.tooManyPeers)
       const ended = yield* bounded(Effect.flip(theirs.handle(() => Effect.void)))
       expect(ended).toMatchObject({ _tag: "Disconnected", by: "peer", reason: DisconnectReason.tooManyPeers })
