@@ -128,10 +128,10 @@ export interface Connection {
   /**
    * Hands every subprotocol message to `handler`, those already waiting first: in the fiber that
    * reads the socket (with the caller's context: its log annotations stay), as each is read, so
-   * no message waits for another fiber's turn. Fails with
-   * the handler's first failure (later messages are then not handled), or with why the connection
-   * ended; once interrupted, messages wait for `receive` again. While the handler runs, the socket
-   * is not read. One handler at a time, and not beside `receive` or `messages`.
+   * no message waits for another fiber's turn. Fails with the handler's first failure (later
+   * messages are then not handled), or with why the connection ended; once interrupted, messages
+   * wait for `receive` again. While the handler runs, the socket is not read. One handler at a
+   * time, and not beside `receive` or `messages`.
    */
   readonly handle: <E>(handler: (message: Message) => Effect.Effect<void, E>) => Effect.Effect<never, E | ConnectionError>
   /** Sends Disconnect with the reason and closes the connection (nothing happens if it has already ended). */
