@@ -1,7 +1,8 @@
 /**
  * Two of our nodes over loopback: dial and listen in both handshake forms, subprotocol messages
- * both ways, nothing lost around the hello, the 10 MiB limit, snappy at p2p version 5, liveness,
- * Disconnect reasons, and scopes that close connections and interrupt handlers.
+ * both ways, a handler in the reading fiber, nothing lost around the hello, the 10 MiB limit,
+ * snappy at p2p version 5, liveness, Disconnect reasons, and scopes that close connections and
+ * interrupt handlers.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Queue, References, Schedule, Scope, Stream } from "effect"
