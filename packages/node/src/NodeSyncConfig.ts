@@ -5,7 +5,8 @@
  * 8,192 is eight of the seed's 1,024-block caches, so the hash stream, which asks for 512 at a
  * time, stays far ahead of the block fetchers. And the hash-chain sync stores its blocks as
  * `ethsync import` does, 1,024 to a commit (each commit is flushed to disk), gathering them in a
- * cache of twice that, so that the next batch downloads while one is stored.
+ * cache of twice that, so that the next batch downloads while one is stored, from peers kept
+ * busy by four requests each.
  *
  * @since 0.2.0
  */
@@ -21,12 +22,20 @@ export const importBatch = 1024
 /** Blocks the hash-chain sync holds, downloaded or in flight: a batch being gathered while the one before is stored. */
 export const blockCache = 2 * importBatch
 
-/** `config` with the node's cap on queued hashes and its import batches. */
+/**
+ * Block requests the hash-chain sync keeps open with a peer: four replies of 128 blocks, half a
+ * batch, so that a peer keeps serving while a batch is stored (about 30 ms of the syncing node's
+ * thread per 1,024 blocks), where with two it idled after 256 (R1, branch r1c).
+ */
+export const requestsPerPeer = 4
+
+/** `config` with the node's cap on queued hashes, its import batches and the requests it keeps open. */
 export const of = (config: DownloaderConfig.Config): DownloaderConfig.Config => ({
   ...config,
   maxQueuedHashes: queuedHashes,
   importBatch,
-  blockCacheLimit: Math.max(config.blockCacheLimit, blockCache)
+  blockCacheLimit: Math.max(config.blockCacheLimit, blockCache),
+  requestsPerPeer: Math.max(config.requestsPerPeer, requestsPerPeer)
 })
 
 /** Runs `effect` with the configuration in force made the node's. */

@@ -600,6 +600,18 @@ describe("DownloadQueue.takeBlocks", () => {
     expect(numbers(queue.takeBlocks())).toEqual([4, 5])
     expect(queue.ready).toBe(0)
   })
+
+  it("counts into the run the blocks waiting behind a gap once the gap is filled, whatever their order of arrival", () => {
+    const queue = withCached(8, [3, 2, 5, 6, 1])
+    expect(queue.ready).toBe(3)
+    expect(numbers(queue.takeBlocks(2))).toEqual([1, 2])
+    expect(queue.ready).toBe(1)
+    const b = peer("b")
+    mustReserve(queue, b, 1) // 4
+    queue.deliver(b, [blk(4)])
+    expect(queue.ready).toBe(4)
+    expect(numbers(queue.takeBlocks())).toEqual([3, 4, 5, 6])
+  })
 })
 
 // reset: a new sync starts from a blank queue; nothing of the previous one leaks into it.

@@ -13,14 +13,11 @@ import * as HeaderFirstVersion from "../eth/HeaderFirstVersion.ts"
 /** Peers whose Status we accepted, connected now. */
 export const peersConnected = Metric.gauge("ethsync_net_peers_connected", { description: "eth peers connected now" })
 
-/** eth messages, by direction and message. */
-export const messages = Metric.counter("ethsync_net_messages", { description: "eth messages by direction and message", incremental: true })
+/** eth messages, by direction and message: a counter per direction and message ({@link message}). */
+const messages = { name: "ethsync_net_messages", description: "eth messages by direction and message", incremental: true } as const
 
-/** Payload bytes of eth messages, by direction and message. */
-export const bytes = Metric.counter("ethsync_net_message_bytes", {
-  description: "eth message payload bytes by direction and message",
-  incremental: true
-})
+/** Payload bytes of eth messages, by direction and message: a counter per direction and message ({@link message}). */
+const bytes = { name: "ethsync_net_message_bytes", description: "eth message payload bytes by direction and message", incremental: true } as const
 
 /**
  * Blocks sent to eth/60-61 peers in answer to their GetBlocks: what a server gave, which a count
@@ -56,11 +53,13 @@ const nameOf = (version: number, code: number): string => {
 }
 
 /**
- * The message and byte counters of each direction, version and code met so far, their attributes
- * given once: a counter given its attributes anew works out its series key anew at every update,
- * which costs more than the count. A few dozen at most (2 directions, the eth versions' codes).
+ * The message and byte counters of each direction, version and code met so far, each made with
+ * its attributes (series of {@link messages} and {@link bytes}). Not
+ * `Metric.withAttributes`: that puts the attributes in the context, and a counter caches its series
+ * key for one context's attributes only, so counting "in" and "out" in turn worked the key out
+ * anew at every update, which costs more than the count. A few dozen at most.
  */
-const counters = new Map<string, readonly [typeof messages, typeof bytes]>()
+const counters = new Map<string, readonly [Metric.Counter<number>, Metric.Counter<number>]>()
 
 /** Counts one eth message of `version` and `size` payload bytes. */
 export const message = (direction: "in" | "out", version: number, code: number, size: number): Effect.Effect<void> => {
@@ -68,7 +67,10 @@ export const message = (direction: "in" | "out", version: number, code: number, 
   let pair = counters.get(key)
   if (pair === undefined) {
     const attributes = { direction, message: nameOf(version, code) }
-    pair = [Metric.withAttributes(messages, attributes), Metric.withAttributes(bytes, attributes)]
+    pair = [
+      Metric.counter(messages.name, { ...messages, attributes }),
+      Metric.counter(bytes.name, { ...bytes, attributes })
+    ]
     counters.set(key, pair)
   }
   return Effect.andThen(Metric.update(pair[0], 1), Metric.update(pair[1], size))

@@ -2,9 +2,10 @@
  * What the eth handlers of both families (eth/60-61 and eth/66-68) share, one connection at a
  * time: our Status out and the peer's within the deadline, a refusal with a logged reason and
  * go-ethereum's Disconnect reason, and, once the Status is accepted, the session: kept once per
- * node, joined to the network registry, registered with its family's sync engine, reading and
- * strictly decoding every message until the connection ends or the peer must go. A family gives
- * only its Status exchange, its decoder, its engine and what each message does.
+ * node, joined to the network registry, registered with its family's sync engine, strictly
+ * decoding and acting on every message as the connection reads it (in its reading fiber) until
+ * the connection ends or the peer must go. A family gives only its Status exchange, its decoder,
+ * its engine and what each message does.
  *
  * @since 0.2.0
  */
@@ -206,13 +207,15 @@ export const run = <Message>(
       }
       yield* Effect.addFinalizer(() => family.unregister)
       yield* Effect.logDebug(`eth: joined on eth/${version}`)
-      const reading = Effect.flip(Effect.forever(Effect.gen(function*() {
-        const message = yield* connection.receive
-        yield* NetMetrics.message("in", version, message.code, message.payload.length)
-        const decoded = family.decode(message.code, message.payload)
-        if (Result.isFailure(decoded)) return yield* new PeerFault.BadMessage({ error: decoded.failure })
-        yield* family.dispatch(session, decoded.success)
-      })))
+      // Decoded and dispatched as the connection reads each message, in its reading fiber.
+      const reading = Effect.flip(connection.handle((message) =>
+        Effect.gen(function*() {
+          yield* NetMetrics.message("in", version, message.code, message.payload.length)
+          const decoded = family.decode(message.code, message.payload)
+          if (Result.isFailure(decoded)) return yield* new PeerFault.BadMessage({ error: decoded.failure })
+          yield* family.dispatch(session, decoded.success)
+        })
+      ))
       const ended = yield* Effect.raceFirst(reading, Deferred.await(kicked))
       if (typeof ended === "string") {
         yield* NetMetrics.disconnect("Downloader")

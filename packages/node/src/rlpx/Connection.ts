@@ -125,6 +125,15 @@ export interface Connection {
   readonly receive: Effect.Effect<Message, ConnectionError>
   /** The same messages as a stream (use it or `receive`, not both), failing with why the connection ended. */
   readonly messages: Stream.Stream<Message, ConnectionError>
+  /**
+   * Hands every subprotocol message to `handler`, those already waiting first: in the fiber that
+   * reads the socket (with the caller's context: its log annotations stay), as each is read, so
+   * no message waits for another fiber's turn. Fails with the handler's first failure (later
+   * messages are then not handled), or with why the connection ended; once interrupted, messages
+   * wait for `receive` again. While the handler runs, the socket is not read. One handler at a
+   * time, and not beside `receive` or `messages`.
+   */
+  readonly handle: <E>(handler: (message: Message) => Effect.Effect<void, E>) => Effect.Effect<never, E | ConnectionError>
   /** Sends Disconnect with the reason and closes the connection (nothing happens if it has already ended). */
   readonly disconnect: (reason: DisconnectReason) => Effect.Effect<void>
   /** Waits for the connection to end: a Disconnect (ours or theirs), or the failure that ended it. */
@@ -311,6 +320,9 @@ export const open = (
     /** Subprotocol messages waiting for the application; failed with the end reason when the connection ends. */
     const inbox = yield* Queue.bounded<Message, ConnectionError>(inboxCapacity)
 
+    /** The application's handler while one is installed ({@link Connection.handle}): the read loop calls it instead of queueing. */
+    let handler: ((message: Message) => Effect.Effect<void>) | undefined
+
     /** Ends the connection once, for the first reason given. */
     const finish = (end: ConnectionError): Effect.Effect<void> =>
       Effect.uninterruptible(Effect.gen(function*() {
@@ -326,7 +338,8 @@ export const open = (
         count(statsIn, owner ? `${owner.name}:${raw.code - owner.offset}` : `p2p:${raw.code}`, raw.payload.length)
         const payload = yield* unpack(raw)
         if (owner !== undefined) {
-          return yield* Queue.offer(inbox, { capability: owner.name, version: owner.version, code: raw.code - owner.offset, payload })
+          const message = { capability: owner.name, version: owner.version, code: raw.code - owner.offset, payload }
+          return yield* handler === undefined ? Queue.offer(inbox, message) : handler(message)
         }
         switch (raw.code) {
           case P2pMessage.Code.hello:
@@ -368,6 +381,32 @@ export const open = (
         return write(target.offset + code, `${capability}:${code}`, payload)
       })
 
+    /** Runs `f` on every message in the reading fiber (see {@link Connection.handle}). */
+    const handle = <E>(f: (message: Message) => Effect.Effect<void, E>): Effect.Effect<never, E | ConnectionError> =>
+      Effect.gen(function*() {
+        /** The handler's first failure or defect: later messages are dropped, as the application ends the session. */
+        const stopped = yield* Deferred.make<never, E>()
+        /** The caller's context (its services, log annotations and level), which the handler keeps in the reading fiber. */
+        const context = yield* Effect.context<never>()
+        // Those queued before, in order, here; when none is left, the reader takes over in the same step.
+        while (true) {
+          const waiting = Queue.takeUnsafe(inbox)
+          if (waiting === undefined) break
+          if (waiting._tag === "Failure") return yield* Effect.failCause(waiting.cause)
+          yield* f(waiting.value)
+        }
+        handler = (message) =>
+          Deferred.isDoneUnsafe(stopped) ? Effect.void : f(message).pipe(
+            Effect.provideContext(context),
+            Effect.catch((error) => Deferred.fail(stopped, error)),
+            Effect.catchDefect((defect) => Deferred.die(stopped, defect)),
+            Effect.asVoid
+          )
+        return yield* Effect.raceFirst(Deferred.await(stopped), Effect.flatMap(Deferred.await(ended), Effect.fail))
+      }).pipe(Effect.ensuring(Effect.sync(() => {
+        handler = undefined
+      })))
+
     return {
       remoteId,
       remoteAddress: channel.remoteAddress,
@@ -377,6 +416,7 @@ export const open = (
       send,
       receive: Queue.take(inbox),
       messages: Stream.fromQueue(inbox),
+      handle,
       disconnect: (reason) => finish(new Disconnected({ by: "us", reason })),
       closed: Deferred.await(ended),
       stats: Effect.sync(() => ({ in: new Map(statsIn), out: new Map(statsOut) }))

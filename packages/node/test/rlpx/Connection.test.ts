@@ -1,10 +1,11 @@
 /**
  * Two of our nodes over loopback: dial and listen in both handshake forms, subprotocol messages
- * both ways, nothing lost around the hello, the 10 MiB limit, snappy at p2p version 5, liveness,
- * Disconnect reasons, and scopes that close connections and interrupt handlers.
+ * both ways, a handler in the reading fiber, nothing lost around the hello, the 10 MiB limit,
+ * snappy at p2p version 5, liveness, Disconnect reasons, and scopes that close connections and
+ * interrupt handlers.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Queue, Scope, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Queue, References, Schedule, Scope, Stream } from "effect"
 import { Bytes } from "@ethsync/core"
 import { connect, createServer } from "node:net"
 import * as Connection from "../../src/rlpx/Connection.ts"
@@ -51,6 +52,50 @@ describe("RLPx between two of our nodes", () => {
         expect(stats.in.get("test:0")).toEqual({ messages: 1, bytes: 6 })
       }))
   }
+
+  it.live("handle: messages that waited go first, then each as it is read; a failure ends it; after it, and once interrupted, receive has them", () =>
+    Effect.gen(function*() {
+      const server = yield* testListener()
+      const ours = yield* Dial.dial({ ...nodeOptions(), remote: server.enode })
+      const theirs = yield* bounded(Queue.take(server.accepted))
+      yield* ours.send("test", 1, bytes("waited 1"))
+      yield* ours.send("test", 1, bytes("waited 2"))
+      yield* ours.send("test", 2, bytes("ping"))
+      expect(text((yield* bounded(theirs.receive)).payload)).toBe("waited 1")
+      // The other two have been read (and counted) before the handler comes: they wait in the inbox.
+      yield* bounded(Effect.repeat(theirs.stats, { until: (stats) => stats.in.get("test:2")?.messages === 1, schedule: Schedule.spaced("5 millis") }))
+      const seen: Array<string> = []
+      /** A handler noting each message's text and the log annotation `peer` it runs with; "bad" fails it. */
+      const noting = (message: Connection.Message) =>
+        text(message.payload) === "bad"
+          ? Effect.fail(`bad at code ${message.code}`)
+          : Effect.gen(function*() {
+            const annotations = yield* References.CurrentLogAnnotations
+            seen.push(`${text(message.payload)} (${String(annotations.peer)})`)
+          })
+      /** Waits until `n` messages were noted. */
+      const noted = (n: number) => bounded(Effect.repeat(Effect.sync(() => seen.length), { until: (length) => length === n, schedule: Schedule.spaced("5 millis") }))
+      const handling = yield* Effect.forkChild(Effect.annotateLogs(theirs.handle(noting), { peer: "dialler" }))
+      yield* noted(2)
+      // Handled from here on in the connection's reading fiber, with the caller's log annotations.
+      yield* ours.send("test", 1, bytes("read 1"))
+      yield* ours.send("test", 3, bytes("bad"))
+      yield* ours.send("test", 1, bytes("after the failure"))
+      expect(yield* bounded(Effect.flip(Fiber.join(handling)))).toBe("bad at code 3")
+      expect(seen).toEqual(["waited 2 (dialler)", "ping (dialler)", "read 1 (dialler)"])
+      // Not handled after the failure: it waits for the next reader.
+      expect(text((yield* bounded(theirs.receive)).payload)).toBe("after the failure")
+      const again = yield* Effect.forkChild(theirs.handle(noting))
+      yield* ours.send("test", 1, bytes("handled again"))
+      yield* noted(4)
+      yield* Fiber.interrupt(again)
+      yield* ours.send("test", 1, bytes("for receive"))
+      expect(text((yield* bounded(theirs.receive)).payload)).toBe("for receive")
+      expect(seen.slice(3)).toEqual(["handled again (undefined)"])
+      yield* ours.disconnect(DisconnectReason.tooManyPeers)
+      const ended = yield* bounded(Effect.flip(theirs.handle(() => Effect.void)))
+      expect(ended).toMatchObject({ _tag: "Disconnected", by: "peer", reason: DisconnectReason.tooManyPeers })
+    }))
 
   it.live("as a 2015 node needs: our dialler sends a plain 307-byte auth, our listener answers it with a plain ack", () =>
     Effect.gen(function*() {

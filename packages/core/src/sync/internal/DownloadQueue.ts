@@ -126,6 +126,8 @@ export class DownloadQueue {
   #cache: Array<Cached | undefined>
   /** Number of the block in cache slot 0. */
   #offset = 0
+  /** The length of the contiguous run of downloaded blocks from slot 0 (what {@link ready} says), kept as blocks come and go. */
+  #run = 0
 
   constructor(cacheLimit: number, requestsPerPeer: number) {
     this.cacheLimit = cacheLimit
@@ -336,6 +338,8 @@ export class DownloadQueue {
         return { _tag: "InvalidChain", number: block.number, source: entry.source }
       }
       this.#cache[index] = { block, origin: peer.id }
+      // The block that closes the gap after the run lengthens it by itself and any stored behind it.
+      if (index === this.#run) while (this.#run < this.cacheLimit && this.#cache[this.#run] !== undefined) this.#run++
       entry.number = block.number
       this.#cached++
       stored++
@@ -366,9 +370,7 @@ export class DownloadQueue {
 
   /** Blocks ready for import: the length of the contiguous run of downloaded blocks at the front of the cache. */
   get ready(): number {
-    let n = 0
-    while (n < this.cacheLimit && this.#cache[n] !== undefined) n++
-    return n
+    return this.#run
   }
 
   /** Takes the contiguous run of downloaded blocks at the front of the cache, at most `max` of them, advancing the window. */
@@ -380,6 +382,8 @@ export class DownloadQueue {
     for (const { block } of taken) this.#entries.delete(block.key)
     this.#cached -= n
     this.#offset += n
+    // The run ended at the first empty slot, which is now n slots nearer the front.
+    this.#run -= n
     return taken
   }
 
@@ -395,5 +399,6 @@ export class DownloadQueue {
     this.#cached = 0
     this.#cache = new Array(this.cacheLimit)
     this.#offset = 0
+    this.#run = 0
   }
 }

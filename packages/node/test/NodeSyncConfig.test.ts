@@ -1,0 +1,36 @@
+/**
+ * The node commands' downloader configuration at work against a scripted eth/60 peer on
+ * TestClock: four block requests of 128 are out with the peer before it answers any (half of a
+ * 1,024-block commit, so that a peer keeps serving while a batch is stored), and no fifth.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { DownloaderConfig } from "@ethsync/core"
+import { HashList, TestChain } from "@ethsync/testkit"
+import { Harness, type ScriptedPeer } from "@ethsync/testkit/harness"
+import { Effect } from "effect"
+import { TestClock } from "effect/testing"
+import * as NodeSyncConfig from "../src/NodeSyncConfig.ts"
+
+/** Whether a request is for downloads (not the one-block cross-check of a hash batch). */
+const isDownload = (request: ScriptedPeer.Request) => request._tag === "Blocks" && request.hashes.length > 1
+
+describe("the node commands' sync configuration", () => {
+  it.effect("keeps four block requests of 128 open with a peer that has answered none, and asks no fifth", () =>
+    Effect.gen(function*() {
+      const h = yield* Harness.make({ config: NodeSyncConfig.of(DownloaderConfig.seed) })
+      const chain = yield* TestChain.make(1024)
+      const p = yield* h.addScripted("p", chain.head.hash)
+      yield* h.start(p.id, chain.head.hash)
+      expect((yield* p.next)._tag).toBe("Hashes")
+      yield* p.sendHashes(HashList.toArray(chain.hashes).slice(1))
+      const downloads: Array<ScriptedPeer.Request> = []
+      while (downloads.length < 4) {
+        const request = yield* p.next
+        if (isDownload(request)) downloads.push(request)
+      }
+      expect(downloads.map((request) => request._tag === "Blocks" && request.hashes.length)).toEqual([128, 128, 128, 128])
+      const asked = p.log.length
+      yield* TestClock.adjust("1 second")
+      expect(p.log.length).toBe(asked)
+    }))
+})
