@@ -14,6 +14,13 @@ import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
 import * as LayoutMigration from "./LayoutMigration.ts"
+import * as MapDrop from "./MapDrop.ts"
+
+/**
+ * Commits after which a store that writes drops LMDB's map of its data file (MapDrop), so the
+ * file pages its commits touched leave the resident set.
+ */
+const commitsPerMap = Number(process.env["ETHSYNC_COMMITS_PER_MAP"] ?? 1)
 
 /** Where the datadir is and which chain it must hold. */
 export interface Location {
@@ -174,6 +181,9 @@ export const fromChainDb = (
   Effect.gen(function*() {
     const db = yield* LayoutMigration.migrate(opened)
     const genesis = yield* settleGenesis(db, options)
+    const { use, committed } = yield* MapDrop.make(db, commitsPerMap)
+    /** A synchronous use of the datadir, its throws as StoreErrors. */
+    const read = <A>(operation: string, f: () => A) => use(ChainDb.attempt(operation, f))
 
     const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
       const td = ChainDb.td(db, hash)
@@ -184,31 +194,31 @@ export const fromChainDb = (
 
     const store: Store = {
       genesis,
-      has: (hash) => ChainDb.attempt("look a block up", () => ChainDb.has(db, hash)),
-      firstKnown: (hashes) => ChainDb.attempt("look blocks up", () => hashes.findIndex((hash) => ChainDb.has(db, hash))),
-      get: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.block(db, hash))),
+      has: (hash) => read("look a block up", () => ChainDb.has(db, hash)),
+      firstKnown: (hashes) => read("look blocks up", () => hashes.findIndex((hash) => ChainDb.has(db, hash))),
+      get: (hash) => read("read a block", () => Option.fromUndefinedOr(ChainDb.block(db, hash))),
       getByNumber: (number) =>
-        ChainDb.attempt(`read canonical block ${number}`, () => {
+        read(`read canonical block ${number}`, () => {
           const hash = ChainDb.canonicalHash(db, number)
           return Option.fromUndefinedOr(hash && ChainDb.block(db, hash))
         }),
       canonicalRlp: (number) =>
-        ChainDb.attempt(`read canonical block ${number}`, () => Option.fromUndefinedOr(ChainDb.canonicalBlockRlp(db, number))),
+        read(`read canonical block ${number}`, () => Option.fromUndefinedOr(ChainDb.canonicalBlockRlp(db, number))),
       canonicalHashes: (first, count) =>
-        ChainDb.attempt(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
-      header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
-      blockRlp: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
-      headerRlps: (ids) => ChainDb.attempt("read headers", () => ChainDb.headerRlps(db, ids)),
-      bodyRlp: (hash) => ChainDb.attempt("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
-      td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
-      head: ChainDb.attempt("read the head", (): ChainStore.Head => {
+        read(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
+      header: (hash) => read("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
+      blockRlp: (hash) => read("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
+      headerRlps: (ids) => read("read headers", () => ChainDb.headerRlps(db, ids)),
+      bodyRlp: (hash) => read("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
+      td: (hash) => read("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
+      head: read("read the head", (): ChainStore.Head => {
         const tip = readTip(db)
         const block = ChainDb.block(db, tip.hash)
         if (!block) throw new ChainStore.StoreError({ operation: "read the head", reason: "the head block is missing" })
         return { block, td: tip.td }
       }),
       insert: (batch) =>
-        Effect.gen(function*() {
+        Effect.andThen(use(Effect.gen(function*() {
           const readFailures: Array<unknown> = []
           const guardedLookup = (hash: Hash.Hash) => {
             try {
@@ -225,7 +235,7 @@ export const fromChainDb = (
           const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
           if (failure) return yield* failure
           return written
-        })
+        })), (written) => Effect.as(written > 0 ? committed : Effect.void, written))
     }
     return store
   })
