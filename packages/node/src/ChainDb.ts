@@ -13,6 +13,10 @@
  * index; LayoutMigration brings it to layout 2 when the datadir is opened to write, and until then
  * reads here find its records by hash.
  *
+ * The tables are read through the `ChainDb` (not kept), so that `reopen` can close the environment
+ * and open it again: that unmaps the data file, which LMDB otherwise leaves resident page by page
+ * as it reads and writes (MapDrop).
+ *
  * @since 0.1.0
  */
 import * as Fs from "node:fs"

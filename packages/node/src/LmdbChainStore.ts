@@ -3,6 +3,7 @@
  * accepts exactly the blocks the memory store accepts) and lands in one LMDB transaction: its
  * blocks, their TDs, the canonical index (rewritten back to the fork point when a heavier fork
  * wins) and the head. A crash at any moment, `kill -9` included, leaves the last committed batch.
+ * After each commit the data file's map is dropped (MapDrop), every read and write waiting meanwhile.
  * Opened to read only, it writes nothing and never waits on a writer. A store that may write is
  * given its seal verifier explicitly (`make`) or takes it from the context (`layer`): which seals
  * are real is the caller's knowledge, so no default is guessed.
@@ -18,9 +19,11 @@ import * as MapDrop from "./MapDrop.ts"
 
 /**
  * Commits after which a store that writes drops LMDB's map of its data file (MapDrop), so the
- * file pages its commits touched leave the resident set.
+ * file pages its commits touched leave the resident set: after every one, the least resident
+ * (M1 at 1 M blocks: 36 MiB of the file at most against 62 every second commit and 1 GiB never;
+ * docs/PERFORMANCE.md, "The data file's map bounded").
  */
-const commitsPerMap = Number(process.env["ETHSYNC_COMMITS_PER_MAP"] ?? 1)
+const commitsPerMap = 1
 
 /** Where the datadir is and which chain it must hold. */
 export interface Location {
@@ -218,24 +221,28 @@ export const fromChainDb = (
         return { block, td: tip.td }
       }),
       insert: (batch) =>
-        Effect.andThen(use(Effect.gen(function*() {
-          const readFailures: Array<unknown> = []
-          const guardedLookup = (hash: Hash.Hash) => {
-            try {
-              return lookup(hash)
-            } catch (error) {
-              readFailures.push(error)
-              return undefined
+        Effect.gen(function*() {
+          const { written, failure } = yield* use(Effect.gen(function*() {
+            const readFailures: Array<unknown> = []
+            const guardedLookup = (hash: Hash.Hash) => {
+              try {
+                return lookup(hash)
+              } catch (error) {
+                readFailures.push(error)
+                return undefined
+              }
             }
-          }
-          // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
-          const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
-          if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
-          // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
-          const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
+            // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
+            const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
+            if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
+            // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
+            const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
+            return { written, failure }
+          }))
+          if (written > 0) yield* committed
           if (failure) return yield* failure
           return written
-        })), (written) => Effect.as(written > 0 ? committed : Effect.void, written))
+        })
     }
     return store
   })
