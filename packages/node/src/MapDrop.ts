@@ -33,9 +33,10 @@ export const make = (db: ChainDb.ChainDb, every: number): Effect.Effect<MapDrop>
   Effect.map(Semaphore.make(uses), (gate) => {
     /** Commits since the map was last dropped. */
     let pending = 0
-    const drop = Effect.andThen(ChainDb.reopen(db), Effect.sync(() => {
+    // Not interruptible: an environment closed and not yet opened again would fail every later use.
+    const drop = Effect.uninterruptible(Effect.andThen(ChainDb.reopen(db), Effect.sync(() => {
       pending = 0
-    }))
+    })))
     const mapDrop: MapDrop = {
       use: (effect) => gate.withPermits(1)(effect),
       committed: Effect.suspend(() => {
