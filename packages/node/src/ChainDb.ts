@@ -13,6 +13,10 @@
  * index; LayoutMigration brings it to layout 2 when the datadir is opened to write, and until then
  * reads here find its records by hash.
  *
+ * The tables are read through the `ChainDb` (not kept), so that `reopen` can close the environment
+ * and open it again: that unmaps the data file, which LMDB otherwise leaves resident page by page
+ * as it reads and writes (MapDrop).
+ *
  * @since 0.1.0
  */
 import * as Fs from "node:fs"
@@ -34,17 +38,8 @@ export type Layout = 1 | 2
 /** The layout this build writes, and migrates older datadirs to. */
 export const currentLayout: Layout = 2
 
-/** An open datadir. */
-export interface ChainDb {
-  /** The datadir's folder, as given. */
-  readonly path: string
-  /** Whether it was opened to read only: a transaction then throws. */
-  readonly readOnly: boolean
-  /**
-   * The layout of its records: 1 only for a datadir written before layout 2 and opened to read
-   * (or not yet migrated: LayoutMigration), where records may still be keyed by hash alone.
-   */
-  readonly layout: Layout
+/** The tables of one opening of the environment: replaced whole when its map is dropped (`reopen`). */
+interface Tables {
   /** The environment: one transaction spans every table. */
   readonly env: RootDatabase
   /** Block RLP by record key (`recordKey`); in layout 1, by block hash. */
@@ -60,6 +55,29 @@ export interface ChainDb {
   readonly canonical: Database<Uint8Array, number>
   /** Head and genesis hashes, and the layout, by name. */
   readonly meta: Database<Uint8Array, MetaKey | typeof layoutKey>
+}
+
+/** What a datadir's tables are now: the last opening's, or why it could not be opened again. */
+interface Opening {
+  /** The environment open now, which the scope closes; undefined while it is being reopened, or after that failed. */
+  env: RootDatabase | undefined
+  /** The tables, or the StoreError of the reopening that failed, which every later use throws. */
+  current: Tables | ChainStore.StoreError
+}
+
+/** An open datadir: its tables are read through it, so they stay valid across `reopen`. */
+export interface ChainDb extends Tables {
+  /** The datadir's folder, as given. */
+  readonly path: string
+  /** Whether it was opened to read only: a transaction then throws. */
+  readonly readOnly: boolean
+  /**
+   * The layout of its records: 1 only for a datadir written before layout 2 and opened to read
+   * (or not yet migrated: LayoutMigration), where records may still be keyed by hash alone.
+   */
+  readonly layout: Layout
+  /** The opening its tables are read from, shared by every view of the datadir (`withLayout`). */
+  readonly opening: Opening
 }
 
 /** What `operation` threw, as a StoreError (kept as is when it already is one). */
@@ -163,6 +181,84 @@ const openNumbers = (env: RootDatabase, readOnly: boolean, layout: Layout): Chai
     ? undefined
     : env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
 
+/** Opens the LMDB environment of the datadir at `path` (throws what LMDB throws). */
+const openEnv = (path: string, readOnly: boolean): RootDatabase => openLmdb({ path, noSubdir: false, maxDbs: 5, readOnly, mapSize })
+
+/** The `meta` table of an environment. */
+const openMeta = (env: RootDatabase): Tables["meta"] => env.openDB<Uint8Array, MetaKey | typeof layoutKey>({ name: "meta", encoding: "binary" })
+
+/** The tables of an environment, in a datadir of `layout`. */
+const openTables = (env: RootDatabase, readOnly: boolean, layout: Layout): Tables => ({
+  env,
+  blocks: env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" }),
+  tds: env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" }),
+  numbers: openNumbers(env, readOnly, layout),
+  canonical: env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" }),
+  meta: openMeta(env)
+})
+
+/** The tables of an opening, or the StoreError of its failed reopening thrown. */
+const tablesOf = (opening: Opening): Tables => {
+  if (opening.current instanceof ChainStore.StoreError) throw opening.current
+  return opening.current
+}
+
+/** A view of an opening as a datadir of `layout`. */
+const view = (path: string, readOnly: boolean, layout: Layout, opening: Opening): ChainDb => ({
+  path,
+  readOnly,
+  layout,
+  opening,
+  get env() {
+    return tablesOf(opening).env
+  },
+  get blocks() {
+    return tablesOf(opening).blocks
+  },
+  get tds() {
+    return tablesOf(opening).tds
+  },
+  get numbers() {
+    return tablesOf(opening).numbers
+  },
+  get canonical() {
+    return tablesOf(opening).canonical
+  },
+  get meta() {
+    return tablesOf(opening).meta
+  }
+})
+
+/** The same open datadir seen in another layout (once LayoutMigration has brought it there). */
+export const withLayout = (db: ChainDb, layout: Layout): ChainDb => view(db.path, db.readOnly, layout, db.opening)
+
+/** Closes an environment, waiting for its writes in flight. */
+const closeEnv = (path: string, env: RootDatabase): Effect.Effect<void, ChainStore.StoreError> =>
+  Effect.tryPromise({ try: () => env.close(), catch: (error) => storeError(`close datadir ${path}`, error) })
+
+/**
+ * Closes the datadir's environment and opens it again, which unmaps its data file: the file
+ * pages LMDB read or wrote through the map leave the process's resident set (see
+ * docs/PERFORMANCE.md, "The data file's map bounded"). No read or write of the datadir may run
+ * meanwhile (the store's MapDrop sees to it). A failure to open it again is a StoreError, which
+ * every later use of the datadir fails with too.
+ */
+export const reopen = (db: ChainDb): Effect.Effect<void, ChainStore.StoreError> =>
+  Effect.gen(function*() {
+    const operation = `reopen datadir ${db.path}`
+    const closed = tablesOf(db.opening).env
+    db.opening.current = storeError(operation, "it is being reopened")
+    db.opening.env = undefined
+    yield* closeEnv(db.path, closed)
+    const reopened = yield* Effect.result(attempt(operation, () => openTables(openEnv(db.path, db.readOnly), db.readOnly, db.layout)))
+    if (Result.isFailure(reopened)) {
+      db.opening.current = reopened.failure
+      return yield* reopened.failure
+    }
+    db.opening.current = reopened.success
+    db.opening.env = reopened.success.env
+  })
+
 /**
  * Opens the datadir at `path`, closing it with the scope. Without an environment (no data file,
  * or an empty one), it is an EmptyDatadir and nothing is created, unless `access` is `create`;
@@ -178,27 +274,18 @@ export const open = (
     if (size === 0 && access !== "create") return yield* new EmptyDatadir({ path })
     if (size > 0) yield* checkLmdb(path)
     const readOnly = access === "read"
-    const env = yield* Effect.acquireRelease(
-      attempt(`open datadir ${path}`, () => openLmdb({ path, noSubdir: false, maxDbs: 5, readOnly, mapSize })),
-      (env) => Effect.ignore(Effect.tryPromise(() => env.close()), { log: true })
+    const { opening, env } = yield* Effect.acquireRelease(
+      attempt(`open datadir ${path}`, () => {
+        const env = openEnv(path, readOnly)
+        const opening: Opening = { env, current: storeError(`open datadir ${path}`, "its layout is not read yet") }
+        return { opening, env }
+      }),
+      ({ opening }) => opening.env === undefined ? Effect.void : Effect.ignore(closeEnv(path, opening.env), { log: true })
     )
-    const opened = yield* attempt(`open datadir ${path}`, (): ChainDb | UnknownLayout => {
-      const meta = env.openDB<Uint8Array, MetaKey | typeof layoutKey>({ name: "meta", encoding: "binary" })
-      const layout = storedLayout(path, meta)
-      if (layout instanceof UnknownLayout) return layout
-      return {
-        path,
-        readOnly,
-        layout,
-        env,
-        blocks: env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" }),
-        tds: env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" }),
-        numbers: openNumbers(env, readOnly, layout),
-        canonical: env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" }),
-        meta
-      }
-    })
-    return opened instanceof UnknownLayout ? yield* opened : opened
+    const layout = yield* attempt(`open datadir ${path}`, () => storedLayout(path, openMeta(env)))
+    if (layout instanceof UnknownLayout) return yield* layout
+    opening.current = yield* attempt(`open datadir ${path}`, () => openTables(env, readOnly, layout))
+    return view(path, readOnly, layout, opening)
   })
 
 /** The StoreError of a write to a datadir opened to read. */

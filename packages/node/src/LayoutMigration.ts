@@ -80,5 +80,5 @@ export const migrate = (
         const after = lot.last
         lot = yield* ChainDb.attempt(operation, () => ChainDb.transaction(db, () => moveLot(db, after, perTransaction)))
       }
-      return { ...db, layout: ChainDb.currentLayout }
+      return ChainDb.withLayout(db, ChainDb.currentLayout)
     })

@@ -3,6 +3,7 @@
  * accepts exactly the blocks the memory store accepts) and lands in one LMDB transaction: its
  * blocks, their TDs, the canonical index (rewritten back to the fork point when a heavier fork
  * wins) and the head. A crash at any moment, `kill -9` included, leaves the last committed batch.
+ * After each commit the data file's map is dropped (MapDrop), every read and write waiting meanwhile.
  * Opened to read only, it writes nothing and never waits on a writer. A store that may write is
  * given its seal verifier explicitly (`make`) or takes it from the context (`layer`): which seals
  * are real is the caller's knowledge, so no default is guessed.
@@ -14,6 +15,15 @@ import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
 import * as LayoutMigration from "./LayoutMigration.ts"
+import * as MapDrop from "./MapDrop.ts"
+
+/**
+ * Commits after which a store that writes drops LMDB's map of its data file (MapDrop), so the
+ * file pages its commits touched leave the resident set: after every one, the least resident
+ * (M1 at 1 M blocks: 36 MiB of the file at most against 62 every second commit and 1 GiB never;
+ * docs/PERFORMANCE.md, "The data file's map bounded").
+ */
+const commitsPerMap = 1
 
 /** Where the datadir is and which chain it must hold. */
 export interface Location {
@@ -174,6 +184,9 @@ export const fromChainDb = (
   Effect.gen(function*() {
     const db = yield* LayoutMigration.migrate(opened)
     const genesis = yield* settleGenesis(db, options)
+    const { use, committed } = yield* MapDrop.make(db, commitsPerMap)
+    /** A synchronous use of the datadir, its throws as StoreErrors. */
+    const read = <A>(operation: string, f: () => A) => use(ChainDb.attempt(operation, f))
 
     const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
       const td = ChainDb.td(db, hash)
@@ -184,24 +197,24 @@ export const fromChainDb = (
 
     const store: Store = {
       genesis,
-      has: (hash) => ChainDb.attempt("look a block up", () => ChainDb.has(db, hash)),
-      firstKnown: (hashes) => ChainDb.attempt("look blocks up", () => hashes.findIndex((hash) => ChainDb.has(db, hash))),
-      get: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.block(db, hash))),
+      has: (hash) => read("look a block up", () => ChainDb.has(db, hash)),
+      firstKnown: (hashes) => read("look blocks up", () => hashes.findIndex((hash) => ChainDb.has(db, hash))),
+      get: (hash) => read("read a block", () => Option.fromUndefinedOr(ChainDb.block(db, hash))),
       getByNumber: (number) =>
-        ChainDb.attempt(`read canonical block ${number}`, () => {
+        read(`read canonical block ${number}`, () => {
           const hash = ChainDb.canonicalHash(db, number)
           return Option.fromUndefinedOr(hash && ChainDb.block(db, hash))
         }),
       canonicalRlp: (number) =>
-        ChainDb.attempt(`read canonical block ${number}`, () => Option.fromUndefinedOr(ChainDb.canonicalBlockRlp(db, number))),
+        read(`read canonical block ${number}`, () => Option.fromUndefinedOr(ChainDb.canonicalBlockRlp(db, number))),
       canonicalHashes: (first, count) =>
-        ChainDb.attempt(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
-      header: (hash) => ChainDb.attempt("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
-      blockRlp: (hash) => ChainDb.attempt("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
-      headerRlps: (ids) => ChainDb.attempt("read headers", () => ChainDb.headerRlps(db, ids)),
-      bodyRlp: (hash) => ChainDb.attempt("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
-      td: (hash) => ChainDb.attempt("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
-      head: ChainDb.attempt("read the head", (): ChainStore.Head => {
+        read(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
+      header: (hash) => read("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
+      blockRlp: (hash) => read("read a block", () => Option.fromUndefinedOr(ChainDb.blockRlp(db, hash))),
+      headerRlps: (ids) => read("read headers", () => ChainDb.headerRlps(db, ids)),
+      bodyRlp: (hash) => read("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
+      td: (hash) => read("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),
+      head: read("read the head", (): ChainStore.Head => {
         const tip = readTip(db)
         const block = ChainDb.block(db, tip.hash)
         if (!block) throw new ChainStore.StoreError({ operation: "read the head", reason: "the head block is missing" })
@@ -209,20 +222,24 @@ export const fromChainDb = (
       }),
       insert: (batch) =>
         Effect.gen(function*() {
-          const readFailures: Array<unknown> = []
-          const guardedLookup = (hash: Hash.Hash) => {
-            try {
-              return lookup(hash)
-            } catch (error) {
-              readFailures.push(error)
-              return undefined
+          const { written, failure } = yield* use(Effect.gen(function*() {
+            const readFailures: Array<unknown> = []
+            const guardedLookup = (hash: Hash.Hash) => {
+              try {
+                return lookup(hash)
+              } catch (error) {
+                readFailures.push(error)
+                return undefined
+              }
             }
-          }
-          // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
-          const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
-          if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
-          // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
-          const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
+            // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
+            const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
+            if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
+            // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
+            const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
+            return { written, failure }
+          }))
+          if (written > 0) yield* committed
           if (failure) return yield* failure
           return written
         })
