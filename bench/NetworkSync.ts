@@ -10,7 +10,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthNode, EthVersion, LmdbChainStore, NodeSyncConfig, Rlpx } from "@ethsync/node"
+import { ChainImport, EthNode, EthVersion, LmdbChainStore, NodeSyncConfig, type Offered, Rlpx } from "@ethsync/node"
 import { Effect, Schedule, type Scope } from "effect"
 import { join } from "node:path"
 import * as ServeProcess from "./ServeProcess.ts"
@@ -48,10 +48,11 @@ export const startServers = (file: string, count: number): Effect.Effect<Servers
 /**
  * Real milliseconds for a node in this process to sync the servers' chain into an empty datadir:
  * from the syncing node's start (dials and handshakes included) until its head is the servers'
- * head, with the downloader configured as `ethsync sync` configures it (NodeSyncConfig). Seals
- * are not checked (as in I1).
+ * head, with the downloader configured as `ethsync sync` configures it (NodeSyncConfig), offering
+ * `versions` (eth/61 and eth/60 unless told: R1 and R3 measure the hash-chain engine; the servers
+ * offer eth/66-68 too). Seals are not checked (as in I1).
  */
-export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+export const run = (servers: Servers, versions: ReadonlyArray<Offered.Offered> = EthVersion.supported): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const peers = yield* Effect.forEach(servers.enodes, (url) => {
       const enode = Rlpx.Enode.parse(url)
@@ -65,8 +66,7 @@ export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; read
       networkId: Genesis.mainnetNetworkId,
       port: 0,
       peers,
-      // R1 and R3 measure the hash-chain engine over eth/61: the servers offer eth/66-68 too.
-      versions: EthVersion.supported,
+      versions,
       syncOnFirstPeer: peers.length === 1
     }))
     if (peers.length > 1) {

@@ -89,6 +89,45 @@ describe("header-first sync", () => {
       expect(h.inserts.reduce((sum, size) => sum + size, 0)).toBe(300)
     }))
 
+  it.effect("with an import batch set (the node commands' 1,024): every commit but the first and last holds a whole batch", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({
+        settings: { ...settings, window: 1024 },
+        config: { maxBlockProcess: 32, importBatch: 64 },
+        insertDelay: "50 millis"
+      })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      const between = h.inserts.slice(1, -1)
+      expect(between.length).toBeGreaterThan(1)
+      expect(between.every((size) => size === 64)).toBe(true)
+      expect(h.inserts.reduce((sum, size) => sum + size, 0)).toBe(300)
+    }))
+
+  it.effect("a sync peer that serves fewer headers per answer than a fill asks: what it gave is kept, the rest asked for, no drop", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      /** The fills the peer got: where each started and how many headers it asked for. */
+      const fills: Array<[number, number]> = []
+      yield* h.add({
+        ...HeaderSimPeer.honest("capped", chain),
+        headers: (request, honest) => {
+          if (request.skip !== 0 || typeof request.origin !== "number") return honest
+          fills.push([request.origin, request.amount])
+          return honest.slice(0, 5)
+        }
+      })
+      const run = yield* h.runSync("capped", chain[300]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(run.dropped).toEqual([])
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      // The first segment (1..16) in four answers of 5, 5, 5 and 1: each asks from where the last ended.
+      expect(fills.slice(0, 4)).toEqual([[1, 16], [6, 11], [11, 6], [16, 1]])
+    }))
+
   it.effect("a slow importer holds the download back: the blocks held never pass twice the window and a segment", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(600)

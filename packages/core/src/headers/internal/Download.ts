@@ -175,7 +175,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
 
     /**
      * Hands the importer the blocks that follow the last one handed, if it is idle. The importer
-     * commits maxBlockProcess blocks at a time, each commit a flush to disk, so while blocks above
+     * commits `Sync.commitSize` blocks at a time, each commit a flush to disk, so while blocks above
      * these are still to come it gets whole chunks only (all that is ready when that is less than
      * a chunk: an idle importer does not wait); the rest go with the next batch.
      */
@@ -183,7 +183,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       if (sync.progress.importing) return Effect.void
       let ready = 0
       while (blocks.has(handed + ready + 1)) ready++
-      const chunk = sync.config.maxBlockProcess
+      const chunk = Sync.commitSize(sync.config)
       const count = handed + ready < head.number && ready > chunk ? ready - (ready % chunk) : ready
       if (count === 0) return Effect.void
       const batch: Array<Importer.Pending> = []
@@ -261,6 +261,11 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         if (fill._tag === "Match") {
           segment.headers = headers
           segment.filler = peer.id
+          return yield* validate
+        }
+        // The sync peer's own chain, cut short by a cap on its answers: kept, and the rest asked for.
+        if (fill._tag === "Partial" && headers.length > 0 && peer.id === origin) {
+          skeleton.split(segment, headers, peer.id)
           return yield* validate
         }
         const reason = fill._tag === "Wrong" ? fill.reason : `only ${headers.length} of ${segment.to - segment.from + 1} headers`
