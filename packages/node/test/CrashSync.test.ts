@@ -34,7 +34,7 @@ const kills = 5
 
 /**
  * Blocks below the head that no kill aims past, so that each lands while the sync still has blocks
- * to fetch: more than one commit's worth (the count moves by up to about 900 blocks at once) and
+ * to fetch: more than one commit's worth (the count moves by up to 1,024 blocks at once) and
  * the 100 ms a kill may wait after the count has crossed its height.
  */
 const margin = 2000
