@@ -13,11 +13,11 @@ import { ChainStore, Genesis, Hash, SealVerifier } from "@ethsync/core"
 import { ChainImport, EthNode, LmdbChainStore, Offered, Rlpx } from "@ethsync/node"
 import { Effect, Schedule } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Mainnet from "../packages/core/test/support/mainnet.ts"
 import * as EthereumJsClient from "../packages/node/test/interop/EthereumJsClient.ts"
-import * as Workloads from "./Workloads.ts"
+import * as NetworkSync from "./NetworkSync.ts"
 import { BenchFailed } from "./Workloads.ts"
 
 /** How long one sync may take before the run is void. */
@@ -116,16 +116,18 @@ const perSecond = (blocks: number, ms: number) => Math.round(blocks / ms * 1000)
 
 /**
  * The R2 case, `runs` times each, alternating: ethsync syncing from the client, the client syncing
- * from ethsync, and, side by side, ethsync syncing from ethsync header-first (eth/68) and by hash
- * chains (eth/61, R1); one untimed ethsync-to-ethsync sync of each kind first, so the JIT has
- * compiled both ends. The medians, as blocks/s and milliseconds, with every run's milliseconds.
- * Without `client` (the case R2-ethsync), only the two ethsync-to-ethsync syncs: the header-first
- * engine against R1 in a few seconds, without the client's minutes.
+ * from ethsync, and, side by side, ethsync syncing header-first (eth/68) and by hash chains (eth/61,
+ * R1) from one `ethsync serve` child, each sync configured as `ethsync sync` configures it (as R1
+ * is measured: `NetworkSync`); one untimed ethsync-to-ethsync sync of each kind first, so the JIT
+ * has compiled both ends. The medians, as blocks/s and milliseconds, with every run's
+ * milliseconds. Without `client` (the case R2-ethsync), only the two ethsync-to-ethsync syncs: the
+ * header-first engine against R1 in a few seconds, without the client's minutes.
  */
 export const r2Case = (file: string, runs: number, client = true) =>
-  Effect.gen(function*() {
-    yield* Workloads.runNetworkSync(file, 1, Offered.all)
-    const { blocks } = yield* Workloads.runNetworkSync(file, 1)
+  Effect.scoped(Effect.gen(function*() {
+    const servers = yield* NetworkSync.startServers(file, 1)
+    yield* NetworkSync.run(servers, Offered.all)
+    const { blocks } = yield* NetworkSync.run(servers)
     const times: Record<string, Array<number>> = client
       ? { fromClient: [], clientFromEthsync: [], headerFirst: [], r1: [] }
       : { headerFirst: [], r1: [] }
@@ -134,8 +136,8 @@ export const r2Case = (file: string, runs: number, client = true) =>
         times["fromClient"]!.push((yield* runFromClient).ms)
         times["clientFromEthsync"]!.push((yield* runClientFromEthsync(file)).ms)
       }
-      times["headerFirst"]!.push((yield* Workloads.runNetworkSync(file, 1, Offered.all)).ms)
-      times["r1"]!.push((yield* Workloads.runNetworkSync(file, 1)).ms)
+      times["headerFirst"]!.push((yield* NetworkSync.run(servers, Offered.all)).ms)
+      times["r1"]!.push((yield* NetworkSync.run(servers)).ms)
     }
     const round = (ms: number) => Math.round(ms)
     const figures = Object.fromEntries(Object.entries(times).flatMap(([name, ms]) => [
@@ -148,6 +150,7 @@ export const r2Case = (file: string, runs: number, client = true) =>
       ...figures,
       headerFirstOverR1: Math.round(median(times["r1"]!) / median(times["headerFirst"]!) * 100) / 100,
       ...(client ? { headerFirstOverClient: Math.round(median(times["clientFromEthsync"]!) / median(times["headerFirst"]!) * 10) / 10 } : {}),
-      runs: Object.fromEntries(Object.entries(times).map(([name, ms]) => [name, ms.map(round)]))
+      runs: Object.fromEntries(Object.entries(times).map(([name, ms]) => [name, ms.map(round)])),
+      loadAverage: Math.round(loadavg()[0]! * 10) / 10
     }
-  })
+  }))

@@ -10,7 +10,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { ChainStore, Genesis, SealVerifier } from "@ethsync/core"
-import { ChainImport, EthNode, EthVersion, LmdbChainStore, NodeSyncConfig, Rlpx } from "@ethsync/node"
+import { ChainImport, EthNode, EthVersion, LmdbChainStore, NodeSyncConfig, type Offered, Rlpx } from "@ethsync/node"
 import { Effect, Schedule, type Scope, Stream } from "effect"
 import { join } from "node:path"
 import * as ServeProcess from "./ServeProcess.ts"
@@ -47,11 +47,12 @@ export const startServers = (file: string, count: number): Effect.Effect<Servers
 
 /**
  * Real milliseconds for a node in this process to sync the servers' chain into an empty datadir:
- * from the syncing node's start (dials and handshakes included) until its downloader reports the
- * servers' head imported, with the downloader configured as `ethsync sync` configures it
- * (NodeSyncConfig). Seals are not checked (as in I1).
+ * from the syncing node's start (dials and handshakes included) until its sync engine (the
+ * hash-chain downloader or the header-first engine) reports the servers' head imported, with
+ * the engines configured as `ethsync sync` configures them (NodeSyncConfig), offering `versions` (eth/61 and eth/60 unless told: R1 and R3 measure the hash-chain engine; the servers
+ * offer eth/66-68 too). Seals are not checked (as in I1).
  */
-export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
+export const run = (servers: Servers, versions: ReadonlyArray<Offered.Offered> = EthVersion.supported): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const peers = yield* Effect.forEach(servers.enodes, (url) => {
       const enode = Rlpx.Enode.parse(url)
@@ -65,17 +66,16 @@ export const run = (servers: Servers): Effect.Effect<{ readonly ms: number; read
       networkId: Genesis.mainnetNetworkId,
       port: 0,
       peers,
-      // R1 and R3 measure the hash-chain engine over eth/61: the servers offer eth/66-68 too.
-      versions: EthVersion.supported,
+      versions,
       syncOnFirstPeer: peers.length === 1
     }))
     // Subscribed before the sync can start: it needs a dial and a handshake first.
-    const progress = yield* client.downloader.subscribe
+    const progress = Stream.merge(yield* client.downloader.subscribe, yield* client.headerEngine.subscribe)
     if (peers.length > 1) {
       yield* Effect.repeat(client.network.peers, { until: (connected) => connected.length >= peers.length, schedule: Schedule.spaced("1 millis") })
       yield* client.syncNow
     }
-    // Told by the downloader's events, not by polling the store: a poll reads and decodes the head
+    // Told by the engines' events, not by polling the store: a poll reads and decodes the head
     // block each time, on the syncing node's own thread (about 3% of a sync every 2 ms).
     yield* Stream.runHead(Stream.filter(progress, (event) => event._tag === "Progress" && event.head >= servers.head)).pipe(
       Effect.timeoutOrElse({ duration: "5 minutes", orElse: () => Effect.fail(new BenchFailed({ reason: "the sync did not finish within 5 minutes" })) })

@@ -5,13 +5,18 @@
  * 8,192 is eight of the seed's 1,024-block caches, so the hash stream, which asks for 512 at a
  * time, stays far ahead of the block fetchers. And the hash-chain sync stores its blocks as
  * `ethsync import` does, 1,024 to a commit (each commit is flushed to disk), gathering them in a
- * cache of twice that, so that the next batch downloads while one is stored, from peers kept
- * busy by four requests each.
+ * cache of twice that, so that the next batch downloads while one is stored, from peers kept busy
+ * by four requests each; the header-first sync commits as many at a time, and keeps as many fills
+ * out with a peer. It asks for as many headers and bodies per request as ethsync and go-ethereum
+ * serve (1,024; bodies within 2 MiB), not go-ethereum's 192 and 128: a fifth of the fills and an
+ * eighth of the body requests. A shorter answer (bodies, or the sync
+ * peer's own headers) is kept and the rest asked for again.
  *
  * @since 0.2.0
  */
-import { DownloaderConfig } from "@ethsync/core"
+import { DownloaderConfig, HeaderConfig } from "@ethsync/core"
 import { Effect } from "effect"
+import * as HeaderFirstServing from "./eth/HeaderFirstServing.ts"
 
 /** Most hashes an eth/61 sync holds (those of downloaded blocks not yet imported included). */
 export const queuedHashes = 8 * 1024
@@ -38,7 +43,26 @@ export const of = (config: DownloaderConfig.Config): DownloaderConfig.Config => 
   requestsPerPeer: Math.max(config.requestsPerPeer, requestsPerPeer)
 })
 
-/** Runs `effect` with the configuration in force made the node's. */
+/** Headers per header-first fill (and the skeleton's spacing): as many as ethsync and go-ethereum serve at once. */
+export const headerFetch = HeaderFirstServing.maxHeaders
+
+/** Bodies per header-first request: as many as ethsync and go-ethereum serve at once (within 2 MiB). */
+export const bodyFetch = HeaderFirstServing.maxBodies
+
+/** `settings` with the node's header-first request sizes. */
+export const ofHeaders = (settings: HeaderConfig.Config): HeaderConfig.Config => ({
+  ...settings,
+  maxHeaderFetch: headerFetch,
+  maxBodyFetch: bodyFetch
+})
+
+/** Runs `effect` with the configurations in force (the downloader's and the header-first engine's) made the node's. */
 export const provide = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(DownloaderConfig.DownloaderConfig, (config) =>
-    Effect.provideService(effect, DownloaderConfig.DownloaderConfig, of(config)))
+  Effect.gen(function*() {
+    const config = yield* DownloaderConfig.DownloaderConfig
+    const settings = yield* HeaderConfig.HeaderConfig
+    return yield* effect.pipe(
+      Effect.provideService(DownloaderConfig.DownloaderConfig, of(config)),
+      Effect.provideService(HeaderConfig.HeaderConfig, ofHeaders(settings))
+    )
+  })

@@ -1,14 +1,16 @@
 /**
- * The node commands' downloader configuration at work against a scripted eth/60 peer on
- * TestClock: four block requests of 128 are out with the peer before it answers any (half of a
- * 1,024-block commit, so that a peer keeps serving while a batch is stored), and no fifth.
+ * The node commands' sync settings: the hash-chain sync's batches and the four block requests it
+ * keeps open with a peer (against a scripted eth/60 peer on TestClock: four of 128 out before it
+ * answers any, half of a 1,024-block commit, so that a peer keeps serving while a batch is stored,
+ * and no fifth), and the header-first engine's request sizes as large as ethsync's own server answers.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { DownloaderConfig } from "@ethsync/core"
+import { DownloaderConfig, HeaderConfig } from "@ethsync/core"
 import { HashList, TestChain } from "@ethsync/testkit"
 import { Harness, type ScriptedPeer } from "@ethsync/testkit/harness"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
+import * as HeaderFirstServing from "../src/eth/HeaderFirstServing.ts"
 import * as NodeSyncConfig from "../src/NodeSyncConfig.ts"
 
 /** Whether a request is for downloads (not the one-block cross-check of a hash batch). */
@@ -32,5 +34,16 @@ describe("the node commands' sync configuration", () => {
       const asked = p.log.length
       yield* TestClock.adjust("1 second")
       expect(p.log.length).toBe(asked)
+    }))
+
+  it.effect("commits 1,024 blocks at a time and asks header-first for as many headers and bodies as ethsync serves", () =>
+    Effect.gen(function*() {
+      const [config, settings] = yield* NodeSyncConfig.provide(Effect.all([DownloaderConfig.DownloaderConfig, HeaderConfig.HeaderConfig]))
+      expect(config.importBatch).toBe(1024)
+      expect(settings.maxHeaderFetch).toBe(HeaderFirstServing.maxHeaders)
+      expect(settings.maxBodyFetch).toBe(HeaderFirstServing.maxBodies)
+      // The rest stays what is in force.
+      expect(settings.window).toBe(HeaderConfig.defaults.window)
+      expect(settings.maxSkeletonSize).toBe(HeaderConfig.defaults.maxSkeletonSize)
     }))
 })

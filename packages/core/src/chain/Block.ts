@@ -25,20 +25,30 @@ export class Block {
   readonly rlp: Uint8Array
   /** The hash of the uncle list once computed: matching a body to its header and the body rules at insert hash it once. */
   #unclesHash: Hash.Hash | undefined
+  /**
+   * The root of the transactions' trie when whoever built the block computed it (matching a body
+   * to its header): the body rules at insert take it rather than build the trie again.
+   */
+  readonly transactionsRoot: Hash.Hash | undefined
 
-  /** `unclesHash`, when given, is {@link hashUncles} of `uncles`, which the caller has computed. */
+  /**
+   * `unclesHash`, when given, is {@link hashUncles} of `uncles`, and `transactionsRoot` the root of
+   * the trie of `transactions`, which the caller has computed.
+   */
   constructor(
     header: Header.Header,
     transactions: ReadonlyArray<Uint8Array>,
     uncles: ReadonlyArray<Header.Header>,
     rlp: Uint8Array,
-    unclesHash?: Hash.Hash
+    unclesHash?: Hash.Hash,
+    transactionsRoot?: Hash.Hash
   ) {
     this.header = header
     this.transactions = transactions
     this.uncles = uncles
     this.rlp = rlp
     this.#unclesHash = unclesHash
+    this.transactionsRoot = transactionsRoot
   }
 
   /** keccak-256 of the RLP of the uncle list, which the header's uncleHash must be: computed once. */
@@ -76,6 +86,8 @@ export interface Parts {
   readonly uncles: ReadonlyArray<Header.Header>
   /** {@link hashUncles} of `uncles`, when already computed. */
   readonly unclesHash?: Hash.Hash | undefined
+  /** The root of the trie of `transactions`, when already computed. */
+  readonly transactionsRoot?: Hash.Hash | undefined
 }
 
 /**
@@ -85,7 +97,7 @@ export interface Parts {
  */
 export const makeAll = (parts: ReadonlyArray<Parts>): Array<Block> => {
   const rlps = Rlp.encodeLists(parts.map((part) => [part.header.rlp, part.transactions, uncleRlps(part.uncles)]))
-  return parts.map((part, i) => new Block(part.header, part.transactions, part.uncles, rlps[i]!, part.unclesHash))
+  return parts.map((part, i) => new Block(part.header, part.transactions, part.uncles, rlps[i]!, part.unclesHash, part.transactionsRoot))
 }
 
 /** The uncle list of a block without uncles (shared). */

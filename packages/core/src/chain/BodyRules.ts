@@ -50,9 +50,9 @@ const rootMatches = (block: Block.Block, root: Hash.Hash): InvalidBlock | undefi
 export const checkWithoutTrie = (block: Block.Block): InvalidBlock | undefined =>
   uncleHash(block) ?? (block.transactions.length === 0 ? rootMatches(block, Hash.emptyTrieRoot) : undefined)
 
-/** The transactions root of a block with transactions, from its trie. */
+/** The transactions root of a block with transactions, from its trie (built once: see Block.transactionsRoot). */
 export const checkTransactions = (block: Block.Block): Effect.Effect<void, InvalidBlock> =>
-  Effect.flatMap(transactionsRoot(block.transactions), (root) => {
+  Effect.flatMap(block.transactionsRoot ? Effect.succeed(block.transactionsRoot) : transactionsRoot(block.transactions), (root) => {
     const error = rootMatches(block, root)
     return error ? Effect.fail(error) : Effect.void
   })

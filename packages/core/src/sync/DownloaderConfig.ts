@@ -20,7 +20,7 @@ export interface Config {
   readonly maxQueuedHashes: number
   /** Upper bound of a peer's capacity (blocks per request). */
   readonly maxBlockFetch: number
-  /** Block requests open with one peer at once: more than one keeps it serving while its last reply is handled. */
+  /** Block requests (header-first: fills) open with one peer at once: more than one keeps it serving while its last reply is handled. */
   readonly requestsPerPeer: number
   /** A hash request not answered in this time has timed out. */
   readonly hashTTL: Duration.Duration
@@ -37,7 +37,7 @@ export interface Config {
   /** Blocks handed to the chain at once. */
   readonly maxBlockProcess: number
   /**
-   * Blocks the hash-chain sync gathers for one import while more are on their way, stored in one
+   * Blocks a sync (either engine) gathers for one import while more are on their way, stored in one
    * insert (one commit, one flush: a store on disk pays per commit); 0 hands over whatever is ready,
    * in chunks of maxBlockProcess, as the seed does.
    */

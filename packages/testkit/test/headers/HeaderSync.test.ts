@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SyncEvent } from "@ethsync/core"
-import { Effect, Stream } from "effect"
+import { Clock, Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { ChainGenerator, HeaderChain, HeaderSimPeer } from "../../src/index.ts"
 import { Harness, HeaderHarness } from "../../src/harness/index.ts"
@@ -46,7 +46,29 @@ describe("header-first sync", () => {
         bodies: (_, honest) => (order.push("b"), honest)
       })
       expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
-      expect(order.slice(0, 3)).toEqual(["f", "b", "f"])
+      // Two fills go out at once (requestsPerPeer); the first answered, its bodies go before the third fill.
+      expect(order.slice(0, 4)).toEqual(["f", "f", "b", "f"])
+    }))
+
+  it.effect("two fills out per peer (requestsPerPeer): one peer with a slow link fills the skeleton in well under the time of one at a time", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      /** Virtual millis of a sync from one peer whose every answer takes 20 ms, with `requestsPerPeer` fills out at once. */
+      const took = (requestsPerPeer: number) =>
+        Effect.gen(function*() {
+          // Bodies in few requests, so that the fills are the path.
+          const h = yield* HeaderHarness.make({ settings: { ...settings, window: 1024, maxBodyFetch: 128 }, config: { requestsPerPeer } })
+          yield* h.add({ ...HeaderSimPeer.honest("peer", chain), latency: "20 millis" })
+          const start = yield* Clock.currentTimeMillis
+          expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+          expect(yield* h.holdsChain(chain)).toBe(true)
+          return (yield* Clock.currentTimeMillis) - start
+        })
+      const one = yield* took(1)
+      const two = yield* took(2)
+      // 19 fills of 16 headers, answered one after another: 20 ms each with one out, about 10 with two.
+      expect(one).toBeGreaterThanOrEqual(19 * 20)
+      expect(two).toBeLessThan(one * 0.75)
     }))
 
   it.effect("from several honest peers: every peer serves, the store ends with the chain", () =>
@@ -87,6 +109,45 @@ describe("header-first sync", () => {
       expect(between.length).toBeGreaterThan(3)
       expect(between.every((size) => size === 32)).toBe(true)
       expect(h.inserts.reduce((sum, size) => sum + size, 0)).toBe(300)
+    }))
+
+  it.effect("with an import batch set (the node commands' 1,024): every commit but the first and last holds a whole batch", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({
+        settings: { ...settings, window: 1024 },
+        config: { maxBlockProcess: 32, importBatch: 64 },
+        insertDelay: "50 millis"
+      })
+      yield* h.add(HeaderSimPeer.honest("peer", chain))
+      expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      const between = h.inserts.slice(1, -1)
+      expect(between.length).toBeGreaterThan(1)
+      expect(between.every((size) => size === 64)).toBe(true)
+      expect(h.inserts.reduce((sum, size) => sum + size, 0)).toBe(300)
+    }))
+
+  it.effect("a sync peer that serves fewer headers per answer than a fill asks: what it gave is kept, the rest asked for, no drop", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(300)
+      const h = yield* HeaderHarness.make({ settings })
+      /** The fills the peer got: where each started and how many headers it asked for. */
+      const fills: Array<[number, number]> = []
+      yield* h.add({
+        ...HeaderSimPeer.honest("capped", chain),
+        headers: (request, honest) => {
+          if (request.skip !== 0 || typeof request.origin !== "number") return honest
+          fills.push([request.origin, request.amount])
+          return honest.slice(0, 5)
+        }
+      })
+      const run = yield* h.runSync("capped", chain[300]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(run.dropped).toEqual([])
+      expect(yield* h.holdsChain(chain)).toBe(true)
+      // The first segment (1..16) in four answers of 5, 5, 5 and 1: each asks from where the last ended.
+      expect(fills.filter(([from]) => from <= 16)).toEqual([[1, 16], [6, 11], [11, 6], [16, 1]])
     }))
 
   it.effect("a slow importer holds the download back: the blocks held never pass twice the window and a segment", () =>

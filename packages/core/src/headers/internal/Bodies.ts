@@ -45,8 +45,8 @@ export const match = (
       if (!header) {
         return Result.fail(`body ${i} has transactions root ${Hash.toHex(root)} and uncle hash ${Hash.toHex(uncleHash)}`)
       }
-      // The block keeps the uncle hash, so that the body rules at insert do not hash the uncles again.
-      parts.push({ header, transactions: body.transactions, uncles: body.uncles, unclesHash: uncleHash })
+      // The block keeps the uncle hash and the root, so that the body rules at insert compute neither again.
+      parts.push({ header, transactions: body.transactions, uncles: body.uncles, unclesHash: uncleHash, transactionsRoot: root })
     }
     return Result.succeed(Block.makeAll(parts))
   })

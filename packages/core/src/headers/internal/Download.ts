@@ -1,6 +1,7 @@
 /**
  * The download of a header-first sync, once the common ancestor is known: the skeleton from the
- * sync peer, its segments filled by every peer in parallel, each segment checked by the header
+ * sync peer, its segments filled by every peer in parallel (requestsPerPeer fills out with each, so
+ * a peer serves the next while the last is checked), each segment checked by the header
  * rules (and the seal, when a verifier is in context) in height order before its bodies are asked
  * for, bodies from every peer, and the blocks handed to the importer in order. Event-driven: it
  * looks again after every answer, peer change, import and deadline.
@@ -55,8 +56,8 @@ interface PeerState {
   readonly id: string
   /** Its link (measurements outlive syncs). */
   readonly link: Links.Link
-  /** Its fill request in flight, if any. */
-  fill: { readonly id: bigint; readonly segment: Segment } | undefined
+  /** Its fill requests in flight (at most requestsPerPeer: the next is served while one is handled), by id. */
+  readonly fills: Map<bigint, Segment>
   /** Its body request in flight, if any. */
   bodies: { readonly id: bigint; readonly heights: ReadonlyArray<number> } | undefined
   /** Heights whose body it did not give when asked: it is not asked for them again this sync. */
@@ -95,7 +96,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
 
     const join = (id: string) => {
       const link = sync.links.get(id)
-      if (link && !peers.has(id)) peers.set(id, { id, link, fill: undefined, bodies: undefined, lacks: new Set() })
+      if (link && !peers.has(id)) peers.set(id, { id, link, fills: new Map(), bodies: undefined, lacks: new Set() })
     }
     for (const id of sync.links.keys()) join(id)
 
@@ -104,9 +105,9 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       const peer = peers.get(id)
       if (!peer) return
       peers.delete(id)
-      if (peer.fill) {
-        Sync.abandon(sync, peer.fill.id)
-        peer.fill.segment.request = undefined
+      for (const [fill, segment] of peer.fills) {
+        Sync.abandon(sync, fill)
+        segment.request = undefined
       }
       if (peer.bodies) {
         Sync.abandon(sync, peer.bodies.id)
@@ -165,17 +166,21 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         if (segment.from - handed > settings.window) break
         // A fill that contradicted the skeleton is settled by the sync peer itself.
         const eligible = (p: PeerState) => !segment.failed.has(p.id) && (segment.suspects.size === 0 || p.id === origin)
-        const peer = (fast.some(eligible) ? fast : list).find((p) => p.fill === undefined && eligible(p))
+        // Of the peers with room, the one with the fewest fills out (the faster of equals): every peer has one before any has two.
+        let peer: PeerState | undefined
+        for (const p of fast.some(eligible) ? fast : list) {
+          if (p.fills.size < sync.config.requestsPerPeer && eligible(p) && (!peer || p.fills.size < peer.fills.size)) peer = p
+        }
         if (!peer) continue
         const id = Sync.requestHeaders(sync, peer.id, { origin: segment.from, amount: segment.to - segment.from + 1, skip: 0, reverse: false }, now)
         segment.request = id
-        peer.fill = { id, segment }
+        peer.fills.set(id, segment)
       }
     }
 
     /**
      * Hands the importer the blocks that follow the last one handed, if it is idle. The importer
-     * commits maxBlockProcess blocks at a time, each commit a flush to disk, so while blocks above
+     * commits `Sync.commitSize` blocks at a time, each commit a flush to disk, so while blocks above
      * these are still to come it gets whole chunks only (all that is ready when that is less than
      * a chunk: an idle importer does not wait); the rest go with the next batch.
      */
@@ -183,7 +188,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       if (sync.progress.importing) return Effect.void
       let ready = 0
       while (blocks.has(handed + ready + 1)) ready++
-      const chunk = sync.config.maxBlockProcess
+      const chunk = Sync.commitSize(sync.config)
       const count = handed + ready < head.number && ready > chunk ? ready - (ready % chunk) : ready
       if (count === 0) return Effect.void
       const batch: Array<Importer.Pending> = []
@@ -252,15 +257,20 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
           return
         }
         const peer = peers.get(request.peer)
-        if (!peer?.fill || peer.fill.id !== request.id) return
-        const { segment } = peer.fill
-        peer.fill = undefined
+        const segment = peer?.fills.get(request.id)
+        if (!peer || !segment) return
+        peer.fills.delete(request.id)
         segment.request = undefined
         Links.timed(peer.link, now - request.sent)
         const fill = checkFill(segment, headers)
         if (fill._tag === "Match") {
           segment.headers = headers
           segment.filler = peer.id
+          return yield* validate
+        }
+        // The sync peer's own chain, cut short by a cap on its answers: kept, and the rest asked for.
+        if (fill._tag === "Partial" && headers.length > 0 && peer.id === origin) {
+          skeleton.split(segment, headers, peer.id)
           return yield* validate
         }
         const reason = fill._tag === "Wrong" ? fill.reason : `only ${headers.length} of ${segment.to - segment.from + 1} headers`
@@ -303,16 +313,17 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         for (const request of [...sync.requests.values()]) {
           if (request.deadline > now) continue
           Sync.abandon(sync, request.id)
-          if (request.peer === origin && (skeletonAsk?.id === request.id || peers.get(origin)?.fill?.id === request.id)) {
+          if (request.peer === origin && (skeletonAsk?.id === request.id || peers.get(origin)?.fills.has(request.id))) {
             return yield* new Timeout({ peer: origin })
           }
           const peer = peers.get(request.peer)
           if (!peer) continue
           Links.expired(peer.link, now - request.sent)
-          if (peer.fill?.id === request.id) {
-            peer.fill.segment.failed.add(peer.id)
-            peer.fill.segment.request = undefined
-            peer.fill = undefined
+          const segment = peer.fills.get(request.id)
+          if (segment) {
+            segment.failed.add(peer.id)
+            segment.request = undefined
+            peer.fills.delete(request.id)
           } else if (peer.bodies?.id === request.id) {
             for (const height of peer.bodies.heights) {
               if (!waiting.has(height)) continue

@@ -128,7 +128,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       for (const link of registry.values()) link.unrequested = 0
       yield* PubSub.publish(events, SyncEvent.Started({ peer: sync.origin }))
       yield* Effect.forkScoped(Importer.run({
-        importQueue: sync.importQueue, store, chunkSize: config.maxBlockProcess, drop: sync.drop, report: (report) => Sync.signal(sync, report)
+        importQueue: sync.importQueue, store, chunkSize: Sync.commitSize(config), drop: sync.drop, report: (report) => Sync.signal(sync, report)
       }))
       const head = yield* Ancestor.head(sync)
       if (yield* store.has(head.hash)) return

@@ -96,18 +96,21 @@ export class Skeleton {
     return count
   }
 
+  /**
+   * Splits `segment` after `run`, a shorter fill that links up from its parent (a server that caps
+   * its answers below a fill): the run becomes a filled segment of its own, by `filler`, and the
+   * rest a segment to fill from the run's last header to the anchor, keeping the peers that failed
+   * or contradicted the whole (the rest is proven against the anchor as any segment is).
+   */
+  split(segment: Segment, run: ReadonlyArray<Header.Header>, filler: string): void {
+    const last = run[run.length - 1]!
+    const filled: Segment = { ...gap(segment.from, last.number, segment.parent, last.hash), headers: run, filler }
+    const rest: Segment = { ...gap(last.number + 1, segment.to, last.hash, segment.anchor), failed: segment.failed, suspects: segment.suspects }
+    this.segments.splice(this.segments.indexOf(segment), 1, filled, rest)
+  }
+
   private push(to: number, anchor: Hash.Hash): void {
-    this.segments.push({
-      from: this.covered + 1,
-      to,
-      parent: this.coveredHash,
-      anchor,
-      request: undefined,
-      headers: undefined,
-      filler: undefined,
-      failed: new Set(),
-      suspects: new Set()
-    })
+    this.segments.push(gap(this.covered + 1, to, this.coveredHash, anchor))
     this.covered = to
     this.coveredHash = anchor
   }
@@ -119,6 +122,19 @@ export class Skeleton {
     this.complete = true
   }
 }
+
+/** A segment from `from` to `to` between `parent` and `anchor`, not yet asked for. */
+const gap = (from: number, to: number, parent: Hash.Hash, anchor: Hash.Hash): Segment => ({
+  from,
+  to,
+  parent,
+  anchor,
+  request: undefined,
+  headers: undefined,
+  filler: undefined,
+  failed: new Set(),
+  suspects: new Set()
+})
 
 /** How a fill compares with its segment. */
 export type Fill =
