@@ -49,8 +49,9 @@ export const startServers = (file: string, count: number): Effect.Effect<Servers
  * Real milliseconds for a node in this process to sync the servers' chain into an empty datadir:
  * from the syncing node's start (dials and handshakes included) until its sync engine (the
  * hash-chain downloader or the header-first engine) reports the servers' head imported, with
- * the engines configured as `ethsync sync` configures them (NodeSyncConfig), offering `versions` (eth/61 and eth/60 unless told: R1 and R3 measure the hash-chain engine; the servers
- * offer eth/66-68 too). Seals are not checked (as in I1).
+ * the engines configured as `ethsync sync` configures them (NodeSyncConfig), offering `versions`
+ * (eth/61 and eth/60 unless told: R1 and R3 measure the hash-chain engine; the servers offer
+ * eth/66-68 too). Seals are not checked (as in I1).
  */
 export const run = (servers: Servers, versions: ReadonlyArray<Offered.Offered> = EthVersion.supported): Effect.Effect<{ readonly ms: number; readonly blocks: number }, BenchFailed> =>
   Effect.scoped(Effect.gen(function*() {

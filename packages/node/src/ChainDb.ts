@@ -246,10 +246,18 @@ const closeEnv = (path: string, env: RootDatabase): Effect.Effect<void, ChainSto
 export const reopen = (db: ChainDb): Effect.Effect<void, ChainStore.StoreError> =>
   Effect.gen(function*() {
     const operation = `reopen datadir ${db.path}`
-    const closed = tablesOf(db.opening).env
+    // After a reopening that failed there is nothing to close: its error stands.
+    if (db.opening.current instanceof ChainStore.StoreError) return yield* db.opening.current
+    const closed = db.opening.current.env
     db.opening.current = storeError(operation, "it is being reopened")
     db.opening.env = undefined
-    yield* closeEnv(db.path, closed)
+    const closing = yield* Effect.result(closeEnv(db.path, closed))
+    if (Result.isFailure(closing)) {
+      // Left for the scope to close again; every later use fails with why it could not be closed.
+      db.opening.current = closing.failure
+      db.opening.env = closed
+      return yield* closing.failure
+    }
     const reopened = yield* Effect.result(attempt(operation, () => openTables(openEnv(db.path, db.readOnly), db.readOnly, db.layout)))
     if (Result.isFailure(reopened)) {
       db.opening.current = reopened.failure

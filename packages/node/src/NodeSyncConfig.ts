@@ -6,8 +6,7 @@
  * time, stays far ahead of the block fetchers. And the hash-chain sync stores its blocks as
  * `ethsync import` does, 1,024 to a commit (each commit is flushed to disk), gathering them in a
  * cache of twice that, so that the next batch downloads while one is stored, from peers kept busy
- * by four requests each; the header-first sync commits as many at a time, and keeps as many fills
- * out with a peer. It asks for as many headers and bodies per request as ethsync and go-ethereum
+ * by four requests each; the header-first sync commits as many at a time. It asks for as many headers and bodies per request as ethsync and go-ethereum
  * serve (1,024; bodies within 2 MiB), not go-ethereum's 192 and 128: a fifth of the fills and an
  * eighth of the body requests. A shorter answer (bodies, or the sync
  * peer's own headers) is kept and the rest asked for again.

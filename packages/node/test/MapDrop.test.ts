@@ -86,7 +86,7 @@ describe("MapDrop", () => {
       yield* Fiber.join(dropping)
     })))
 
-  it.effect("fails with a StoreError naming the reopening when the environment will not open again, as does every use after", () =>
+  it.effect("fails with a StoreError naming the reopening when the environment will not open again, as does every use and reopening after", () =>
     Effect.scoped(Effect.gen(function*() {
       const path = Path.join(yield* TempDir.make, "datadir")
       const db = yield* ChainDb.open(path, "create")
@@ -99,6 +99,9 @@ describe("MapDrop", () => {
       expect(failed.message).toContain(`reopen datadir ${path}`)
       const later = yield* Effect.flip(use(ChainDb.attempt("read", () => db.blocks.get(keyOf(1)))))
       expect(later.message).toContain(`reopen datadir ${path}`)
+      // A later drop fails with it too (a failure, not a defect).
+      const again = yield* Effect.flip(ChainDb.reopen(db))
+      expect(again).toBe(failed)
     })))
 })
 

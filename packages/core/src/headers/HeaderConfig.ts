@@ -16,6 +16,12 @@ export interface Config {
   /** Most bodies per body request (go-ethereum's MaxBlockFetch): a peer's capacity never exceeds it. */
   readonly maxBodyFetch: number
   /**
+   * Fill requests out with one peer at once: two keep it serving the next while its last is
+   * checked; more put a slow peer's later fills behind the earlier ones on its link, nearer their
+   * deadline (go-ethereum had one).
+   */
+  readonly fillsPerPeer: number
+  /**
    * The memory bound: a fill is asked for only when it starts within this many heights of the last
    * block handed to the importer, so headers fetched or asked for and not yet handed over stay
    * within this plus one segment (bodies only ever belong to such headers); with the batch the
@@ -24,11 +30,12 @@ export interface Config {
   readonly window: number
 }
 
-/** go-ethereum's values, and a window of 4096 blocks (a few MiB of Frontier blocks). */
+/** go-ethereum's values, two fills out per peer, and a window of 4096 blocks (a few MiB of Frontier blocks). */
 export const defaults: Config = {
   maxHeaderFetch: 192,
   maxSkeletonSize: 128,
   maxBodyFetch: 128,
+  fillsPerPeer: 2,
   window: 4096
 }
 

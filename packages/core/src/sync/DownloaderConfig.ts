@@ -20,7 +20,7 @@ export interface Config {
   readonly maxQueuedHashes: number
   /** Upper bound of a peer's capacity (blocks per request). */
   readonly maxBlockFetch: number
-  /** Block requests (header-first: fills) open with one peer at once: more than one keeps it serving while its last reply is handled. */
+  /** Block requests open with one peer at once: more than one keeps it serving while its last reply is handled. */
   readonly requestsPerPeer: number
   /** A hash request not answered in this time has timed out. */
   readonly hashTTL: Duration.Duration
@@ -38,8 +38,9 @@ export interface Config {
   readonly maxBlockProcess: number
   /**
    * Blocks a sync (either engine) gathers for one import while more are on their way, stored in one
-   * insert (one commit, one flush: a store on disk pays per commit); 0 hands over whatever is ready,
-   * in chunks of maxBlockProcess, as the seed does.
+   * insert (one commit, one flush: a store on disk pays per commit), when larger than
+   * maxBlockProcess ({@link commitSize}); 0 hands over whatever is ready, in chunks of
+   * maxBlockProcess, as the seed does.
    */
   readonly importBatch: number
   /** Blocks downloaded but not imported, in-flight requests included. */
@@ -78,3 +79,10 @@ export const seed: Config = {
 
 /** The configuration in force; the seed's values unless provided otherwise. */
 export const DownloaderConfig = Context.Reference<Config>("@ethsync/core/DownloaderConfig", { defaultValue: () => seed })
+
+/**
+ * Blocks the importer of either engine stores in one insert: the larger of maxBlockProcess and
+ * importBatch (the node commands commit 1,024, as `ethsync import` does: a store on disk pays per
+ * commit).
+ */
+export const commitSize = (config: Config): number => Math.max(config.maxBlockProcess, config.importBatch)

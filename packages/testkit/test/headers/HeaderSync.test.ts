@@ -46,18 +46,18 @@ describe("header-first sync", () => {
         bodies: (_, honest) => (order.push("b"), honest)
       })
       expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")
-      // Two fills go out at once (requestsPerPeer); the first answered, its bodies go before the third fill.
+      // Two fills go out at once (fillsPerPeer); the first answered, its bodies go before the third fill.
       expect(order.slice(0, 4)).toEqual(["f", "f", "b", "f"])
     }))
 
-  it.effect("two fills out per peer (requestsPerPeer): one peer with a slow link fills the skeleton in well under the time of one at a time", () =>
+  it.effect("two fills out per peer (fillsPerPeer): one peer with a slow link fills the skeleton in well under the time of one at a time", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(300)
-      /** Virtual millis of a sync from one peer whose every answer takes 20 ms, with `requestsPerPeer` fills out at once. */
-      const took = (requestsPerPeer: number) =>
+      /** Virtual millis of a sync from one peer whose every answer takes 20 ms, with `fillsPerPeer` fills out at once. */
+      const took = (fillsPerPeer: number) =>
         Effect.gen(function*() {
           // Bodies in few requests, so that the fills are the path.
-          const h = yield* HeaderHarness.make({ settings: { ...settings, window: 1024, maxBodyFetch: 128 }, config: { requestsPerPeer } })
+          const h = yield* HeaderHarness.make({ settings: { ...settings, window: 1024, maxBodyFetch: 128, fillsPerPeer } })
           yield* h.add({ ...HeaderSimPeer.honest("peer", chain), latency: "20 millis" })
           const start = yield* Clock.currentTimeMillis
           expect(tag(yield* h.runSync("peer", chain[300]!.hash))).toBe("Success")

@@ -1,6 +1,6 @@
 /**
  * The download of a header-first sync, once the common ancestor is known: the skeleton from the
- * sync peer, its segments filled by every peer in parallel (requestsPerPeer fills out with each, so
+ * sync peer, its segments filled by every peer in parallel (fillsPerPeer fills out with each, so
  * a peer serves the next while the last is checked), each segment checked by the header
  * rules (and the seal, when a verifier is in context) in height order before its bodies are asked
  * for, bodies from every peer, and the blocks handed to the importer in order. Event-driven: it
@@ -28,6 +28,7 @@ import {
   UnknownPeer,
   UnmatchedBody
 } from "../../sync/SyncError.ts"
+import { commitSize } from "../../sync/DownloaderConfig.ts"
 import * as SyncMetrics from "../../sync/SyncMetrics.ts"
 import type { Body, HeaderRequest } from "../../sync/HeaderPeer.ts"
 import type * as Importer from "../../sync/internal/Importer.ts"
@@ -56,7 +57,7 @@ interface PeerState {
   readonly id: string
   /** Its link (measurements outlive syncs). */
   readonly link: Links.Link
-  /** Its fill requests in flight (at most requestsPerPeer: the next is served while one is handled), by id. */
+  /** Its fill requests in flight (at most fillsPerPeer: the next is served while one is handled), by id. */
   readonly fills: Map<bigint, Segment>
   /** Its body request in flight, if any. */
   bodies: { readonly id: bigint; readonly heights: ReadonlyArray<number> } | undefined
@@ -169,7 +170,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
         // Of the peers with room, the one with the fewest fills out (the faster of equals): every peer has one before any has two.
         let peer: PeerState | undefined
         for (const p of fast.some(eligible) ? fast : list) {
-          if (p.fills.size < sync.config.requestsPerPeer && eligible(p) && (!peer || p.fills.size < peer.fills.size)) peer = p
+          if (p.fills.size < settings.fillsPerPeer && eligible(p) && (!peer || p.fills.size < peer.fills.size)) peer = p
         }
         if (!peer) continue
         const id = Sync.requestHeaders(sync, peer.id, { origin: segment.from, amount: segment.to - segment.from + 1, skip: 0, reverse: false }, now)
@@ -180,7 +181,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
 
     /**
      * Hands the importer the blocks that follow the last one handed, if it is idle. The importer
-     * commits `Sync.commitSize` blocks at a time, each commit a flush to disk, so while blocks above
+     * commits `commitSize` blocks at a time, each commit a flush to disk, so while blocks above
      * these are still to come it gets whole chunks only (all that is ready when that is less than
      * a chunk: an idle importer does not wait); the rest go with the next batch.
      */
@@ -188,7 +189,7 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
       if (sync.progress.importing) return Effect.void
       let ready = 0
       while (blocks.has(handed + ready + 1)) ready++
-      const chunk = Sync.commitSize(sync.config)
+      const chunk = commitSize(sync.config)
       const count = handed + ready < head.number && ready > chunk ? ready - (ready % chunk) : ready
       if (count === 0) return Effect.void
       const batch: Array<Importer.Pending> = []
@@ -200,7 +201,8 @@ export const run = (sync: Sync.Sync, ancestor: Header.Header, head: Header.Heade
     })
 
     /**
-     * Ends the sync on a header that breaks the rules. Its fill linked up to the skeleton, so the
+     * Ends the sync on a header that breaks the rules. Its fill linked up to the skeleton, or is a
+     * short run the sync peer itself sent (`Skeleton.split`, whose rest must still link up), so the
      * header is the sync peer's chain: the error names the sync peer, and a filler that served it
      * is dropped too. Bans the header's hash, and the head's when the head is proven to descend
      * from it (every segment above it filled, so linked by parent hashes), so that no peer

@@ -12,7 +12,7 @@ import { ChainStore } from "../../chain/ChainStore.ts"
 import * as Hash from "../../chain/Hash.ts"
 import { SealVerifier } from "../../chain/SealVerifier.ts"
 import { BanList } from "../../sync/BanList.ts"
-import { DownloaderConfig } from "../../sync/DownloaderConfig.ts"
+import { commitSize, DownloaderConfig } from "../../sync/DownloaderConfig.ts"
 import type { Shape } from "../../sync/HeaderDownloader.ts"
 import type { HeaderPeer } from "../../sync/HeaderPeer.ts"
 import { Network } from "../../sync/Network.ts"
@@ -128,7 +128,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       for (const link of registry.values()) link.unrequested = 0
       yield* PubSub.publish(events, SyncEvent.Started({ peer: sync.origin }))
       yield* Effect.forkScoped(Importer.run({
-        importQueue: sync.importQueue, store, chunkSize: Sync.commitSize(config), drop: sync.drop, report: (report) => Sync.signal(sync, report)
+        importQueue: sync.importQueue, store, chunkSize: commitSize(config), drop: sync.drop, report: (report) => Sync.signal(sync, report)
       }))
       const head = yield* Ancestor.head(sync)
       if (yield* store.has(head.hash)) return

@@ -185,13 +185,6 @@ export const nextDeadline = (sync: Sync): number => {
 /** The cancel error for the phase the sync is in. */
 export const canceled = (sync: Sync) => sync.phase === "headers" ? new HashFetchCanceled() : new BlockFetchCanceled()
 
-/**
- * Blocks the importer stores in one commit: importBatch when set (the node commands commit 1,024,
- * as `ethsync import` and the hash-chain sync do: a store on disk pays per commit), else
- * maxBlockProcess.
- */
-export const commitSize = (config: Config): number => Math.max(config.maxBlockProcess, config.importBatch)
-
 /** Hands the importer a batch, if it is idle. */
 export const feedImporter = (sync: Sync, batch: ReadonlyArray<Importer.Pending>): Effect.Effect<void> =>
   Effect.map(Clock.currentTimeMillis, (now) => {

@@ -14,7 +14,7 @@ import * as Hash from "../../chain/Hash.ts"
 import { BanList } from "../BanList.ts"
 import { CheckRandom } from "../CheckRandom.ts"
 import type { Shape } from "../Downloader.ts"
-import { DownloaderConfig } from "../DownloaderConfig.ts"
+import { commitSize, DownloaderConfig } from "../DownloaderConfig.ts"
 import { Network } from "../Network.ts"
 import type { PeerHandle } from "../PeerHandle.ts"
 import * as SyncMetrics from "../SyncMetrics.ts"
@@ -118,7 +118,7 @@ export const make: Effect.Effect<Shape, never, ChainStore | BanList | Network | 
       }
       yield* PubSub.publish(events, SyncEvent.Started({ peer }))
       yield* Effect.forkScoped(Importer.run({
-        importQueue: sync.importQueue, store, chunkSize: Math.max(config.maxBlockProcess, config.importBatch), drop: sync.drop, report: (report) => Sync.signal(sync, report)
+        importQueue: sync.importQueue, store, chunkSize: commitSize(config), drop: sync.drop, report: (report) => Sync.signal(sync, report)
       }))
       if (origin.handle.version >= 61) {
         const claimed = (yield* network.peers).find((connected) => connected.id === peer)
