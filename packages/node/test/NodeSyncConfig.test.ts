@@ -42,6 +42,7 @@ describe("the node commands' sync configuration", () => {
       expect(config.importBatch).toBe(1024)
       expect(settings.maxHeaderFetch).toBe(HeaderFirstServing.maxHeaders)
       expect(settings.maxBodyFetch).toBe(HeaderFirstServing.maxBodies)
+      expect(settings.fillsPerPeer).toBe(4)
       // The rest stays what is in force.
       expect(settings.window).toBe(HeaderConfig.defaults.window)
       expect(settings.maxSkeletonSize).toBe(HeaderConfig.defaults.maxSkeletonSize)

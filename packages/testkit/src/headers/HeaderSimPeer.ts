@@ -6,7 +6,7 @@
  * @since 0.3.0
  */
 import { type Block, Hash, type Header, type HeaderDownloader, type HeaderPeer, type SyncError } from "@ethsync/core"
-import { Duration, Effect, FiberSet } from "effect"
+import { Clock, Duration, Effect, FiberSet } from "effect"
 
 /** How a simulated header-first peer behaves. */
 export interface Spec {
@@ -18,6 +18,8 @@ export interface Spec {
   readonly head?: Hash.Hash
   /** Virtual delay before each answer; 1 ms unless given. */
   readonly latency?: Duration.Input
+  /** Answers one request at a time, in the order asked, each `latency` after the one before (a link of little bandwidth). */
+  readonly inOrder?: boolean
   /** Its answer to a header request, from the honest one; undefined: no answer at all. */
   readonly headers?: (request: HeaderPeer.HeaderRequest, honest: ReadonlyArray<Header.Header>) => ReadonlyArray<Header.Header> | undefined
   /** Its answer to a body request, from the honest one; undefined: no answer at all. */
@@ -101,12 +103,18 @@ export const make = (spec: Spec, wire: Wire): HeaderSimPeer => {
   const latency = Duration.fromInputUnsafe(spec.latency ?? Duration.millis(1))
   /** Ids this peer makes up for its unrequested answers: far above any the engine hands out. */
   let madeUp = 1n << 60n
-  /** Sends `answer` after the peer's latency, on a fiber of the wire. */
+  /** For a peer answering in order: when (Clock millis) its link has sent the last answer asked of it. */
+  let linkFree = 0
+  /** Sends `answer` after the peer's latency (in order: after the answers before it), on a fiber of the wire. */
   const later = (answer: Effect.Effect<void, SyncError.UnknownPeer>) =>
-    Effect.asVoid(FiberSet.run(
-      wire.fibers,
-      Effect.sleep(latency).pipe(Effect.andThen(answer), Effect.catch(() => Effect.sync(() => void counters.refused++)))
-    ))
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      linkFree = Math.max(now, linkFree) + Duration.toMillis(latency)
+      const wait = spec.inOrder ? Duration.millis(linkFree - now) : latency
+      return Effect.asVoid(FiberSet.run(
+        wire.fibers,
+        Effect.sleep(wait).pipe(Effect.andThen(answer), Effect.catch(() => Effect.sync(() => void counters.refused++)))
+      ))
+    })
   const peer: HeaderPeer.HeaderPeer = {
     id: spec.id,
     head: spec.head ?? spec.chain[spec.chain.length - 1]!.hash,

@@ -71,6 +71,17 @@ describe("header-first sync", () => {
       expect(two).toBeLessThan(one * 0.75)
     }))
 
+  it.effect("a sync peer answering in order, 4 s an answer, with four fills out: each request's deadline counts those ahead of it", () =>
+    Effect.gen(function*() {
+      const chain = yield* HeaderChain.make(100)
+      const h = yield* HeaderHarness.make({ settings: { ...settings, fillsPerPeer: 4 } })
+      yield* h.add({ ...HeaderSimPeer.honest("peer", chain), latency: "4 seconds", inOrder: true })
+      // The third fill out is answered 12 s after it was asked, past one request's 9 s.
+      const run = yield* h.runSync("peer", chain[100]!.hash)
+      expect(tag(run)).toBe("Success")
+      expect(yield* h.holdsChain(chain)).toBe(true)
+    }))
+
   it.effect("from several honest peers: every peer serves, the store ends with the chain", () =>
     Effect.gen(function*() {
       const chain = yield* HeaderChain.make(300)

@@ -157,10 +157,17 @@ export const requestHeaders = (sync: Sync, peer: string, request: HeaderRequest,
 export const requestBodies = (sync: Sync, peer: string, hashes: ReadonlyArray<Hash.Hash>, now: number): bigint =>
   open(sync, peer, now, sync.ttl, (id) => ({ _tag: "Bodies", id, hashes }))
 
-/** Registers a request of the sync, expiring `ttl` millis from `now`, and queues it on its peer's link. */
+/**
+ * Registers a request of the sync and queues it on its peer's link, expiring `ttl` millis from `now`
+ * for each request then open with that peer and this one: a peer answers in order, so a request
+ * behind others waits for their answers too (a peer with a slow link owes several fills of 1,024
+ * headers and a body request at once).
+ */
 const open = (sync: Sync, peer: string, now: number, ttl: number, outgoing: (id: bigint) => Links.Outgoing): bigint => {
   const id = sync.nextId()
-  sync.requests.set(id, { id, peer, sent: now, deadline: now + ttl })
+  let ahead = 0
+  for (const request of sync.requests.values()) if (request.peer === peer) ahead++
+  sync.requests.set(id, { id, peer, sent: now, deadline: now + ttl * (1 + ahead) })
   const link = sync.links.get(peer)
   if (link) Links.send(link, sync.id, outgoing(id))
   return id
