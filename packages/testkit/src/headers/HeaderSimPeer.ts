@@ -108,7 +108,7 @@ export const make = (spec: Spec, wire: Wire): HeaderSimPeer => {
   /** Sends `answer` after the peer's latency (in order: after the answers before it), on a fiber of the wire. */
   const later = (answer: Effect.Effect<void, SyncError.UnknownPeer>) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      linkFree = Math.max(now, linkFree) + Duration.toMillis(latency)
+      if (spec.inOrder) linkFree = Math.max(now, linkFree) + Duration.toMillis(latency)
       const wait = spec.inOrder ? Duration.millis(linkFree - now) : latency
       return Effect.asVoid(FiberSet.run(
         wire.fibers,
