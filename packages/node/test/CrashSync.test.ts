@@ -12,8 +12,8 @@
  * ETHSYNC_CRASH_SEED runs one again.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type ChainStore, Hash } from "@ethsync/core"
-import { Effect, Exit, Option, Scope } from "effect"
+import { Block, type ChainStore, Hash } from "@ethsync/core"
+import { Effect, Exit, Option, Result, Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -71,7 +71,7 @@ interface Run {
 
 /**
  * A store that answers as `store` does and appends to `sent` the height of every block whose
- * whole RLP or body it gives out: what a serving node sends of its blocks.
+ * whole RLP (alone or among others) or body it gives out: what a serving node sends of its blocks.
  */
 const counting = (store: ChainStore.Shape, sent: Array<number>): ChainStore.Shape => {
   const note = (hash: Hash.Hash) => (found: Option.Option<Uint8Array>) =>
@@ -83,6 +83,14 @@ const counting = (store: ChainStore.Shape, sent: Array<number>): ChainStore.Shap
   return {
     ...store,
     blockRlp: (hash) => Effect.tap(store.blockRlp(hash), note(hash)),
+    blockRlps: (hashes, limits) =>
+      Effect.tap(store.blockRlps(hashes, limits), (rlps) =>
+        Effect.sync(() => {
+          for (const rlp of rlps) {
+            const block = Block.decode(rlp)
+            if (Result.isSuccess(block)) sent.push(block.success.number)
+          }
+        })),
     bodyRlp: (hash) => Effect.tap(store.bodyRlp(hash), note(hash))
   }
 }

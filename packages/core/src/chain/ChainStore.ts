@@ -42,6 +42,36 @@ export interface BlockId {
   readonly hash: Hash.Hash
 }
 
+/** How much one read of block RLPs ({@link Shape.blockRlps}) gives at most: what one answer to a peer may hold. */
+export interface RlpLimits {
+  /** Most blocks. */
+  readonly blocks: number
+  /** Most bytes of their RLPs together (a first block larger than this is still given, alone). */
+  readonly bytes: number
+}
+
+/**
+ * The RLPs `read` finds for `hashes`, in order, unknown ones skipped, within `limits`: what a
+ * store's {@link Shape.blockRlps} gives, `read` being its read of one block's stored bytes.
+ */
+export const collectRlps = (
+  hashes: ReadonlyArray<Hash.Hash>,
+  limits: RlpLimits,
+  read: (hash: Hash.Hash) => Uint8Array | undefined
+): Array<Uint8Array> => {
+  const out: Array<Uint8Array> = []
+  let bytes = 0
+  for (const hash of hashes) {
+    if (out.length >= limits.blocks) break
+    const rlp = read(hash)
+    if (rlp === undefined) continue
+    if (out.length > 0 && bytes + rlp.length > limits.bytes) break
+    out.push(rlp)
+    bytes += rlp.length
+  }
+  return out
+}
+
 /** The head of the canonical chain: the block with the highest total difficulty. */
 export interface Head {
   /** The head block. */
@@ -71,6 +101,12 @@ export interface Shape {
   readonly header: (hash: Hash.Hash) => Effect.Effect<Option.Option<Header.Header>, StoreError>
   /** A stored block's RLP as it was stored, neither decoded nor re-encoded: what a peer is sent. */
   readonly blockRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
+  /**
+   * The RLPs, as {@link blockRlp} gives them, of the stored blocks among `hashes`, in order, unknown
+   * ones skipped, within `limits` (it stops before the block that would take it past them): one use
+   * of the store answers a whole GetBlocks request (`collectRlps` does the walk).
+   */
+  readonly blockRlps: (hashes: ReadonlyArray<Hash.Hash>, limits: RlpLimits) => Effect.Effect<ReadonlyArray<Uint8Array>, StoreError>
   /**
    * The header RLP, as stored and not decoded, of each of `blocks` that is stored (forks included),
    * in order, unknown ones skipped: one call answers a whole BlockHeaders request. Each is named by

@@ -6,7 +6,7 @@
 import { Effect, Layer, Option } from "effect"
 import * as BatchValidation from "./BatchValidation.ts"
 import * as Block from "./Block.ts"
-import { ChainStore, type Head, type Shape } from "./ChainStore.ts"
+import { ChainStore, collectRlps, type Head, type Shape } from "./ChainStore.ts"
 import * as Hash from "./Hash.ts"
 import * as SealVerifier from "./SealVerifier.ts"
 
@@ -63,6 +63,7 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
       }),
     header: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header)),
     blockRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.rlp)),
+    blockRlps: (hashes, limits) => Effect.sync(() => collectRlps(hashes, limits, (hash) => blocks.get(Hash.key(hash))?.block.rlp)),
     headerRlps: (ids) =>
       Effect.sync(() =>
         ids.flatMap(({ number, hash }) => {

@@ -67,20 +67,7 @@ export const blockHashesFromNumber = (number: number, amount: number): Effect.Ef
  * could never be).
  */
 export const blockRlps = (hashes: ReadonlyArray<Hash.Hash>): Effect.Effect<ReadonlyArray<Uint8Array>, ChainStore.StoreError, ChainStore.ChainStore> =>
-  Effect.gen(function*() {
-    const store = yield* ChainStore.ChainStore
-    const out: Array<Uint8Array> = []
-    let bytes = 0
-    for (const hash of hashes.slice(0, maxLookups)) {
-      if (out.length >= maxBlocks) break
-      const rlp = yield* store.blockRlp(hash)
-      if (Option.isNone(rlp)) continue
-      if (out.length > 0 && bytes + rlp.value.length > maxBlockBytes) break
-      out.push(rlp.value)
-      bytes += rlp.value.length
-    }
-    return out
-  })
+  ChainStore.ChainStore.use((store) => store.blockRlps(hashes.slice(0, maxLookups), { blocks: maxBlocks, bytes: maxBlockBytes }))
 
 /** The encoded answer to a request: BlockHashes or Blocks (its blocks counted as served). */
 export const answer = (request: Request): Effect.Effect<EthMessage.Encoded, ChainStore.StoreError, ChainStore.ChainStore> => {

@@ -26,7 +26,7 @@ const tag = (macKey: Uint8Array, ivAndCiphertext: Uint8Array, sharedMacData: Uin
 /** Encrypts `plaintext` to the holder of node id `remoteId`. */
 export const encrypt = (remoteId: Uint8Array, plaintext: Uint8Array, sharedMacData: Uint8Array = new Uint8Array(0)): Uint8Array => {
   const ephemeral = NodeKey.generate()
-  const keys = deriveKeys(NodeKey.sharedSecret(ephemeral.secret, remoteId))
+  const keys = deriveKeys(NodeKey.sharedSecret(ephemeral, remoteId))
   const iv = randomBytes(16)
   const cipher = createCipheriv("aes-128-ctr", keys.encryption, iv)
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
@@ -38,9 +38,9 @@ export const encrypt = (remoteId: Uint8Array, plaintext: Uint8Array, sharedMacDa
   return out
 }
 
-/** Decrypts a message sent to the holder of `secret`; a string says why it cannot be decrypted. */
+/** Decrypts a message sent to the holder of `key`; a string says why it cannot be decrypted. */
 export const decrypt = (
-  secret: Uint8Array,
+  key: NodeKey.NodeKey,
   message: Uint8Array,
   sharedMacData: Uint8Array = new Uint8Array(0)
 ): Uint8Array | string => {
@@ -48,7 +48,7 @@ export const decrypt = (
   if (message[0] !== 4) return "the ephemeral key is not an uncompressed point"
   const ephemeralId = message.subarray(1, 65)
   if (!NodeKey.isValidId(ephemeralId)) return "the ephemeral key is not on the curve"
-  const keys = deriveKeys(NodeKey.sharedSecret(secret, ephemeralId))
+  const keys = deriveKeys(NodeKey.sharedSecret(key, ephemeralId))
   const macAt = message.length - 32
   if (!timingSafeEqual(tag(keys.mac, message.subarray(65, macAt), sharedMacData), message.subarray(macAt))) {
     return "the ECIES MAC does not match (not for our key, or altered)"

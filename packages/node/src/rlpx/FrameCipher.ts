@@ -15,8 +15,8 @@ import * as NodeKey from "./NodeKey.ts"
 export interface HandshakeOutcome {
   /** Whether we sent the auth (the initiator) or the ack (the recipient). */
   readonly initiator: boolean
-  /** Our ephemeral secret key. */
-  readonly ephemeralSecret: Uint8Array
+  /** Our ephemeral key. */
+  readonly ephemeral: NodeKey.NodeKey
   /** The other side's ephemeral public key. */
   readonly remoteEphemeralId: Uint8Array
   /** The initiator's nonce. */
@@ -60,7 +60,7 @@ const peek = (mac: RunningKeccak.RunningKeccak): Uint8Array => mac.digest().suba
 
 /** Derives the session's ciphers and MAC states from what the handshake exchanged. */
 export const make = (outcome: HandshakeOutcome): FrameCipher => {
-  const ephemeralKey = NodeKey.sharedSecret(outcome.ephemeralSecret, outcome.remoteEphemeralId)
+  const ephemeralKey = NodeKey.sharedSecret(outcome.ephemeral, outcome.remoteEphemeralId)
   const sharedSecret = keccak_256(
     Bytes.concat([ephemeralKey, keccak_256(Bytes.concat([outcome.recipientNonce, outcome.initiatorNonce]))])
   )

@@ -34,7 +34,7 @@ const receive = (
   Effect.gen(function*() {
     const plainSize = step === "auth" ? HandshakeMessage.plainAuthSize : HandshakeMessage.plainAckSize
     const first = yield* channel.read(plainSize)
-    const plain = Ecies.decrypt(key.secret, first)
+    const plain = Ecies.decrypt(key, first)
     if (typeof plain !== "string") return { form: "plain" as const, wire: first, body: plain }
     const size = (first[0]! << 8) | first[1]!
     const fail = (eip8: string) => new HandshakeError({ step, reason: `not a plain ${step} (${plain}), nor an EIP-8 one (${eip8})` })
@@ -42,7 +42,7 @@ const receive = (
     if (size > HandshakeMessage.maxEip8Size) return yield* fail(`size ${size} above ${HandshakeMessage.maxEip8Size}`)
     if (2 + size < plainSize) return yield* fail(`size ${size} below the plain size`)
     const wire = Bytes.concat([first, yield* channel.read(2 + size - plainSize)])
-    const body = Ecies.decrypt(key.secret, wire.subarray(2), wire.subarray(0, 2))
+    const body = Ecies.decrypt(key, wire.subarray(2), wire.subarray(0, 2))
     if (typeof body === "string") return yield* fail(body)
     return { form: "eip8" as const, wire, body }
   })
@@ -64,7 +64,7 @@ export const initiate = (
     if (typeof ack === "string") return yield* new HandshakeError({ step: "ack", reason: ack })
     return FrameCipher.make({
       initiator: true,
-      ephemeralSecret: ephemeral.secret,
+      ephemeral,
       remoteEphemeralId: ack.ephemeralId,
       initiatorNonce: nonce,
       recipientNonce: ack.nonce,
@@ -93,7 +93,7 @@ export const respond = (
       remoteId: auth.initiatorId,
       cipher: FrameCipher.make({
         initiator: false,
-        ephemeralSecret: ephemeral.secret,
+        ephemeral,
         remoteEphemeralId: auth.ephemeralId,
         initiatorNonce: auth.nonce,
         recipientNonce: nonce,

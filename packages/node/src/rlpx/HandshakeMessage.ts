@@ -84,7 +84,7 @@ export const makeAuth = (options: {
 }): Uint8Array => {
   const signature = NodeKey.sign(
     options.ephemeral.secret,
-    signedValue(NodeKey.sharedSecret(options.key.secret, options.remoteId), options.nonce)
+    signedValue(NodeKey.sharedSecret(options.key, options.remoteId), options.nonce)
   )
   const body = options.form === "plain"
     ? Bytes.concat([signature, keccak_256(options.ephemeral.id), options.key.id, options.nonce, Uint8Array.of(0)])
@@ -159,7 +159,7 @@ export const readAuth = (key: NodeKey.NodeKey, body: Uint8Array, form: Form): Au
   if (typeof fields === "string") return fields
   const [signature, initiatorId, nonce] = fields as [Uint8Array, Uint8Array, Uint8Array]
   if (!NodeKey.isValidId(initiatorId)) return "the initiator id is not a secp256k1 public key"
-  const ephemeralId = NodeKey.recover(signature, signedValue(NodeKey.sharedSecret(key.secret, initiatorId), nonce))
+  const ephemeralId = NodeKey.recover(signature, signedValue(NodeKey.sharedSecret(key, initiatorId), nonce))
   if (ephemeralId === undefined) return "the auth signature is invalid"
   if (form === "plain" && !Hex.equals(keccak_256(ephemeralId), body.subarray(65, 97))) {
     return "the ephemeral key hash does not match the signature"

@@ -122,7 +122,7 @@ describe("RLPx between two of our nodes", () => {
       yield* Effect.forkChild(Effect.exit(Dial.dial({ ...nodeOptions(), remote: { id: key.id, host: "127.0.0.1", port } })))
       const auth = yield* bounded(Deferred.await(authBytes))
       expect(auth.length).toBe(HandshakeMessage.plainAuthSize)
-      const body = Ecies.decrypt(key.secret, auth)
+      const body = Ecies.decrypt(key, auth)
       if (typeof body === "string") return yield* Effect.die(body)
       expect(HandshakeMessage.readAuth(key, body, "plain")).toBeTypeOf("object")
 
@@ -140,7 +140,7 @@ describe("RLPx between two of our nodes", () => {
           form: "plain"
         })
       )
-      const ack = Ecies.decrypt(initiator.secret, yield* bounded(channel.read(HandshakeMessage.plainAckSize)))
+      const ack = Ecies.decrypt(initiator, yield* bounded(channel.read(HandshakeMessage.plainAckSize)))
       if (typeof ack === "string") return yield* Effect.die(ack)
       expect(HandshakeMessage.readAck(ack, "plain")).toBeTypeOf("object")
     }))

@@ -54,8 +54,8 @@ describe("our handshake against @ethereumjs/devp2p's ECIES", () => {
       const ack = form === "eip8" ? theirs.createAckEIP8()! : theirs.createAckOld()!
       expect(ack.length === HandshakeMessage.plainAckSize).toBe(form === "plain")
       const body = form === "eip8"
-        ? Ecies.decrypt(ourKey.secret, ack.subarray(2), ack.subarray(0, 2))
-        : Ecies.decrypt(ourKey.secret, ack)
+        ? Ecies.decrypt(ourKey, ack.subarray(2), ack.subarray(0, 2))
+        : Ecies.decrypt(ourKey, ack)
       if (typeof body === "string") throw new Error(body)
       const read = HandshakeMessage.readAck(body, form)
       if (typeof read === "string") throw new Error(read)
@@ -63,7 +63,7 @@ describe("our handshake against @ethereumjs/devp2p's ECIES", () => {
       expect(NodeKey.withPrefix(read.ephemeralId)).toEqual(theirs["_ephemeralPublicKey"])
       const cipher = FrameCipher.make({
         initiator: true,
-        ephemeralSecret: ephemeral.secret,
+        ephemeral,
         remoteEphemeralId: read.ephemeralId,
         initiatorNonce: nonce,
         recipientNonce: read.nonce,
@@ -84,8 +84,8 @@ describe("our handshake against @ethereumjs/devp2p's ECIES", () => {
         theirs = new ECIES(theirKey.secret, theirKey.id, ourKey.id)
         auth = form === "eip8" ? theirs.createAuthEIP8()! : theirs.createAuthNonEIP8()!
         body = form === "eip8"
-          ? Ecies.decrypt(ourKey.secret, auth.subarray(2), auth.subarray(0, 2))
-          : Ecies.decrypt(ourKey.secret, auth)
+          ? Ecies.decrypt(ourKey, auth.subarray(2), auth.subarray(0, 2))
+          : Ecies.decrypt(ourKey, auth)
       } while (form === "plain" && typeof body !== "string" && body.length !== 194)
       if (typeof body === "string") throw new Error(body)
       const read = HandshakeMessage.readAuth(ourKey, body, form)
@@ -105,7 +105,7 @@ describe("our handshake against @ethereumjs/devp2p's ECIES", () => {
       expect(theirs["_remoteNonce"]).toEqual(nonce)
       const cipher = FrameCipher.make({
         initiator: false,
-        ephemeralSecret: ephemeral.secret,
+        ephemeral,
         remoteEphemeralId: read.ephemeralId,
         initiatorNonce: read.nonce,
         recipientNonce: nonce,
@@ -121,7 +121,7 @@ describe("our handshake against @ethereumjs/devp2p's ECIES", () => {
     const theirKey = NodeKey.generate()
     const theirs = new ECIES(theirKey.secret, theirKey.id, ourKey.id)
     const auth = theirs.createAuthEIP8()!
-    const body = Ecies.decrypt(ourKey.secret, auth.subarray(2), auth.subarray(0, 2))
+    const body = Ecies.decrypt(ourKey, auth.subarray(2), auth.subarray(0, 2))
     if (typeof body === "string") throw new Error(body)
     const read = HandshakeMessage.readAuth(ourKey, body, "eip8")
     if (typeof read === "string") throw new Error(read)
@@ -133,7 +133,7 @@ describe("our handshake against @ethereumjs/devp2p's ECIES", () => {
     const make = () =>
       FrameCipher.make({
         initiator: false,
-        ephemeralSecret: ephemeral.secret,
+        ephemeral,
         remoteEphemeralId: read.ephemeralId,
         initiatorNonce: read.nonce,
         recipientNonce: nonce,

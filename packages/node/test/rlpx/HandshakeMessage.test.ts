@@ -18,8 +18,8 @@ const authBody = (recipient: NodeKey.NodeKey, form: HandshakeMessage.Form): Uint
     form
   })
   const body = form === "plain"
-    ? Ecies.decrypt(recipient.secret, wire)
-    : Ecies.decrypt(recipient.secret, wire.subarray(2), wire.subarray(0, 2))
+    ? Ecies.decrypt(recipient, wire)
+    : Ecies.decrypt(recipient, wire.subarray(2), wire.subarray(0, 2))
   if (typeof body === "string") throw new Error(body)
   return body
 }

@@ -4,6 +4,7 @@
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { describe, expect, it } from "@effect/vitest"
+import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { Effect, FileSystem, Layer, PlatformError } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -32,13 +33,21 @@ describe("NodeKey", () => {
     expect(padded).toBe(1)
   })
 
+  it("ECDH: both sides derive the same secret, the x coordinate that @noble/curves computes", () => {
+    const a = NodeKey.generate()
+    const b = NodeKey.generate()
+    const ours = NodeKey.sharedSecret(a, b.id)
+    expect(NodeKey.sharedSecret(b, a.id)).toEqual(ours)
+    expect(ours).toEqual(secp256k1.getSharedSecret(a.secret, NodeKey.withPrefix(b.id)).subarray(1))
+  })
+
   it("refuses a bad secret, a bad signature, and ids off the curve", () => {
     expect(NodeKey.fromSecret(new Uint8Array(32))).toBeUndefined()
     expect(NodeKey.fromSecret(new Uint8Array(31).fill(1))).toBeUndefined()
     expect(NodeKey.recover(new Uint8Array(65).fill(0xff), new Uint8Array(32))).toBeUndefined()
     expect(NodeKey.isValidId(new Uint8Array(64).fill(1))).toBe(false)
     const key = NodeKey.generate()
-    expect(NodeKey.sharedSecret(key.secret, NodeKey.generate().id).length).toBe(32)
+    expect(NodeKey.sharedSecret(key, NodeKey.generate().id).length).toBe(32)
   })
 })
 
