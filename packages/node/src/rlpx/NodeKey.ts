@@ -5,8 +5,8 @@
  * sha256 and put the recovery byte first unless told otherwise). Public keys and ECDH run on
  * Node's OpenSSL (about twice as fast as `@noble/curves` here: four of each per handshake and
  * side, on the path of every connection's start), ECDH from keys imported with their public
- * half, so that OpenSSL does not compute it again (0.6 ms an ECDH against 1.1-1.4 with an ECDH
- * context, which does); signatures on `@noble/curves`, as OpenSSL gives no recovery id.
+ * half, so that OpenSSL does not compute it again (an ECDH context does, before each agreement:
+ * docs/PERFORMANCE.md, "R1, fourth round"); signatures on `@noble/curves`, as OpenSSL gives no recovery id.
  *
  * @since 0.2.0
  */

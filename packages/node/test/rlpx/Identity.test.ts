@@ -4,6 +4,7 @@
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { describe, expect, it } from "@effect/vitest"
+import { Hex } from "@ethsync/core"
 import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { Effect, FileSystem, Layer, PlatformError } from "effect"
 import * as Fs from "node:fs"
@@ -39,6 +40,20 @@ describe("NodeKey", () => {
     const ours = NodeKey.sharedSecret(a, b.id)
     expect(NodeKey.sharedSecret(b, a.id)).toEqual(ours)
     expect(ours).toEqual(secp256k1.getSharedSecret(a.secret, NodeKey.withPrefix(b.id)).subarray(1))
+  })
+
+  it("ECDH: a secret key with 31 leading zero bytes, and a shared secret that starts with a zero byte, keep their 32 bytes", () => {
+    const scalar = (n: number) => {
+      const secret = new Uint8Array(32)
+      secret[31] = n
+      return NodeKey.fromSecret(secret)!
+    }
+    const generator = scalar(1)
+    const other = scalar(153)
+    const ours = NodeKey.sharedSecret(other, generator.id)
+    expect(Hex.fromBytes(ours)).toBe("0x00e3ae1974566ca06cc516d47e0fb165a674a3dabcfca15e722f0e3450f45889")
+    expect(NodeKey.sharedSecret(generator, other.id)).toEqual(ours)
+    expect(ours).toEqual(secp256k1.getSharedSecret(other.secret, NodeKey.withPrefix(generator.id)).subarray(1))
   })
 
   it("refuses a bad secret, a bad signature, and ids off the curve", () => {
