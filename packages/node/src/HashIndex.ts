@@ -1,0 +1,396 @@
+/**
+ * The index by which a block's hash finds its number (datadir layout 3), in a file of its own
+ * read and written with pread and pwrite, never mapped: a lookup reads one 4 KiB page, so the
+ * index adds nothing to the process's resident set (LMDB's `numbers` table, which it replaces,
+ * was read through LMDB's map at a random leaf per block, each mapping 15 neighbours with it: see
+ * docs/PERFORMANCE.md, "The hash index out of the map").
+ *
+ * The file (`hashes.idx` in the datadir): a header page (magic, version, `bits`), then 2^bits
+ * buckets of one page each. A hash's bucket is the top `bits` bits of the hash; a bucket page holds
+ * a count, then entries of the hash's first 8 bytes and the block number (16 bytes each, 255 a
+ * page). A lookup returns the numbers of every entry whose 8 bytes match: candidates, which the
+ * caller confirms against the stored records (so a prefix shared by two hashes, or the entry of a
+ * block never committed, is harmless). When a bucket would overflow, the table doubles: the
+ * buckets are streamed in order into a new file (bucket b splits into 2b and 2b+1 by the next bit
+ * of each entry's hash), which is synced and renamed over the old one; a crash meanwhile leaves
+ * the old file whole and a leftover that the next open to write removes.
+ *
+ * Entries of a batch are written and synced to disk before the LMDB transaction of its blocks
+ * (the caller's order), so a committed block always has its entry. One process writes the index
+ * at a time; a reader in another process sees a doubling's new file by reopening it (`refresh`).
+ *
+ * @since 0.2.0
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { ChainStore, type Hash } from "@ethsync/core"
+import { Effect, Semaphore, type Scope } from "effect"
+
+/** The index file's name in the datadir. */
+export const fileName = "hashes.idx"
+
+/** A doubling's new file until it is renamed over the index; a leftover of a killed one is removed at the next open to write. */
+const doublingSuffix = ".new"
+
+/** A rebuild's file until it is complete and renamed into place (`build`); a leftover is removed at the next open to write. */
+const buildSuffix = ".build"
+
+/** Bytes of a page: the header, and each bucket. */
+const pageBytes = 4096
+
+/** Bytes of an entry: the hash's first 8 bytes, then the number, 8 bytes big-endian. */
+const entryBytes = 16
+
+/** Bytes at the start of a bucket page before its entries: the count (4 bytes big-endian), the rest kept zero. */
+const bucketHeaderBytes = 16
+
+/** Entries a bucket holds. */
+export const bucketCapacity = (pageBytes - bucketHeaderBytes) / entryBytes
+
+/** The first 8 bytes of the header page, ASCII. */
+const magic = "ETHSYNCX"
+
+/** The format of the file this build reads and writes (header bytes 8-11, big-endian). */
+const version = 1
+
+/** The fewest bucket bits of a table (16 buckets: a new datadir's file is 68 KiB). */
+const minBits = 4
+
+/**
+ * The most bucket bits: the bucket is read from the hash's first 4 bytes (2^32 pages would be
+ * 16 TiB, far beyond any chain).
+ */
+const maxBits = 32
+
+/** Buckets a doubling reads at a time (256 KiB), so it streams the table without holding it. */
+const bucketsPerRead = 64
+
+/** The open file of an index, replaced by a doubling (writer) or a `refresh` (reader). */
+interface OpenFile {
+  /** Its descriptor. */
+  readonly fd: number
+  /** Its bucket bits: 2^bits buckets. */
+  readonly bits: number
+  /** Its inode, by which a reader tells that the path names another file now. */
+  readonly inode: number
+}
+
+/** An open index. */
+export interface HashIndex {
+  /** The index file's path. */
+  readonly path: string
+  /** Whether it was opened to read only: `add` then fails. */
+  readonly readOnly: boolean
+  /** The file open now; undefined once the scope has closed it. */
+  file: OpenFile | undefined
+  /** One `add` at a time: each reads, changes and writes whole pages, and may double the table. */
+  readonly writes: Semaphore.Semaphore
+}
+
+/** The StoreError of an operation on the index at `path`. */
+const failure = (path: string, operation: string, reason: string): ChainStore.StoreError =>
+  new ChainStore.StoreError({ operation: `${operation} the hash index ${path}`, reason })
+
+/** What a file-system call threw, as a StoreError of `operation` (a StoreError kept as it is). */
+const asStoreError = (path: string, operation: string) => (error: unknown): ChainStore.StoreError =>
+  error instanceof ChainStore.StoreError ? error : failure(path, operation, error instanceof Error ? error.message : String(error))
+
+/** Runs synchronous file calls, turning what they throw into a StoreError of `operation`. */
+const attempt = <A>(path: string, operation: string, f: () => A): Effect.Effect<A, ChainStore.StoreError> =>
+  Effect.try({ try: f, catch: asStoreError(path, operation) })
+
+/** The file of an open index, or the StoreError of one closed. */
+const fileOf = (index: HashIndex): OpenFile => {
+  if (index.file === undefined) throw failure(index.path, "read", "it is closed")
+  return index.file
+}
+
+/** The bytes of a file of 2^bits buckets. */
+const sizeOf = (bits: number): number => (1 + 2 ** bits) * pageBytes
+
+/** The offset of bucket `bucket`'s page. */
+const pageAt = (bucket: number): number => (1 + bucket) * pageBytes
+
+/** The bucket of a hash prefix (its first 4 bytes as a number) in a table of 2^bits buckets. */
+const bucketOf = (high: number, bits: number): number => bits === 32 ? high : high >>> (32 - bits)
+
+/** The header page of a table of 2^bits buckets. */
+const headerPage = (bits: number): Buffer => {
+  const page = Buffer.alloc(pageBytes)
+  page.write(magic, 0, "latin1")
+  page.writeUInt32BE(version, 8)
+  page.writeUInt32BE(bits, 12)
+  return page
+}
+
+/** The bucket bits of the file open at `fd`, checked against its header and size; a StoreError naming what is wrong. */
+const checkHeader = (path: string, fd: number): number => {
+  const page = Buffer.alloc(pageBytes)
+  const read = Fs.readSync(fd, page, 0, pageBytes, 0)
+  if (read < pageBytes) throw failure(path, "open", `it has ${read} bytes, fewer than its header's ${pageBytes}`)
+  if (page.toString("latin1", 0, 8) !== magic) throw failure(path, "open", `its header does not start with "${magic}"`)
+  const found = page.readUInt32BE(8)
+  if (found !== version) throw failure(path, "open", `its header gives format version ${found}, not ${version}`)
+  const bits = page.readUInt32BE(12)
+  if (bits < minBits || bits > maxBits) throw failure(path, "open", `its header gives ${bits} bucket bits, not ${minBits} to ${maxBits}`)
+  const size = Fs.fstatSync(fd).size
+  if (size !== sizeOf(bits)) throw failure(path, "open", `it has ${size} bytes, not the ${sizeOf(bits)} of ${2 ** bits} buckets`)
+  return bits
+}
+
+/** Opens the file at `path` and checks its header (throws a StoreError naming what is wrong). */
+const openFile = (path: string, readOnly: boolean): OpenFile => {
+  const fd = Fs.openSync(path, readOnly ? "r" : "r+")
+  try {
+    return { fd, bits: checkHeader(path, fd), inode: Fs.fstatSync(fd).ino }
+  } catch (error) {
+    Fs.closeSync(fd)
+    throw error
+  }
+}
+
+/** Syncs a file's data to disk off the main thread (libuv's pool). */
+const sync = (path: string, fd: number, operation: string, data: "data" | "all"): Effect.Effect<void, ChainStore.StoreError> =>
+  Effect.callback<void, ChainStore.StoreError>((resume) => {
+    const done = (error: NodeJS.ErrnoException | null) =>
+      resume(error === null ? Effect.void : Effect.fail(asStoreError(path, operation)(error)))
+    if (data === "data") Fs.fdatasync(fd, done)
+    else Fs.fsync(fd, done)
+  })
+
+/** Syncs a folder, so that a rename in it is on disk. */
+const syncFolder = (path: string): Effect.Effect<void, ChainStore.StoreError> =>
+  Effect.acquireUseRelease(
+    attempt(path, "sync the folder of", () => Fs.openSync(Path.dirname(path), "r")),
+    (fd) => sync(path, fd, "sync the folder of", "all"),
+    (fd) => Effect.sync(() => Fs.closeSync(fd))
+  )
+
+/** Writes a new empty table of 2^bits buckets at `path` (its pages holes that read as zeros) and syncs it; returns it open to read and write. */
+const writeEmpty = (path: string, bits: number): Effect.Effect<OpenFile, ChainStore.StoreError> =>
+  Effect.flatMap(
+    attempt(path, "create", () => {
+      const fd = Fs.openSync(path, "w+")
+      Fs.writeSync(fd, headerPage(bits), 0, pageBytes, 0)
+      Fs.ftruncateSync(fd, sizeOf(bits))
+      return { fd, bits, inode: Fs.fstatSync(fd).ino }
+    }),
+    (file) => Effect.as(sync(path, file.fd, "create", "all").pipe(Effect.tapError(() => Effect.sync(() => Fs.closeSync(file.fd)))), file)
+  )
+
+/** An index over the file open as `file`, closed with the scope. */
+const track = (path: string, readOnly: boolean, file: OpenFile): Effect.Effect<HashIndex, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync((): HashIndex => ({ path, readOnly, file, writes: Semaphore.makeUnsafe(1) })),
+    (index) =>
+      Effect.sync(() => {
+        if (index.file !== undefined) Fs.closeSync(index.file.fd)
+        index.file = undefined
+      })
+  )
+
+/**
+ * Opens the index of the datadir at `dir`, closing it with the scope; undefined when it has none.
+ * Opened to write, it first removes what a killed doubling or rebuild left. A file whose header
+ * or size does not check out is a StoreError naming what is wrong.
+ */
+export const open = (dir: string, readOnly: boolean): Effect.Effect<HashIndex | undefined, ChainStore.StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const path = Path.join(dir, fileName)
+    const file = yield* attempt(path, "open", () => {
+      if (!readOnly) for (const suffix of [doublingSuffix, buildSuffix, buildSuffix + doublingSuffix]) Fs.rmSync(path + suffix, { force: true })
+      return Fs.existsSync(path) ? openFile(path, readOnly) : undefined
+    })
+    return file === undefined ? undefined : yield* track(path, readOnly, file)
+  })
+
+/** The bucket bits for about `entries` entries: buckets about half full, so that none overflows soon. */
+const bitsFor = (entries: number): number => Math.min(maxBits, Math.max(minBits, Math.ceil(Math.log2(entries / (bucketCapacity / 2)))))
+
+/**
+ * Makes the index of the datadir at `dir` anew: an empty table sized for `entries` in a file of
+ * its own, which `fill` adds to, then renamed over the index; opened to write, closed with the
+ * scope. Killed before the rename, it leaves the datadir's index (or its absence) as it was.
+ */
+export const build = <E>(
+  dir: string,
+  entries: number,
+  fill: (index: HashIndex) => Effect.Effect<void, E>
+): Effect.Effect<HashIndex, E | ChainStore.StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const path = Path.join(dir, fileName)
+    const building = path + buildSuffix
+    yield* Effect.scoped(Effect.gen(function*() {
+      const index = yield* track(building, false, yield* writeEmpty(building, bitsFor(entries)))
+      yield* fill(index)
+      yield* sync(building, fileOf(index).fd, "build", "data")
+    }))
+    yield* attempt(path, "install", () => Fs.renameSync(building, path))
+    yield* syncFolder(path)
+    return yield* track(path, false, yield* attempt(path, "open", () => openFile(path, false)))
+  })
+
+/**
+ * The numbers of the entries whose hash starts as `hash` does: candidates for the caller to
+ * confirm. Reads one page; throws a StoreError when it cannot.
+ */
+export const lookup = (index: HashIndex, hash: Hash.Hash): Array<number> => {
+  const { fd, bits } = fileOf(index)
+  const page = Buffer.alloc(pageBytes)
+  const view = Buffer.from(hash.buffer, hash.byteOffset, hash.length)
+  const high = view.readUInt32BE(0)
+  const low = view.readUInt32BE(4)
+  try {
+    Fs.readSync(fd, page, 0, pageBytes, pageAt(bucketOf(high, bits)))
+  } catch (error) {
+    throw asStoreError(index.path, "read")(error)
+  }
+  const numbers: Array<number> = []
+  const count = page.readUInt32BE(0)
+  for (let at = bucketHeaderBytes; at < bucketHeaderBytes + count * entryBytes; at += entryBytes) {
+    if (page.readUInt32BE(at) === high && page.readUInt32BE(at + 4) === low) {
+      numbers.push(page.readUInt32BE(at + 8) * 2 ** 32 + page.readUInt32BE(at + 12))
+    }
+  }
+  return numbers
+}
+
+/**
+ * For a reader: opens the index again when its path names another file than the one open (a
+ * writer doubled the table meanwhile); returns whether it did. Throws a StoreError when the new
+ * file cannot be opened.
+ */
+export const refresh = (index: HashIndex): boolean => {
+  try {
+    if (Fs.statSync(index.path).ino === fileOf(index).inode) return false
+    const opened = openFile(index.path, index.readOnly)
+    Fs.closeSync(fileOf(index).fd)
+    index.file = opened
+    return true
+  } catch (error) {
+    throw asStoreError(index.path, "reopen")(error)
+  }
+}
+
+/** An entry to add: a block's hash prefix (its first two 4-byte words) and number. */
+interface Entry {
+  /** The hash's bytes 0-3, big-endian. */
+  readonly high: number
+  /** The hash's bytes 4-7, big-endian. */
+  readonly low: number
+  /** The block's number. */
+  readonly number: number
+}
+
+/** Whether the `count` entries of `page` include `entry` (its prefix with its number). */
+const holds = (page: Buffer, count: number, entry: Entry): boolean => {
+  const numberHigh = Math.floor(entry.number / 2 ** 32)
+  const numberLow = entry.number >>> 0
+  for (let at = bucketHeaderBytes; at < bucketHeaderBytes + count * entryBytes; at += entryBytes) {
+    if (
+      page.readUInt32BE(at) === entry.high && page.readUInt32BE(at + 4) === entry.low &&
+      page.readUInt32BE(at + 8) === numberHigh && page.readUInt32BE(at + 12) === numberLow
+    ) return true
+  }
+  return false
+}
+
+/** Writes `entry` as the `at`th entry of `page`. */
+const putEntry = (page: Buffer, at: number, entry: Entry): void => {
+  const offset = bucketHeaderBytes + at * entryBytes
+  page.writeUInt32BE(entry.high, offset)
+  page.writeUInt32BE(entry.low, offset + 4)
+  page.writeUInt32BE(Math.floor(entry.number / 2 ** 32), offset + 8)
+  page.writeUInt32BE(entry.number >>> 0, offset + 12)
+}
+
+/**
+ * Doubles the table: streams its buckets into a new file of twice as many (bucket b's entries
+ * into 2b and 2b+1 by their next bit), syncs it, renames it over the index and opens it.
+ */
+const double = (index: HashIndex): Effect.Effect<void, ChainStore.StoreError> =>
+  Effect.gen(function*() {
+    const old = fileOf(index)
+    const bits = old.bits + 1
+    if (bits > maxBits) return yield* failure(index.path, "double", `it has ${2 ** old.bits} buckets already`)
+    const next = index.path + doublingSuffix
+    const fresh = yield* writeEmpty(next, bits)
+    const fd = fresh.fd
+    yield* attempt(next, "double", () => {
+      const input = Buffer.alloc(bucketsPerRead * pageBytes)
+      const output = Buffer.alloc(2 * bucketsPerRead * pageBytes)
+      for (let first = 0; first < 2 ** old.bits; first += bucketsPerRead) {
+        const buckets = Math.min(bucketsPerRead, 2 ** old.bits - first)
+        Fs.readSync(old.fd, input, 0, buckets * pageBytes, pageAt(first))
+        output.fill(0)
+        for (let b = 0; b < buckets; b++) {
+          const page = input.subarray(b * pageBytes, (b + 1) * pageBytes)
+          const counts = [0, 0]
+          for (let i = 0; i < page.readUInt32BE(0); i++) {
+            const offset = bucketHeaderBytes + i * entryBytes
+            const half = bucketOf(page.readUInt32BE(offset), bits) & 1
+            const target = (2 * b + half) * pageBytes + bucketHeaderBytes + counts[half]! * entryBytes
+            page.copy(output, target, offset, offset + entryBytes)
+            counts[half]!++
+          }
+          output.writeUInt32BE(counts[0]!, 2 * b * pageBytes)
+          output.writeUInt32BE(counts[1]!, (2 * b + 1) * pageBytes)
+        }
+        Fs.writeSync(fd, output, 0, 2 * buckets * pageBytes, pageAt(2 * first))
+      }
+    }).pipe(Effect.tapError(() => Effect.sync(() => Fs.closeSync(fd))))
+    yield* sync(next, fd, "double", "data").pipe(Effect.tapError(() => Effect.sync(() => Fs.closeSync(fd))))
+    yield* attempt(index.path, "double", () => {
+      Fs.renameSync(next, index.path)
+      Fs.closeSync(old.fd)
+      index.file = fresh
+    })
+    yield* syncFolder(index.path)
+  })
+
+/**
+ * Writes the entries of `ids` into their buckets, reading and writing each page once; an entry
+ * already there (the same prefix and number) is not added again. Returns false, having written
+ * the buckets before it, when a bucket would overflow: the table must double first.
+ */
+const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean => {
+  const { fd, bits } = fileOf(index)
+  const sorted = [...entries].sort((a, b) => bucketOf(a.high, bits) - bucketOf(b.high, bits))
+  const page = Buffer.alloc(pageBytes)
+  let start = 0
+  while (start < sorted.length) {
+    const bucket = bucketOf(sorted[start]!.high, bits)
+    let end = start
+    while (end < sorted.length && bucketOf(sorted[end]!.high, bits) === bucket) end++
+    Fs.readSync(fd, page, 0, pageBytes, pageAt(bucket))
+    let count = page.readUInt32BE(0)
+    for (let i = start; i < end; i++) {
+      const entry = sorted[i]!
+      if (holds(page, count, entry)) continue
+      if (count === bucketCapacity) return false
+      putEntry(page, count++, entry)
+    }
+    page.writeUInt32BE(count, 0)
+    Fs.writeSync(fd, page, 0, pageBytes, pageAt(bucket))
+    start = end
+  }
+  return true
+}
+
+/**
+ * Adds the blocks `ids` to the index and syncs it to disk (off the main thread) before it
+ * succeeds, doubling the table as often as a bucket would overflow. Fails with a StoreError on
+ * an index opened to read, or when the file cannot be read or written.
+ */
+export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
+  index.readOnly
+    ? Effect.fail(failure(index.path, "write", "it is open for reading only"))
+    : index.writes.withPermits(1)(Effect.gen(function*() {
+      const entries = ids.map(({ number, hash }): Entry => {
+        const view = Buffer.from(hash.buffer, hash.byteOffset, hash.length)
+        return { high: view.readUInt32BE(0), low: view.readUInt32BE(4), number }
+      })
+      // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
+      while (!(yield* attempt(index.path, "write", () => writeEntries(index, entries)))) yield* double(index)
+      yield* sync(index.path, fileOf(index).fd, "sync", "data")
+    }))
