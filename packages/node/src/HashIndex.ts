@@ -209,20 +209,21 @@ const bitsFor = (entries: number): number => Math.min(maxBits, Math.max(minBits,
 
 /**
  * Makes the index of the datadir at `dir` anew: an empty table sized for `entries` in a file of
- * its own, which `fill` adds to, then renamed over the index; opened to write, closed with the
+ * its own, which `fill` adds to with the `add` it is given (as `add` below, but synced to disk
+ * only once, when `fill` is done), then renamed over the index; opened to write, closed with the
  * scope. Killed before the rename, it leaves the datadir's index (or its absence) as it was.
  */
 export const build = <E>(
   dir: string,
   entries: number,
-  fill: (index: HashIndex) => Effect.Effect<void, E>
+  fill: (add: (ids: ReadonlyArray<ChainStore.BlockId>) => Effect.Effect<void, ChainStore.StoreError>) => Effect.Effect<void, E>
 ): Effect.Effect<HashIndex, E | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const path = Path.join(dir, fileName)
     const building = path + buildSuffix
     yield* Effect.scoped(Effect.gen(function*() {
       const index = yield* track(building, false, yield* writeEmpty(building, bitsFor(entries)))
-      yield* fill(index)
+      yield* fill((ids) => write(index, ids))
       yield* sync(building, fileOf(index).fd, "build", "data")
     }))
     yield* attempt(path, "install", () => Fs.renameSync(building, path))
@@ -378,19 +379,25 @@ const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean 
 }
 
 /**
- * Adds the blocks `ids` to the index and syncs it to disk (off the main thread) before it
- * succeeds, doubling the table as often as a bucket would overflow. Fails with a StoreError on
- * an index opened to read, or when the file cannot be read or written.
+ * Writes the blocks `ids` into the index, not synced, doubling the table as often as a bucket
+ * would overflow; the caller holds the index's `writes` permit (or the index is its own: `build`).
  */
-export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
+const write = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
   index.readOnly
     ? Effect.fail(failure(index.path, "write", "it is open for reading only"))
-    : index.writes.withPermits(1)(Effect.gen(function*() {
+    : Effect.gen(function*() {
       const entries = ids.map(({ number, hash }): Entry => {
         const view = Buffer.from(hash.buffer, hash.byteOffset, hash.length)
         return { high: view.readUInt32BE(0), low: view.readUInt32BE(4), number }
       })
       // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
       while (!(yield* attempt(index.path, "write", () => writeEntries(index, entries)))) yield* double(index)
-      yield* sync(index.path, fileOf(index).fd, "sync", "data")
-    }))
+    })
+
+/**
+ * Adds the blocks `ids` to the index and syncs it to disk (off the main thread) before it
+ * succeeds, doubling the table as often as a bucket would overflow. Fails with a StoreError on
+ * an index opened to read, or when the file cannot be read or written.
+ */
+export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
+  index.writes.withPermits(1)(Effect.andThen(write(index, ids), Effect.suspend(() => sync(index.path, fileOf(index).fd, "sync", "data"))))

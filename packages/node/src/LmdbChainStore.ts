@@ -98,7 +98,7 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
     const current = ChainDb.canonicalHash(db, number)
     if (current && Hash.equals(current, hash)) break
     ChainDb.putCanonical(db, number, hash)
-    const header = fresh.get(Hash.key(hash))?.header ?? ChainDb.header(db, hash)
+    const header = fresh.get(Hash.key(hash))?.header ?? ChainDb.header(db, hash, number)
     if (!header) throw new ChainStore.StoreError({ operation: "update the canonical index", reason: `block ${Hash.toHex(hash)} is missing` })
     hash = header.parentHash
   }
@@ -147,7 +147,10 @@ const settleGenesis = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Eff
     const existing = yield* ChainDb.attempt(`read the genesis of datadir ${db.path}`, () => ChainDb.metaHash(db, "genesis"))
     const start = db.readOnly ? undefined : options.genesis ?? options.initialGenesis
     const stored = existing ??
-      (start === undefined ? undefined : yield* ChainDb.attempt(`initialise datadir ${db.path}`, () => initialise(db, start)))
+      (start === undefined ? undefined : yield* Effect.andThen(
+        ChainDb.indexBlocks(db, [start]),
+        ChainDb.attempt(`initialise datadir ${db.path}`, () => initialise(db, start))
+      ))
     if (!stored) return yield* new EmptyDatadir({ path: db.path })
     if (options.genesis && !Hash.equals(stored, options.genesis.hash)) {
       return yield* new GenesisMismatch({ path: db.path, stored: Hash.toHex(stored), wanted: Hash.toHex(options.genesis.hash) })
@@ -173,14 +176,14 @@ export const make = (options: Options): Effect.Effect<Store, OpenError, Scope.Sc
 
 /**
  * The ChainStore of an open datadir, which migrates it to the current layout when it may write
- * (LayoutMigration), checks or starts its genesis (writing only to start an empty one) and checks
+ * (LayoutMigration; its hash index is closed with the scope), checks or starts its genesis (writing only to start an empty one) and checks
  * the seals of inserted blocks with `verifier`. `make` opens the datadir and calls it.
  */
 export const fromChainDb = (
   opened: ChainDb.ChainDb,
   options: GenesisOptions,
   verifier: SealVerifier.Shape
-): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | ChainStore.StoreError> =>
+): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const db = yield* LayoutMigration.migrate(opened)
     const genesis = yield* settleGenesis(db, options)
@@ -188,10 +191,10 @@ export const fromChainDb = (
     /** A synchronous use of the datadir, its throws as StoreErrors. */
     const read = <A>(operation: string, f: () => A) => use(ChainDb.attempt(operation, f))
 
-    const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
-      const td = ChainDb.td(db, hash)
+    const lookup = (hash: Hash.Hash, _key: string, number: number | undefined): BatchValidation.Known | undefined => {
+      const td = ChainDb.td(db, hash, number)
       if (td === undefined) return undefined
-      const ancestor = ChainDb.ancestor(db, hash)
+      const ancestor = ChainDb.ancestor(db, hash, number)
       return ancestor && { header: ancestor.header, uncles: ancestor.uncles, td }
     }
 
@@ -224,9 +227,9 @@ export const fromChainDb = (
         Effect.gen(function*() {
           const { written, failure } = yield* use(Effect.gen(function*() {
             const readFailures: Array<unknown> = []
-            const guardedLookup = (hash: Hash.Hash) => {
+            const guardedLookup = (hash: Hash.Hash, key: string, number: number | undefined) => {
               try {
-                return lookup(hash)
+                return lookup(hash, key, number)
               } catch (error) {
                 readFailures.push(error)
                 return undefined
@@ -236,7 +239,11 @@ export const fromChainDb = (
             const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
             if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
             // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
-            const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
+            // The blocks' index entries go to disk first, so that a committed block always has its entry.
+            const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(Effect.andThen(
+              ChainDb.indexBlocks(db, accepted.map(({ block }) => block)),
+              write(db, accepted)
+            ))
             return { written, failure }
           }))
           if (written > 0) yield* committed

@@ -8,6 +8,7 @@ import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as ChainDb from "../src/ChainDb.ts"
+import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
@@ -89,30 +90,32 @@ describe("LmdbChainStore", () => {
         .toBe("GenesisMismatch")
     }))
 
-  it.effect("looks each new block up once to insert it", () =>
+  it.effect("looks each new block up once, at its height, to insert it", () =>
     Effect.gen(function*() {
-      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
-      /** The hashes looked up in the index, in order, 0x-hex. */
+      const db = yield* LayoutMigration.migrate(yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create"))
+      /** The keys read in `tds`, in order, hex. */
       const reads: Array<string> = []
-      /** The index of the datadir as it is now (a commit drops the map, so the table is opened again), its lookups counted. */
-      const counted = (numbers: NonNullable<ChainDb.ChainDb["numbers"]>) =>
-        new Proxy(numbers, {
+      /** The TD table of the datadir as it is now (a commit may drop the map, so the table is opened again), its reads counted. */
+      const counted = (tds: ChainDb.ChainDb["tds"]) =>
+        new Proxy(tds, {
           get: (target, property) => {
             if (property === "get") {
-              return (hash: Uint8Array) => {
-                reads.push(Hex.fromBytes(hash))
-                return target.get(hash)
+              return (key: Uint8Array) => {
+                reads.push(Hex.fromBytes(key))
+                return target.get(key)
               }
             }
             const value: unknown = Reflect.get(target, property)
             return typeof value === "function" ? value.bind(target) : value
           }
         })
-      const watched: ChainDb.ChainDb = Object.create(db, { numbers: { get: () => db.numbers && counted(db.numbers) } })
+      const watched: ChainDb.ChainDb = Object.create(db, { tds: { get: () => counted(db.tds) } })
       const store = yield* LmdbChainStore.fromChainDb(watched, { genesis }, verifier)
       const batch = chain.slice(0, 10)
       expect(yield* store.insert(batch)).toBe(10)
-      for (const block of batch) expect(reads.filter((read) => read === Hex.fromBytes(block.hash))).toHaveLength(1)
+      for (const block of batch) {
+        expect(reads.filter((read) => read === Hex.fromBytes(ChainDb.recordKey(block.number, block.hash)))).toHaveLength(1)
+      }
       expect(Hash.toHex((yield* store.head).block.hash)).toBe(Hash.toHex(batch[9]!.hash))
     }))
 
