@@ -3,7 +3,8 @@
  * accepts exactly the blocks the memory store accepts) and lands in one LMDB transaction: its
  * blocks, their TDs, the canonical index (rewritten back to the fork point when a heavier fork
  * wins) and the head. A crash at any moment, `kill -9` included, leaves the last committed batch.
- * After each commit the data file's map is dropped (MapDrop), every read and write waiting meanwhile.
+ * After a commit that left the data file's map grown, the map is dropped (MapDrop), every read and
+ * write waiting meanwhile.
  * Opened to read only, it writes nothing and never waits on a writer. A store that may write is
  * given its seal verifier explicitly (`make`) or takes it from the context (`layer`): which seals
  * are real is the caller's knowledge, so no default is guessed.
@@ -16,14 +17,6 @@ import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
 import * as LayoutMigration from "./LayoutMigration.ts"
 import * as MapDrop from "./MapDrop.ts"
-
-/**
- * Commits after which a store that writes drops LMDB's map of its data file (MapDrop), so the
- * file pages its commits touched leave the resident set: after every one, the least resident
- * (M1 at 1 M blocks: 36 MiB of the file at most against 62 every second commit and 1 GiB never;
- * docs/PERFORMANCE.md, "The data file's map bounded").
- */
-const commitsPerMap = 1
 
 /** Where the datadir is and which chain it must hold. */
 export interface Location {
@@ -187,7 +180,7 @@ export const fromChainDb = (
   Effect.gen(function*() {
     const db = yield* LayoutMigration.migrate(opened)
     const genesis = yield* settleGenesis(db, options)
-    const { use, committed } = yield* MapDrop.make(db, commitsPerMap)
+    const { use, committed } = yield* MapDrop.make(db)
     /** A synchronous use of the datadir, its throws as StoreErrors. */
     const read = <A>(operation: string, f: () => A) => use(ChainDb.attempt(operation, f))
 
