@@ -370,11 +370,10 @@ const joinKey = (number: Uint8Array, hash: Hash.Hash): Uint8Array => {
  * hash, so that a chain's records lie in the order of its heights.
  */
 export const recordKey = (number: number, hash: Hash.Hash): Uint8Array => {
-  const part = new Uint8Array(numberBytes)
-  const view = new DataView(part.buffer)
-  view.setUint32(0, Math.floor(number / 2 ** 32))
-  view.setUint32(4, number >>> 0)
-  return joinKey(part, hash)
+  const key = new Uint8Array(numberBytes + hash.length)
+  for (let i = numberBytes - 1, rest = number; i >= 0; i--, rest = Math.floor(rest / 256)) key[i] = rest % 256
+  key.set(hash, numberBytes)
+  return key
 }
 
 /** The record key of a stored block among the index's candidates for its hash, each confirmed in `blocks`. */

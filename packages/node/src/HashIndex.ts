@@ -231,26 +231,34 @@ export const build = <E>(
     return yield* track(path, false, yield* attempt(path, "open", () => openFile(path, false)))
   })
 
+/** The page a lookup reads into: one for the process, since a lookup runs to its end without yielding. */
+const lookupPage = Buffer.alloc(pageBytes)
+
+/** The page's bytes as 32-bit words in the machine's order, to compare entries without decoding them. */
+const lookupWords = new Uint32Array(lookupPage.buffer, lookupPage.byteOffset, pageBytes / 4)
+
+/** A hash's first 8 bytes as two 32-bit words in the machine's order, as `lookupWords` reads entries. */
+const prefixWords = new Uint32Array(2)
+
 /**
  * The numbers of the entries whose hash starts as `hash` does: candidates for the caller to
  * confirm. Reads one page; throws a StoreError when it cannot.
  */
 export const lookup = (index: HashIndex, hash: Hash.Hash): Array<number> => {
   const { fd, bits } = fileOf(index)
-  const page = Buffer.alloc(pageBytes)
-  const view = Buffer.from(hash.buffer, hash.byteOffset, hash.length)
-  const high = view.readUInt32BE(0)
-  const low = view.readUInt32BE(4)
+  new Uint8Array(prefixWords.buffer).set(hash.subarray(0, 8))
   try {
-    Fs.readSync(fd, page, 0, pageBytes, pageAt(bucketOf(high, bits)))
+    Fs.readSync(fd, lookupPage, 0, pageBytes, pageAt(bucketOf(new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), bits)))
   } catch (error) {
     throw asStoreError(index.path, "read")(error)
   }
   const numbers: Array<number> = []
-  const count = page.readUInt32BE(0)
-  for (let at = bucketHeaderBytes; at < bucketHeaderBytes + count * entryBytes; at += entryBytes) {
-    if (page.readUInt32BE(at) === high && page.readUInt32BE(at + 4) === low) {
-      numbers.push(page.readUInt32BE(at + 8) * 2 ** 32 + page.readUInt32BE(at + 12))
+  const [first, second] = prefixWords
+  // A count past what a page holds (a damaged page) reads no further than the page.
+  const end = (bucketHeaderBytes + Math.min(lookupPage.readUInt32BE(0), bucketCapacity) * entryBytes) / 4
+  for (let word = bucketHeaderBytes / 4; word < end; word += entryBytes / 4) {
+    if (lookupWords[word] === first && lookupWords[word + 1] === second) {
+      numbers.push(lookupPage.readUInt32BE(word * 4 + 8) * 2 ** 32 + lookupPage.readUInt32BE(word * 4 + 12))
     }
   }
   return numbers
@@ -273,36 +281,31 @@ export const refresh = (index: HashIndex): boolean => {
   }
 }
 
-/** An entry to add: a block's hash prefix (its first two 4-byte words) and number. */
+/** An entry to add. */
 interface Entry {
-  /** The hash's bytes 0-3, big-endian. */
+  /** The hash's first 4 bytes as a number, big-endian: what its bucket is read from. */
   readonly high: number
-  /** The hash's bytes 4-7, big-endian. */
-  readonly low: number
-  /** The block's number. */
-  readonly number: number
+  /** Its 16 bytes as written (the hash's first 8, the number big-endian), as 4 words in the machine's order. */
+  readonly words: Uint32Array
 }
 
-/** Whether the `count` entries of `page` include `entry` (its prefix with its number). */
-const holds = (page: Buffer, count: number, entry: Entry): boolean => {
-  const numberHigh = Math.floor(entry.number / 2 ** 32)
-  const numberLow = entry.number >>> 0
-  for (let at = bucketHeaderBytes; at < bucketHeaderBytes + count * entryBytes; at += entryBytes) {
-    if (
-      page.readUInt32BE(at) === entry.high && page.readUInt32BE(at + 4) === entry.low &&
-      page.readUInt32BE(at + 8) === numberHigh && page.readUInt32BE(at + 12) === numberLow
-    ) return true
+/** The entry of a block. */
+const entryOf = ({ number, hash }: ChainStore.BlockId): Entry => {
+  const bytes = new Uint8Array(entryBytes)
+  bytes.set(hash.subarray(0, 8))
+  const view = new DataView(bytes.buffer)
+  view.setUint32(8, Math.floor(number / 2 ** 32))
+  view.setUint32(12, number >>> 0)
+  return { high: new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), words: new Uint32Array(bytes.buffer) }
+}
+
+/** Whether the `count` entries of a page (as words in the machine's order) include `entry`. */
+const holds = (page: Uint32Array, count: number, { words }: Entry): boolean => {
+  const end = (bucketHeaderBytes + count * entryBytes) / 4
+  for (let word = bucketHeaderBytes / 4; word < end; word += entryBytes / 4) {
+    if (page[word] === words[0] && page[word + 1] === words[1] && page[word + 2] === words[2] && page[word + 3] === words[3]) return true
   }
   return false
-}
-
-/** Writes `entry` as the `at`th entry of `page`. */
-const putEntry = (page: Buffer, at: number, entry: Entry): void => {
-  const offset = bucketHeaderBytes + at * entryBytes
-  page.writeUInt32BE(entry.high, offset)
-  page.writeUInt32BE(entry.low, offset + 4)
-  page.writeUInt32BE(Math.floor(entry.number / 2 ** 32), offset + 8)
-  page.writeUInt32BE(entry.number >>> 0, offset + 12)
 }
 
 /**
@@ -356,8 +359,10 @@ const double = (index: HashIndex): Effect.Effect<void, ChainStore.StoreError> =>
  */
 const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean => {
   const { fd, bits } = fileOf(index)
-  const sorted = [...entries].sort((a, b) => bucketOf(a.high, bits) - bucketOf(b.high, bits))
+  // By their first 4 bytes, so by bucket.
+  const sorted = [...entries].sort((a, b) => a.high - b.high)
   const page = Buffer.alloc(pageBytes)
+  const words = new Uint32Array(page.buffer, page.byteOffset, pageBytes / 4)
   let start = 0
   while (start < sorted.length) {
     const bucket = bucketOf(sorted[start]!.high, bits)
@@ -367,9 +372,9 @@ const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean 
     let count = page.readUInt32BE(0)
     for (let i = start; i < end; i++) {
       const entry = sorted[i]!
-      if (holds(page, count, entry)) continue
-      if (count === bucketCapacity) return false
-      putEntry(page, count++, entry)
+      if (holds(words, count, entry)) continue
+      if (count >= bucketCapacity) return false
+      words.set(entry.words, (bucketHeaderBytes + count++ * entryBytes) / 4)
     }
     page.writeUInt32BE(count, 0)
     Fs.writeSync(fd, page, 0, pageBytes, pageAt(bucket))
@@ -386,10 +391,7 @@ const write = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect
   index.readOnly
     ? Effect.fail(failure(index.path, "write", "it is open for reading only"))
     : Effect.gen(function*() {
-      const entries = ids.map(({ number, hash }): Entry => {
-        const view = Buffer.from(hash.buffer, hash.byteOffset, hash.length)
-        return { high: view.readUInt32BE(0), low: view.readUInt32BE(4), number }
-      })
+      const entries = ids.map(entryOf)
       // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
       while (!(yield* attempt(index.path, "write", () => writeEntries(index, entries)))) yield* double(index)
     })
