@@ -223,7 +223,7 @@ export const build = <E>(
     const building = path + buildSuffix
     yield* Effect.scoped(Effect.gen(function*() {
       const index = yield* track(building, false, yield* writeEmpty(building, bitsFor(entries)))
-      yield* fill((ids) => write(index, ids))
+      yield* fill((ids) => Effect.asVoid(write(index, ids)))
       yield* sync(building, fileOf(index).fd, "build", "data")
     }))
     yield* attempt(path, "install", () => Fs.renameSync(building, path))
@@ -291,12 +291,11 @@ interface Entry {
 
 /** The entry of a block. */
 const entryOf = ({ number, hash }: ChainStore.BlockId): Entry => {
-  const bytes = new Uint8Array(entryBytes)
-  bytes.set(hash.subarray(0, 8))
-  const view = new DataView(bytes.buffer)
-  view.setUint32(8, Math.floor(number / 2 ** 32))
-  view.setUint32(12, number >>> 0)
-  return { high: new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), words: new Uint32Array(bytes.buffer) }
+  const words = new Uint32Array(entryBytes / 4)
+  const bytes = new Uint8Array(words.buffer)
+  for (let i = 0; i < 8; i++) bytes[i] = hash[i]!
+  for (let i = entryBytes - 1, rest = number; i >= 8; i--, rest = Math.floor(rest / 256)) bytes[i] = rest % 256
+  return { high: ((hash[0]! << 24) | (hash[1]! << 16) | (hash[2]! << 8) | hash[3]!) >>> 0, words }
 }
 
 /** Whether the `count` entries of a page (as words in the machine's order) include `entry`. */
@@ -353,53 +352,67 @@ const double = (index: HashIndex): Effect.Effect<void, ChainStore.StoreError> =>
   })
 
 /**
- * Writes the entries of `ids` into their buckets, reading and writing each page once; an entry
- * already there (the same prefix and number) is not added again. Returns false, having written
- * the buckets before it, when a bucket would overflow: the table must double first.
+ * Writes the entries of `ids` into their buckets, reading each page once and writing it when it
+ * changed; an entry already there (the same prefix and number) is not added again. Returns the
+ * pages written, or "full", having written the buckets before it, when a bucket would overflow:
+ * the table must double first.
  */
-const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean => {
+const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): number | "full" => {
   const { fd, bits } = fileOf(index)
   // By their first 4 bytes, so by bucket.
   const sorted = [...entries].sort((a, b) => a.high - b.high)
   const page = Buffer.alloc(pageBytes)
   const words = new Uint32Array(page.buffer, page.byteOffset, pageBytes / 4)
   let start = 0
+  let written = 0
   while (start < sorted.length) {
     const bucket = bucketOf(sorted[start]!.high, bits)
     let end = start
     while (end < sorted.length && bucketOf(sorted[end]!.high, bits) === bucket) end++
     Fs.readSync(fd, page, 0, pageBytes, pageAt(bucket))
-    let count = page.readUInt32BE(0)
+    const stored = page.readUInt32BE(0)
+    let count = stored
     for (let i = start; i < end; i++) {
       const entry = sorted[i]!
       if (holds(words, count, entry)) continue
-      if (count >= bucketCapacity) return false
+      if (count >= bucketCapacity) return "full"
       words.set(entry.words, (bucketHeaderBytes + count++ * entryBytes) / 4)
     }
-    page.writeUInt32BE(count, 0)
-    Fs.writeSync(fd, page, 0, pageBytes, pageAt(bucket))
+    if (count > stored) {
+      page.writeUInt32BE(count, 0)
+      Fs.writeSync(fd, page, 0, pageBytes, pageAt(bucket))
+      written++
+    }
     start = end
   }
-  return true
+  return written
 }
 
 /**
  * Writes the blocks `ids` into the index, not synced, doubling the table as often as a bucket
- * would overflow; the caller holds the index's `writes` permit (or the index is its own: `build`).
+ * would overflow; succeeds with whether it wrote anything. The caller holds the index's `writes`
+ * permit (or the index is its own: `build`).
  */
-const write = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
+const write = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<boolean, ChainStore.StoreError> =>
   index.readOnly
     ? Effect.fail(failure(index.path, "write", "it is open for reading only"))
     : Effect.gen(function*() {
       const entries = ids.map(entryOf)
       // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
-      while (!(yield* attempt(index.path, "write", () => writeEntries(index, entries)))) yield* double(index)
+      let doubled = false
+      while (true) {
+        const written = yield* attempt(index.path, "write", () => writeEntries(index, entries))
+        if (written !== "full") return doubled || written > 0
+        yield* double(index)
+        doubled = true
+      }
     })
 
 /**
  * Adds the blocks `ids` to the index and syncs it to disk (off the main thread) before it
- * succeeds, doubling the table as often as a bucket would overflow. Fails with a StoreError on
- * an index opened to read, or when the file cannot be read or written.
+ * succeeds, doubling the table as often as a bucket would overflow (nothing is written or synced
+ * when every entry is there already). Fails with a StoreError on an index opened to read, or
+ * when the file cannot be read or written.
  */
 export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
-  index.writes.withPermits(1)(Effect.andThen(write(index, ids), Effect.suspend(() => sync(index.path, fileOf(index).fd, "sync", "data"))))
+  index.writes.withPermits(1)(Effect.flatMap(write(index, ids), (wrote) => wrote ? sync(index.path, fileOf(index).fd, "sync", "data") : Effect.void))

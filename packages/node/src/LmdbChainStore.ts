@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import { BatchValidation, type Block, ChainStore, Hash, SealVerifier } from "@ethsync/core"
-import { Effect, Layer, Option, type Scope } from "effect"
+import { Effect, Fiber, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
 import * as LayoutMigration from "./LayoutMigration.ts"
@@ -219,6 +219,10 @@ export const fromChainDb = (
       insert: (batch) =>
         Effect.gen(function*() {
           const { written, failure } = yield* use(Effect.gen(function*() {
+            // The batch's index entries go to disk while it is validated, so that a committed block
+            // always has its entry without a wait for them after; those of blocks that fail are
+            // harmless (a lookup confirms every entry in `blocks`).
+            const indexing = yield* Effect.forkChild(db.readOnly ? Effect.void : ChainDb.indexBlocks(db, batch))
             const readFailures: Array<unknown> = []
             const guardedLookup = (hash: Hash.Hash, key: string, number: number | undefined) => {
               try {
@@ -230,13 +234,10 @@ export const fromChainDb = (
             }
             // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
             const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
+            yield* Fiber.join(indexing)
             if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
             // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
-            // The blocks' index entries go to disk first, so that a committed block always has its entry.
-            const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(Effect.andThen(
-              ChainDb.indexBlocks(db, accepted.map(({ block }) => block)),
-              write(db, accepted)
-            ))
+            const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))
             return { written, failure }
           }))
           if (written > 0) yield* committed
