@@ -169,8 +169,9 @@ export const make = (options: Options): Effect.Effect<Store, OpenError, Scope.Sc
 
 /**
  * The ChainStore of an open datadir, which migrates it to the current layout when it may write
- * (LayoutMigration; its hash index is closed with the scope), checks or starts its genesis (writing only to start an empty one) and checks
- * the seals of inserted blocks with `verifier`. `make` opens the datadir and calls it.
+ * (LayoutMigration; its hash index is closed with the scope), checks or starts its genesis
+ * (writing only to start an empty one) and checks the seals of inserted blocks with `verifier`.
+ * `make` opens the datadir and calls it.
  */
 export const fromChainDb = (
   opened: ChainDb.ChainDb,

@@ -66,9 +66,9 @@ const unknownParent = (block: Block.Block) =>
  * (a block's hash commits to its number), so that a store keyed by number finds it without an
  * index by hash: a block is looked for at its number, its parent and ancestors at the heights
  * below it (a parent not found there is looked for by hash alone, so that a block whose number
- * is wrong still meets its parent and fails the number rule); the rules of every block run first, then `verifier`
- * checks the seals of all the blocks that passed, and their uncles', in one call. Only blocks with
- * transactions cost an effect of their own: their trie root.
+ * is wrong still meets its parent and fails the number rule). The rules of every block run
+ * first, then `verifier` checks the seals of all the blocks that passed, and their uncles', in
+ * one call. Only blocks with transactions cost an effect of their own: their trie root.
  */
 export const validate = (
   blocks: ReadonlyArray<Block.Block>,
