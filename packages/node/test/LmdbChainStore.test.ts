@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ChainStore, Genesis, Hash, Hex, SealVerifier } from "@ethsync/core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as ChainDb from "../src/ChainDb.ts"
+import * as HashIndex from "../src/HashIndex.ts"
 import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as TempDir from "./TempDir.ts"
@@ -117,6 +118,35 @@ describe("LmdbChainStore", () => {
         expect(reads.filter((read) => read === Hex.fromBytes(ChainDb.recordKey(block.number, block.hash)))).toHaveLength(1)
       }
       expect(Hash.toHex((yield* store.head).block.hash)).toBe(Hash.toHex(batch[9]!.hash))
+    }))
+
+  it.effect("commits no block whose hash index entry could not be written", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis, verifier }))
+      const db = yield* LayoutMigration.migrate(yield* ChainDb.open(path, "write"))
+      // An index that refuses writes, as a full disk would.
+      const refusing = yield* HashIndex.open(path, true)
+      const store = yield* LmdbChainStore.fromChainDb(Object.create(db, { index: { value: refusing } }), { genesis }, verifier)
+      const failed = yield* Effect.flip(store.insert(chain.slice(0, 5)))
+      expect(failed.message).toMatch(/hash index .* open for reading only/)
+      for (const block of chain.slice(0, 5)) expect(ChainDb.td(db, block.hash, block.number)).toBeUndefined()
+      expect((yield* store.head).block.number).toBe(0)
+    }))
+
+  it.effect("a reader finds by hash blocks written after a writer doubled the hash index under it", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      const writer = yield* LmdbChainStore.make({ path, genesis, verifier })
+      const reader = yield* LmdbChainStore.make({ path, readOnly: true })
+      const index = Path.join(path, HashIndex.fileName)
+      const before = Fs.statSync(index).size
+      const long = TestChain.extend(genesis, 6000)
+      for (let i = 0; i < long.length; i += 1000) expect(yield* writer.insert(long.slice(i, i + 1000))).toBe(1000)
+      expect(Fs.statSync(index).size).toBeGreaterThan(before)
+      const last = long[long.length - 1]!
+      expect(yield* reader.has(last.hash)).toBe(true)
+      expect(Option.map(yield* reader.get(last.hash), (block) => block.number)).toEqual(Option.some(6000))
     }))
 
   it.effect("stores nothing of a batch whose write fails part way, and takes the batch whole once it can", () =>
