@@ -226,7 +226,7 @@ const view = (path: string, readOnly: boolean, layout: Layout, opening: Opening,
     return tablesOf(opening).tds
   },
   get numbers() {
-    // A layout-1 opening migrated to layout 3 keeps the handle of the table it dropped.
+    // An opening of layout 1 or 2 migrated to layout 3 keeps the handle of the table it dropped.
     return layout === 3 ? undefined : tablesOf(opening).numbers
   },
   get canonical() {

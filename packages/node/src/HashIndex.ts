@@ -17,7 +17,9 @@
  *
  * Entries of a batch are written and synced to disk before the LMDB transaction of its blocks
  * (the caller's order), so a committed block always has its entry. One process writes the index
- * at a time; a reader in another process sees a doubling's new file by reopening it (`refresh`).
+ * at a time (two writing processes could lose each other's entries: LMDB's write lock does not
+ * cover this file); a reader in another process sees a doubling's new file by reopening it
+ * (`refresh`).
  *
  * @since 0.2.0
  */
