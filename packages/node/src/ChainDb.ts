@@ -166,11 +166,11 @@ const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | ChainS
 export type Access = "read" | "write" | "create"
 
 /**
- * The layout of a datadir from its `meta` table: the one stored, else 1 when it holds a chain
+ * The layout of a datadir from its `meta` table (as it is now, in another process's view too): the one stored, else 1 when it holds a chain
  * (written before layouts were recorded) and the current one when it is empty; an UnknownLayout
  * when it records one this build does not know.
  */
-const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayout => {
+export const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayout => {
   const stored = meta.get(layoutKey)
   if (stored === undefined) return meta.get("genesis") === undefined ? currentLayout : 1
   const text = new TextDecoder().decode(stored)
@@ -388,14 +388,14 @@ const confirmed = (db: ChainDb, index: HashIndex.HashIndex, hash: Hash.Hash): Ui
 /**
  * The key of a stored block's records, found through the hash index (layout 3) or the `numbers`
  * table (layout 2), undefined when it is not stored; in a layout-1 datadir, a block the table
- * does not have may be stored under its hash alone. A reader that misses in the hash index looks
- * again once in the index file a writer's doubling put in its place meanwhile.
+ * does not have may be stored under its hash alone. A miss in the hash index looks again once in
+ * the index file another process's doubling put in its place meanwhile.
  */
 const keyOf = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
   if (db.layout === 3) {
     if (db.index === undefined) return undefined
     const key = confirmed(db, db.index, hash)
-    return key === undefined && db.readOnly && HashIndex.refresh(db.index) ? confirmed(db, db.index, hash) : key
+    return key === undefined && HashIndex.refresh(db.index) ? confirmed(db, db.index, hash) : key
   }
   const number = db.numbers?.get(hash)
   if (number === undefined) return db.layout === 1 ? hash : undefined
@@ -593,16 +593,18 @@ export const putNewBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: b
   putNewRecords(db, stored.number, stored.hash, stored.rlp, totalDifficulty.toString())
 
 /**
- * Puts blocks in the datadir's hash index and syncs it to disk, before the transaction that
- * stores them (layout 3): a StoreError when the datadir has no index open to write (it was opened
- * to read, or not migrated).
+ * Puts blocks in the datadir's hash index and syncs it to disk (layout 3), inside the transaction
+ * that stores them and before it stores them: under the write lock, so that no other process
+ * writes the index meanwhile, and a committed block always has its entry. Throws a StoreError
+ * when the datadir has no index open to write (it was opened to read, or not migrated).
  */
-export const indexBlocks = (db: ChainDb, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
-  db.readOnly
-    ? Effect.fail(readOnlyError(db))
-    : db.index === undefined
-    ? Effect.fail(new ChainStore.StoreError({ operation: `index blocks of datadir ${db.path}`, reason: "it has no hash index (not migrated)" }))
-    : HashIndex.add(db.index, ids)
+export const indexBlocks = (db: ChainDb, ids: ReadonlyArray<ChainStore.BlockId>): void => {
+  if (db.readOnly) throw readOnlyError(db)
+  if (db.index === undefined) {
+    throw new ChainStore.StoreError({ operation: `index blocks of datadir ${db.path}`, reason: "it has no hash index (not migrated)" })
+  }
+  HashIndex.add(db.index, ids)
+}
 
 /** Records the datadir's layout, the current one unless said (inside a transaction). */
 export const putLayout = (db: ChainDb, layout: Layout = currentLayout): void => {

@@ -13,28 +13,30 @@
  * block never committed, is harmless). When a bucket would overflow, the table doubles: the
  * buckets are streamed in order into a new file (bucket b splits into 2b and 2b+1 by the next bit
  * of each entry's hash), which is synced and renamed over the old one; a crash meanwhile leaves
- * the old file whole and a leftover that the next open to write removes.
+ * the old file whole and a leftover (`leftovers`).
  *
- * Entries of a batch are written and synced to disk before the LMDB transaction of its blocks
- * (the caller's order), so a committed block always has its entry. One process writes the index
- * at a time (two writing processes could lose each other's entries: LMDB's write lock does not
- * cover this file); a reader in another process sees a doubling's new file by reopening it
- * (`refresh`).
+ * Every write (`add`, `build`, a doubling, removing leftovers) happens while the caller holds the
+ * datadir's LMDB write lock, inside the write transaction that stores the blocks (or migrates the
+ * datadir): so several processes may write one datadir, one at a time, and none loses another's
+ * entries (each page is read, changed and written under the lock) or writes into a file a
+ * doubling has replaced (`add` first reopens the file its path names). Entries are synced before
+ * the transaction commits, so a committed block always has its entry. A process that misses a
+ * hash reopens the file when its path names another one (`refresh`), then looks again.
  *
  * @since 0.2.0
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ChainStore, type Hash } from "@ethsync/core"
-import { Effect, Semaphore, type Scope } from "effect"
+import { Effect, type Scope } from "effect"
 
 /** The index file's name in the datadir. */
 export const fileName = "hashes.idx"
 
-/** A doubling's new file until it is renamed over the index; a leftover of a killed one is removed at the next open to write. */
+/** A doubling's new file until it is renamed over the index; a leftover of a killed one is removed under the write lock (`removeLeftovers`). */
 const doublingSuffix = ".new"
 
-/** A rebuild's file until it is complete and renamed into place (`build`); a leftover is removed at the next open to write. */
+/** A rebuild's file until it is complete and renamed into place (`build`); a leftover is removed under the write lock (`removeLeftovers`). */
 const buildSuffix = ".build"
 
 /** Bytes of a page: the header, and each bucket. */
@@ -67,13 +69,13 @@ const maxBits = 32
 /** Buckets a doubling reads at a time (256 KiB), so it streams the table without holding it. */
 const bucketsPerRead = 64
 
-/** The open file of an index, replaced by a doubling (writer) or a `refresh` (reader). */
+/** The open file of an index, replaced by a doubling or by `refresh` after another process's doubling. */
 interface OpenFile {
   /** Its descriptor. */
   readonly fd: number
   /** Its bucket bits: 2^bits buckets. */
   readonly bits: number
-  /** Its inode, by which a reader tells that the path names another file now. */
+  /** Its inode, by which a process tells that the path names another file now (another process doubled the table). */
   readonly inode: number
 }
 
@@ -85,8 +87,6 @@ export interface HashIndex {
   readonly readOnly: boolean
   /** The file open now; undefined once the scope has closed it. */
   file: OpenFile | undefined
-  /** One `add` at a time: each reads, changes and writes whole pages, and may double the table. */
-  readonly writes: Semaphore.Semaphore
 }
 
 /** The StoreError of an operation on the index at `path`. */
@@ -100,6 +100,15 @@ const asStoreError = (path: string, operation: string) => (error: unknown): Chai
 /** Runs synchronous file calls, turning what they throw into a StoreError of `operation`. */
 const attempt = <A>(path: string, operation: string, f: () => A): Effect.Effect<A, ChainStore.StoreError> =>
   Effect.try({ try: f, catch: asStoreError(path, operation) })
+
+/** Runs synchronous file calls, throwing what they throw as a StoreError of `operation` (a StoreError kept as it is). */
+const guard = <A>(path: string, operation: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (error) {
+    throw asStoreError(path, operation)(error)
+  }
+}
 
 /** The file of an open index, or the StoreError of one closed. */
 const fileOf = (index: HashIndex): OpenFile => {
@@ -151,39 +160,34 @@ const openFile = (path: string, readOnly: boolean): OpenFile => {
   }
 }
 
-/** Syncs a file's data to disk off the main thread (libuv's pool). */
-const sync = (path: string, fd: number, operation: string, data: "data" | "all"): Effect.Effect<void, ChainStore.StoreError> =>
-  Effect.callback<void, ChainStore.StoreError>((resume) => {
-    const done = (error: NodeJS.ErrnoException | null) =>
-      resume(error === null ? Effect.void : Effect.fail(asStoreError(path, operation)(error)))
-    if (data === "data") Fs.fdatasync(fd, done)
-    else Fs.fsync(fd, done)
-  })
-
 /** Syncs a folder, so that a rename in it is on disk. */
-const syncFolder = (path: string): Effect.Effect<void, ChainStore.StoreError> =>
-  Effect.acquireUseRelease(
-    attempt(path, "sync the folder of", () => Fs.openSync(Path.dirname(path), "r")),
-    (fd) => sync(path, fd, "sync the folder of", "all"),
-    (fd) => Effect.sync(() => Fs.closeSync(fd))
-  )
+const syncFolder = (path: string): void => {
+  const fd = Fs.openSync(Path.dirname(path), "r")
+  try {
+    Fs.fsyncSync(fd)
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
 
 /** Writes a new empty table of 2^bits buckets at `path` (its pages holes that read as zeros) and syncs it; returns it open to read and write. */
-const writeEmpty = (path: string, bits: number): Effect.Effect<OpenFile, ChainStore.StoreError> =>
-  Effect.flatMap(
-    attempt(path, "create", () => {
-      const fd = Fs.openSync(path, "w+")
-      Fs.writeSync(fd, headerPage(bits), 0, pageBytes, 0)
-      Fs.ftruncateSync(fd, sizeOf(bits))
-      return { fd, bits, inode: Fs.fstatSync(fd).ino }
-    }),
-    (file) => Effect.as(sync(path, file.fd, "create", "all").pipe(Effect.tapError(() => Effect.sync(() => Fs.closeSync(file.fd)))), file)
-  )
+const writeEmpty = (path: string, bits: number): OpenFile => {
+  const fd = Fs.openSync(path, "w+")
+  try {
+    Fs.writeSync(fd, headerPage(bits), 0, pageBytes, 0)
+    Fs.ftruncateSync(fd, sizeOf(bits))
+    Fs.fsyncSync(fd)
+    return { fd, bits, inode: Fs.fstatSync(fd).ino }
+  } catch (error) {
+    Fs.closeSync(fd)
+    throw error
+  }
+}
 
 /** An index over the file open as `file`, closed with the scope. */
 const track = (path: string, readOnly: boolean, file: OpenFile): Effect.Effect<HashIndex, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.sync((): HashIndex => ({ path, readOnly, file, writes: Semaphore.makeUnsafe(1) })),
+    Effect.sync((): HashIndex => ({ path, readOnly, file })),
     (index) =>
       Effect.sync(() => {
         if (index.file !== undefined) Fs.closeSync(index.file.fd)
@@ -193,18 +197,33 @@ const track = (path: string, readOnly: boolean, file: OpenFile): Effect.Effect<H
 
 /**
  * Opens the index of the datadir at `dir`, closing it with the scope; undefined when it has none.
- * Opened to write, it first removes what a killed doubling or rebuild left. A file whose header
- * or size does not check out is a StoreError naming what is wrong.
+ * A file whose header or size does not check out is a StoreError naming what is wrong. It removes
+ * nothing: another process may be doubling or building meanwhile (`removeLeftovers`).
  */
 export const open = (dir: string, readOnly: boolean): Effect.Effect<HashIndex | undefined, ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const path = Path.join(dir, fileName)
-    const file = yield* attempt(path, "open", () => {
-      if (!readOnly) for (const suffix of [doublingSuffix, buildSuffix, buildSuffix + doublingSuffix]) Fs.rmSync(path + suffix, { force: true })
-      return Fs.existsSync(path) ? openFile(path, readOnly) : undefined
-    })
+    const file = yield* attempt(path, "open", () => Fs.existsSync(path) ? openFile(path, readOnly) : undefined)
     return file === undefined ? undefined : yield* track(path, readOnly, file)
   })
+
+/** Whether the datadir at `dir` has an index file. */
+export const exists = (dir: string): boolean => Fs.existsSync(Path.join(dir, fileName))
+
+/** The files a killed doubling or build left in the datadir at `dir` (or one under way in another process). */
+export const leftovers = (dir: string): Array<string> =>
+  [doublingSuffix, buildSuffix, buildSuffix + doublingSuffix].map((suffix) => Path.join(dir, fileName + suffix)).filter((path) => Fs.existsSync(path))
+
+/**
+ * Removes what a killed doubling or build left in the datadir at `dir`. The caller holds the
+ * datadir's write lock, so no doubling or build is under way (each runs under it); throws a
+ * StoreError when a file cannot be removed.
+ */
+export const removeLeftovers = (dir: string): void => {
+  for (const path of leftovers(dir)) {
+    guard(path, "remove the leftover", () => Fs.rmSync(path, { force: true }))
+  }
+}
 
 /** The bucket bits for about `entries` entries: buckets about half full, so that none overflows soon. */
 const bitsFor = (entries: number): number => Math.min(maxBits, Math.max(minBits, Math.ceil(Math.log2(entries / (bucketCapacity / 2)))))
@@ -212,26 +231,25 @@ const bitsFor = (entries: number): number => Math.min(maxBits, Math.max(minBits,
 /**
  * Makes the index of the datadir at `dir` anew: an empty table sized for `entries` in a file of
  * its own, which `fill` adds to with the `add` it is given (as `add` below, but synced to disk
- * only once, when `fill` is done), then renamed over the index; opened to write, closed with the
- * scope. Killed before the rename, it leaves the datadir's index (or its absence) as it was.
+ * only once, when `fill` is done), then renamed over the index. The caller holds the datadir's
+ * write lock. Killed before the rename, it leaves the datadir's index (or its absence) as it was.
+ * Throws a StoreError when a file cannot be written (or what `fill` throws).
  */
-export const build = <E>(
-  dir: string,
-  entries: number,
-  fill: (add: (ids: ReadonlyArray<ChainStore.BlockId>) => Effect.Effect<void, ChainStore.StoreError>) => Effect.Effect<void, E>
-): Effect.Effect<HashIndex, E | ChainStore.StoreError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const path = Path.join(dir, fileName)
-    const building = path + buildSuffix
-    yield* Effect.scoped(Effect.gen(function*() {
-      const index = yield* track(building, false, yield* writeEmpty(building, bitsFor(entries)))
-      yield* fill((ids) => Effect.asVoid(write(index, ids)))
-      yield* sync(building, fileOf(index).fd, "build", "data")
-    }))
-    yield* attempt(path, "install", () => Fs.renameSync(building, path))
-    yield* syncFolder(path)
-    return yield* track(path, false, yield* attempt(path, "open", () => openFile(path, false)))
+export const build = (dir: string, entries: number, fill: (add: (ids: ReadonlyArray<ChainStore.BlockId>) => void) => void): void => {
+  const path = Path.join(dir, fileName)
+  const building = path + buildSuffix
+  const index: HashIndex = { path: building, readOnly: false, file: guard(building, "build", () => writeEmpty(building, bitsFor(entries))) }
+  try {
+    fill((ids) => void write(index, ids.map(entryOf)))
+    guard(building, "build", () => Fs.fdatasyncSync(fileOf(index).fd))
+  } finally {
+    if (index.file !== undefined) Fs.closeSync(index.file.fd)
+  }
+  guard(path, "install", () => {
+    Fs.renameSync(building, path)
+    syncFolder(path)
   })
+}
 
 /** The page a lookup reads into: one for the process, since a lookup runs to its end without yielding. */
 const lookupPage = Buffer.alloc(pageBytes)
@@ -249,11 +267,7 @@ const prefixWords = new Uint32Array(2)
 export const lookup = (index: HashIndex, hash: Hash.Hash): Array<number> => {
   const { fd, bits } = fileOf(index)
   new Uint8Array(prefixWords.buffer).set(hash.subarray(0, 8))
-  try {
-    Fs.readSync(fd, lookupPage, 0, pageBytes, pageAt(bucketOf(new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), bits)))
-  } catch (error) {
-    throw asStoreError(index.path, "read")(error)
-  }
+  guard(index.path, "read", () => Fs.readSync(fd, lookupPage, 0, pageBytes, pageAt(bucketOf(new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), bits))))
   const numbers: Array<number> = []
   const [first, second] = prefixWords
   // A count past what a page holds (a damaged page) reads no further than the page.
@@ -267,21 +281,18 @@ export const lookup = (index: HashIndex, hash: Hash.Hash): Array<number> => {
 }
 
 /**
- * For a reader: opens the index again when its path names another file than the one open (a
- * writer doubled the table meanwhile); returns whether it did. Throws a StoreError when the new
- * file cannot be opened.
+ * Opens the index again when its path names another file than the one open (another process
+ * doubled the table meanwhile); returns whether it did. Throws a StoreError when the new file
+ * cannot be opened.
  */
-export const refresh = (index: HashIndex): boolean => {
-  try {
+export const refresh = (index: HashIndex): boolean =>
+  guard(index.path, "reopen", () => {
     if (Fs.statSync(index.path).ino === fileOf(index).inode) return false
     const opened = openFile(index.path, index.readOnly)
     Fs.closeSync(fileOf(index).fd)
     index.file = opened
     return true
-  } catch (error) {
-    throw asStoreError(index.path, "reopen")(error)
-  }
-}
+  })
 
 /** An entry to add. */
 interface Entry {
@@ -313,48 +324,47 @@ const holds = (page: Uint32Array, count: number, { words }: Entry): boolean => {
  * Doubles the table: streams its buckets into a new file of twice as many (bucket b's entries
  * into 2b and 2b+1 by their next bit), syncs it, renames it over the index and opens it.
  */
-const double = (index: HashIndex): Effect.Effect<void, ChainStore.StoreError> =>
-  Effect.gen(function*() {
-    const old = fileOf(index)
-    const bits = old.bits + 1
-    if (bits > maxBits) return yield* failure(index.path, "double", `it has ${2 ** old.bits} buckets already`)
-    const next = index.path + doublingSuffix
-    const fresh = yield* writeEmpty(next, bits)
-    const fd = fresh.fd
-    yield* attempt(next, "double", () => {
-      const input = Buffer.alloc(bucketsPerRead * pageBytes)
-      const output = Buffer.alloc(2 * bucketsPerRead * pageBytes)
-      for (let first = 0; first < 2 ** old.bits; first += bucketsPerRead) {
-        const buckets = Math.min(bucketsPerRead, 2 ** old.bits - first)
-        Fs.readSync(old.fd, input, 0, buckets * pageBytes, pageAt(first))
-        output.fill(0)
-        for (let b = 0; b < buckets; b++) {
-          const page = input.subarray(b * pageBytes, (b + 1) * pageBytes)
-          const counts = [0, 0]
-          for (let i = 0; i < page.readUInt32BE(0); i++) {
-            const offset = bucketHeaderBytes + i * entryBytes
-            const half = bucketOf(page.readUInt32BE(offset), bits) & 1
-            const target = (2 * b + half) * pageBytes + bucketHeaderBytes + counts[half]! * entryBytes
-            page.copy(output, target, offset, offset + entryBytes)
-            counts[half]!++
-          }
-          output.writeUInt32BE(counts[0]!, 2 * b * pageBytes)
-          output.writeUInt32BE(counts[1]!, (2 * b + 1) * pageBytes)
+const double = (index: HashIndex): void => {
+  const old = fileOf(index)
+  const bits = old.bits + 1
+  if (bits > maxBits) throw failure(index.path, "double", `it has ${2 ** old.bits} buckets already`)
+  const next = index.path + doublingSuffix
+  const fresh = writeEmpty(next, bits)
+  try {
+    const input = Buffer.alloc(bucketsPerRead * pageBytes)
+    const output = Buffer.alloc(2 * bucketsPerRead * pageBytes)
+    for (let first = 0; first < 2 ** old.bits; first += bucketsPerRead) {
+      const buckets = Math.min(bucketsPerRead, 2 ** old.bits - first)
+      Fs.readSync(old.fd, input, 0, buckets * pageBytes, pageAt(first))
+      output.fill(0)
+      for (let b = 0; b < buckets; b++) {
+        const page = input.subarray(b * pageBytes, (b + 1) * pageBytes)
+        const counts = [0, 0]
+        for (let i = 0; i < page.readUInt32BE(0); i++) {
+          const offset = bucketHeaderBytes + i * entryBytes
+          const half = bucketOf(page.readUInt32BE(offset), bits) & 1
+          const target = (2 * b + half) * pageBytes + bucketHeaderBytes + counts[half]! * entryBytes
+          page.copy(output, target, offset, offset + entryBytes)
+          counts[half]!++
         }
-        Fs.writeSync(fd, output, 0, 2 * buckets * pageBytes, pageAt(2 * first))
+        output.writeUInt32BE(counts[0]!, 2 * b * pageBytes)
+        output.writeUInt32BE(counts[1]!, (2 * b + 1) * pageBytes)
       }
-    }).pipe(Effect.tapError(() => Effect.sync(() => Fs.closeSync(fd))))
-    yield* sync(next, fd, "double", "data").pipe(Effect.tapError(() => Effect.sync(() => Fs.closeSync(fd))))
-    yield* attempt(index.path, "double", () => {
-      Fs.renameSync(next, index.path)
-      Fs.closeSync(old.fd)
-      index.file = fresh
-    })
-    yield* syncFolder(index.path)
-  })
+      Fs.writeSync(fresh.fd, output, 0, 2 * buckets * pageBytes, pageAt(2 * first))
+    }
+    Fs.fdatasyncSync(fresh.fd)
+    Fs.renameSync(next, index.path)
+  } catch (error) {
+    Fs.closeSync(fresh.fd)
+    throw error
+  }
+  Fs.closeSync(old.fd)
+  index.file = fresh
+  syncFolder(index.path)
+}
 
 /**
- * Writes the entries of `ids` into their buckets, reading each page once and writing it when it
+ * Writes the entries into their buckets, reading each page once and writing it when it
  * changed; an entry already there (the same prefix and number) is not added again. Returns the
  * pages written, or "full", having written the buckets before it, when a bucket would overflow:
  * the table must double first.
@@ -391,30 +401,32 @@ const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): number |
 }
 
 /**
- * Writes the blocks `ids` into the index, not synced, doubling the table as often as a bucket
- * would overflow; succeeds with whether it wrote anything. The caller holds the index's `writes`
- * permit (or the index is its own: `build`).
- */
-const write = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<boolean, ChainStore.StoreError> =>
-  index.readOnly
-    ? Effect.fail(failure(index.path, "write", "it is open for reading only"))
-    : Effect.gen(function*() {
-      const entries = ids.map(entryOf)
-      // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
-      let doubled = false
-      while (true) {
-        const written = yield* attempt(index.path, "write", () => writeEntries(index, entries))
-        if (written !== "full") return doubled || written > 0
-        yield* double(index)
-        doubled = true
-      }
-    })
-
-/**
- * Adds the blocks `ids` to the index and syncs it to disk (off the main thread) before it
- * succeeds, doubling the table as often as a bucket would overflow (nothing is written or synced
- * when every entry is there already). Fails with a StoreError on an index opened to read, or
+ * Writes the entries into the index, not synced, doubling the table as often as a bucket would
+ * overflow; returns whether it wrote anything. Throws a StoreError on an index opened to read, or
  * when the file cannot be read or written.
  */
-export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): Effect.Effect<void, ChainStore.StoreError> =>
-  index.writes.withPermits(1)(Effect.flatMap(write(index, ids), (wrote) => wrote ? sync(index.path, fileOf(index).fd, "sync", "data") : Effect.void))
+const write = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean => {
+  if (index.readOnly) throw failure(index.path, "write", "it is open for reading only")
+  return guard(index.path, "write", () => {
+    // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
+    let doubled = false
+    while (true) {
+      const written = writeEntries(index, entries)
+      if (written !== "full") return doubled || written > 0
+      double(index)
+      doubled = true
+    }
+  })
+}
+
+/**
+ * Adds the blocks `ids` to the index and syncs it to disk before it returns (nothing is written
+ * or synced when every entry is there already), doubling the table as often as a bucket would
+ * overflow. The caller holds the datadir's write lock, inside the transaction that stores the
+ * blocks: the file the path names is reopened first if another process doubled it. Throws a
+ * StoreError on an index opened to read, or when the file cannot be read or written.
+ */
+export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): void => {
+  refresh(index)
+  if (write(index, ids.map(entryOf))) guard(index.path, "sync", () => Fs.fdatasyncSync(fileOf(index).fd))
+}

@@ -9,17 +9,20 @@
  * any moment leaves every block stored once, in one layout or the other, and the next open that
  * may write carries on where it stopped.
  *
- * Layout 2 to 3 (the index in the file `hashes.idx`, out of LMDB's map): the index is built from
- * the record keys of `tds` (number and hash, the same keys as `blocks`, in a table of small values
- * that reads fewer pages), a lot at a time, into a file of its own that is renamed into place once
- * whole (HashIndex.build); then one transaction drops `numbers` and records layout 3. Killed
- * before that transaction, the datadir is still in layout 2 and the next open builds the index
- * again. A layout-3 datadir without its index file gets it built the same way.
+ * Layout 2 to 3 (the index in the file `hashes.idx`, out of LMDB's map): in one write transaction,
+ * which first looks again (under the write lock) whether another process opening the datadir has
+ * done it meanwhile, the index is built from the record keys of `tds` (number and hash, the same
+ * keys as `blocks`, in a table of small values that reads fewer pages), a lot at a time, into a
+ * file of its own that is renamed into place once whole (HashIndex.build); then `numbers` is
+ * dropped and layout 3 recorded. Killed before that transaction commits, the datadir is still in
+ * layout 2 and the next open builds the index again. A layout-3 datadir without its index file
+ * gets it built the same way; what a killed doubling or build left is removed under the lock too.
  *
  * @since 0.2.0
  */
 import { ChainStore, Hash } from "@ethsync/core"
 import { Effect, type Scope } from "effect"
+import { UnknownLayout } from "./DatadirError.ts"
 import * as ChainDb from "./ChainDb.ts"
 import * as HashIndex from "./HashIndex.ts"
 
@@ -103,26 +106,45 @@ const blocksAfter = (db: ChainDb.ChainDb, after: Uint8Array | undefined, count: 
   return ids
 }
 
-/** Builds the hash index of the datadir from the record keys of `tds`, `perLot` blocks at a time (see the module comment). */
-const buildIndex = (db: ChainDb.ChainDb, blocks: number, perLot: number): Effect.Effect<HashIndex.HashIndex, ChainStore.StoreError, Scope.Scope> =>
-  HashIndex.build(db.path, blocks, (add) =>
-    Effect.gen(function*() {
-      let after: Uint8Array | undefined
-      while (true) {
-        const start = after
-        const ids = yield* ChainDb.attempt(`read the blocks of datadir ${db.path}`, () => blocksAfter(db, start, perLot))
-        if (ids.length === 0) return
-        yield* add(ids)
-        const last = ids[ids.length - 1]!
-        after = ChainDb.recordKey(last.number, last.hash)
-      }
-    }))
+/** Builds the hash index of the datadir from the record keys of `tds`, `perLot` blocks at a time (inside a transaction). */
+const buildIndex = (db: ChainDb.ChainDb, perLot: number): void =>
+  HashIndex.build(db.path, entries(db.tds), (add) => {
+    let after: Uint8Array | undefined
+    while (true) {
+      const ids = blocksAfter(db, after, perLot)
+      if (ids.length === 0) return
+      add(ids)
+      const last = ids[ids.length - 1]!
+      after = ChainDb.recordKey(last.number, last.hash)
+    }
+  })
+
+/**
+ * Under the write lock (inside a transaction): builds the index and, in layout 2, drops `numbers`
+ * and records layout 3, unless the datadir is in layout 3 with its index already (another process
+ * did it first); removes what a killed doubling or build left either way.
+ */
+const index = (db: ChainDb.ChainDb, perLot: number): void => {
+  const layout = ChainDb.storedLayout(db.path, db.meta)
+  if (layout instanceof UnknownLayout) {
+    throw new ChainStore.StoreError({ operation: `migrate datadir ${db.path} to layout 3`, reason: `another process recorded layout ${layout.layout}` })
+  }
+  HashIndex.removeLeftovers(db.path)
+  if (layout === 3 && HashIndex.exists(db.path)) return
+  buildIndex(db, perLot)
+  if (layout === 2) {
+    db.numbers?.dropSync()
+    ChainDb.putLayout(db, 3)
+  }
+}
 
 /**
  * The datadir in the current layout with its hash index: as it is when opened to read (reads
  * then find older layouts' records as they are), else migrated first (layout 1 moved
  * `perTransaction` blocks at a time, the index built `perLot` at a time), or its missing index
- * built, saying on stderr (as a log line) what it does. The index is closed with the scope.
+ * built, or what a killed doubling or build left removed, saying on stderr (as a log line) what
+ * it does. Several processes may open one datadir at once: one does the work, the others find it
+ * done. The index is closed with the scope.
  */
 export const migrate = (
   opened: ChainDb.ChainDb,
@@ -130,18 +152,20 @@ export const migrate = (
   perLot: number = blocksPerLot
 ): Effect.Effect<ChainDb.ChainDb, ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
-    if (opened.readOnly || (opened.layout === 3 && opened.index !== undefined)) return opened
+    if (opened.readOnly) return opened
+    if (opened.layout === 3 && opened.index !== undefined) {
+      if (HashIndex.leftovers(opened.path).length === 0) return opened
+      yield* ChainDb.attempt(`remove leftovers of datadir ${opened.path}`, () => ChainDb.transaction(opened, () => HashIndex.removeLeftovers(opened.path)))
+      return opened
+    }
     const db = opened.layout === 1 ? yield* toLayout2(opened, perTransaction) : opened
     const blocks = yield* ChainDb.attempt(`read the blocks of datadir ${db.path}`, () => entries(db.tds))
     if (db.layout === 2) yield* Effect.logInfo(`migrating datadir to layout 3: indexing ${blocks} blocks`)
     else if (blocks > 0) yield* Effect.logWarning(`datadir ${db.path} has no hash index: rebuilding it from its ${blocks} blocks`)
-    const index = yield* buildIndex(db, blocks, perLot)
-    if (db.layout === 2) {
-      yield* ChainDb.attempt(`migrate datadir ${db.path} to layout 3`, () =>
-        ChainDb.transaction(db, () => {
-          db.numbers?.dropSync()
-          ChainDb.putLayout(db, 3)
-        }))
+    yield* ChainDb.attempt(`migrate datadir ${db.path} to layout 3`, () => ChainDb.transaction(db, () => index(db, perLot)))
+    const opening = yield* HashIndex.open(db.path, false)
+    if (opening === undefined) {
+      return yield* new ChainStore.StoreError({ operation: `migrate datadir ${db.path} to layout 3`, reason: `its hash index ${HashIndex.fileName} is gone once built` })
     }
-    return ChainDb.withLayout(db, 3, index)
+    return ChainDb.withLayout(db, 3, opening)
   })

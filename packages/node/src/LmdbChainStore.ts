@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import { BatchValidation, type Block, ChainStore, Hash, SealVerifier } from "@ethsync/core"
-import { Effect, Fiber, Layer, Option, type Scope } from "effect"
+import { Effect, Layer, Option, type Scope } from "effect"
 import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
 import * as LayoutMigration from "./LayoutMigration.ts"
@@ -100,12 +100,13 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
 
 /**
  * Writes accepted blocks and, if one beats the head's TD, the new head, in one transaction
- * flushed to disk off the main thread. Succeeds with how many were new: another process may
- * have written some since they were validated (LMDB tells as it writes them, so they are not
- * read again).
+ * flushed to disk off the main thread, their hash index entries first (synced under the write
+ * lock: ChainDb.indexBlocks). Succeeds with how many were new: another process may have written
+ * some since they were validated (LMDB tells as it writes them, so they are not read again).
  */
 const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Accepted>): Effect.Effect<number, ChainStore.StoreError> =>
   ChainDb.transactionFlushed(db, `write ${accepted.length} blocks`, () => {
+    ChainDb.indexBlocks(db, accepted.map(({ block }) => block))
     const fresh = new Map<string, Block.Block>()
     for (const { block, td } of accepted) if (ChainDb.putNewBlock(db, block, td)) fresh.set(block.key, block)
     const old = readTip(db)
@@ -123,6 +124,7 @@ const initialise = (db: ChainDb.ChainDb, start: Block.Block): Hash.Hash =>
   ChainDb.transaction(db, () => {
     const existing = ChainDb.metaHash(db, "genesis")
     if (existing) return existing
+    ChainDb.indexBlocks(db, [start])
     ChainDb.putLayout(db)
     ChainDb.putNewBlock(db, start, start.header.difficulty)
     ChainDb.putCanonical(db, 0, start.hash)
@@ -140,10 +142,7 @@ const settleGenesis = (db: ChainDb.ChainDb, options: GenesisOptions): Effect.Eff
     const existing = yield* ChainDb.attempt(`read the genesis of datadir ${db.path}`, () => ChainDb.metaHash(db, "genesis"))
     const start = db.readOnly ? undefined : options.genesis ?? options.initialGenesis
     const stored = existing ??
-      (start === undefined ? undefined : yield* Effect.andThen(
-        ChainDb.indexBlocks(db, [start]),
-        ChainDb.attempt(`initialise datadir ${db.path}`, () => initialise(db, start))
-      ))
+      (start === undefined ? undefined : yield* ChainDb.attempt(`initialise datadir ${db.path}`, () => initialise(db, start)))
     if (!stored) return yield* new EmptyDatadir({ path: db.path })
     if (options.genesis && !Hash.equals(stored, options.genesis.hash)) {
       return yield* new GenesisMismatch({ path: db.path, stored: Hash.toHex(stored), wanted: Hash.toHex(options.genesis.hash) })
@@ -220,10 +219,6 @@ export const fromChainDb = (
       insert: (batch) =>
         Effect.gen(function*() {
           const { written, failure } = yield* use(Effect.gen(function*() {
-            // The batch's index entries go to disk while it is validated, so that a committed block
-            // always has its entry without a wait for them after; those of blocks that fail are
-            // harmless (a lookup confirms every entry in `blocks`).
-            const indexing = yield* Effect.forkChild(db.readOnly ? Effect.void : ChainDb.indexBlocks(db, batch))
             const readFailures: Array<unknown> = []
             const guardedLookup = (hash: Hash.Hash, key: string, number: number | undefined) => {
               try {
@@ -235,7 +230,6 @@ export const fromChainDb = (
             }
             // Interruptible even for a caller that runs the insert uninterruptibly: nothing is written yet.
             const { accepted, failure } = yield* Effect.interruptible(BatchValidation.validate(batch, guardedLookup, verifier))
-            yield* Fiber.join(indexing)
             if (readFailures.length > 0) return yield* ChainDb.storeError("read blocks to validate", readFailures[0])
             // Not interruptible: a commit under way cannot be taken back, so the insert reports it once durable.
             const written = accepted.length === 0 ? 0 : yield* Effect.uninterruptible(write(db, accepted))

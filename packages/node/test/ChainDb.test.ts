@@ -55,8 +55,10 @@ describe("ChainDb", () => {
         ))
       const withUncle = TestChain.withUncles(TestChain.child(genesis), [genesis.header])
       const blocks = [genesis, ...large, withUncle]
-      yield* ChainDb.indexBlocks(db, blocks)
-      ChainDb.transaction(db, () => blocks.forEach((block) => ChainDb.putNewBlock(db, block, 1n)))
+      ChainDb.transaction(db, () => {
+        ChainDb.indexBlocks(db, blocks)
+        blocks.forEach((block) => ChainDb.putNewBlock(db, block, 1n))
+      })
       const unknown = Hash.keccak(Uint8Array.of(1))
       const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
       expect(large[0]!.header.rlp.length).toBeGreaterThan(580)

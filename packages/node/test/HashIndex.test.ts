@@ -1,7 +1,7 @@
 /**
  * The hash index file: lookups, duplicates, buckets overflowing into doublings, hash prefixes
- * shared, headers that do not check out, leftovers of killed doublings, and a reader across a
- * writer's doubling.
+ * shared, headers that do not check out, leftovers of killed doublings (left by an open, removed
+ * under the lock), and another process's handle across a doubling.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Hash } from "@ethsync/core"
@@ -21,10 +21,15 @@ const crowded = (i: number): Hash.Hash => {
   return Hash.makeUnsafe(bytes)
 }
 
+/** The index of `dir`, open to write; it must exist. */
+const opened = (dir: string) =>
+  Effect.flatMap(HashIndex.open(dir, false), (index) => index === undefined ? Effect.die(new Error(`${dir} has no index`)) : Effect.succeed(index))
+
 /** A new empty index in a new datadir folder (removed with the test), open to write. */
 const fresh = Effect.gen(function*() {
   const dir = yield* TempDir.make
-  return { dir, index: yield* HashIndex.build(dir, 0, () => Effect.void) }
+  HashIndex.build(dir, 0, () => {})
+  return { dir, index: yield* opened(dir) }
 })
 
 /** Overwrites bytes of `file` at `offset`. */
@@ -42,8 +47,8 @@ describe("HashIndex", () => {
     Effect.scoped(Effect.gen(function*() {
       const { dir, index } = yield* fresh
       const ids = Array.from({ length: 2000 }, (_, i) => ({ number: i * 3 + 2 ** 33, hash: hashOf(i) }))
-      yield* HashIndex.add(index, ids.slice(0, 1000))
-      yield* HashIndex.add(index, ids)
+      HashIndex.add(index, ids.slice(0, 1000))
+      HashIndex.add(index, ids)
       for (const { number, hash } of ids) expect(HashIndex.lookup(index, hash)).toEqual([number])
       expect(HashIndex.lookup(index, hashOf(-1))).toEqual([])
       // The entries are in the file: another opening finds them.
@@ -58,7 +63,7 @@ describe("HashIndex", () => {
       const before = sizeOf(dir)
       // 4 times what a bucket holds, all with the same first byte: the table doubles at least 4 times.
       const ids = Array.from({ length: 4 * HashIndex.bucketCapacity }, (_, i) => ({ number: i, hash: crowded(i) }))
-      for (let i = 0; i < ids.length; i += 100) yield* HashIndex.add(index, ids.slice(i, i + 100))
+      for (let i = 0; i < ids.length; i += 100) HashIndex.add(index, ids.slice(i, i + 100))
       expect(sizeOf(dir) - 4096).toBeGreaterThanOrEqual(16 * (before - 4096))
       for (const { number, hash } of ids) expect(HashIndex.lookup(index, hash)).toEqual([number])
       expect(Fs.readdirSync(dir)).toEqual([HashIndex.fileName])
@@ -70,7 +75,7 @@ describe("HashIndex", () => {
       const one = hashOf(1)
       const twin = new Uint8Array(one)
       twin[31] = twin[31]! ^ 0xff
-      yield* HashIndex.add(index, [{ number: 5, hash: one }, { number: 9, hash: Hash.makeUnsafe(twin) }])
+      HashIndex.add(index, [{ number: 5, hash: one }, { number: 9, hash: Hash.makeUnsafe(twin) }])
       expect(HashIndex.lookup(index, one).sort()).toEqual([5, 9])
     })))
 
@@ -85,7 +90,7 @@ describe("HashIndex", () => {
       ]
       for (const [, damage, reason] of cases) {
         const dir = yield* TempDir.make
-        yield* Effect.scoped(HashIndex.build(dir, 0, () => Effect.void))
+        HashIndex.build(dir, 0, () => {})
         const file = Path.join(dir, HashIndex.fileName)
         damage(file)
         for (const readOnly of [true, false]) {
@@ -97,35 +102,39 @@ describe("HashIndex", () => {
       }
     }))
 
-  it.effect("removes what a killed doubling left when opened to write, the index as it was", () =>
+  it.effect("leaves what a doubling or build left when opened (another process's may be under way), and removes it when told, the index as it was", () =>
     Effect.gen(function*() {
       const dir = yield* TempDir.make
-      yield* Effect.scoped(Effect.flatMap(HashIndex.build(dir, 0, () => Effect.void), (index) => HashIndex.add(index, [{ number: 7, hash: hashOf(7) }])))
-      const leftover = Path.join(dir, `${HashIndex.fileName}.new`)
-      Fs.writeFileSync(leftover, "half a doubling")
-      yield* Effect.scoped(HashIndex.open(dir, true))
-      expect(Fs.existsSync(leftover)).toBe(true)
-      const index = yield* Effect.scoped(Effect.map(HashIndex.open(dir, false), (index) => index && HashIndex.lookup(index, hashOf(7))))
-      expect(index).toEqual([7])
-      expect(Fs.existsSync(leftover)).toBe(false)
+      HashIndex.build(dir, 0, (add) => add([{ number: 7, hash: hashOf(7) }]))
+      const left = [".new", ".build", ".build.new"].map((suffix) => Path.join(dir, HashIndex.fileName + suffix))
+      for (const file of left) Fs.writeFileSync(file, "half a doubling")
+      for (const readOnly of [true, false]) yield* Effect.scoped(HashIndex.open(dir, readOnly))
+      expect(HashIndex.leftovers(dir).sort()).toEqual([...left].sort())
+      HashIndex.removeLeftovers(dir)
+      expect(Fs.readdirSync(dir)).toEqual([HashIndex.fileName])
+      expect(yield* Effect.scoped(Effect.map(opened(dir), (index) => HashIndex.lookup(index, hashOf(7))))).toEqual([7])
     }))
 
-  it.effect("a reader opens the file again once a writer's doubling replaced it, and then finds what was added since", () =>
+  it.effect("another opening sees a doubling's new file once it refreshes, and then finds what was added since; a writer's add refreshes first", () =>
     Effect.scoped(Effect.gen(function*() {
       const { dir, index } = yield* fresh
       const reader = yield* HashIndex.open(dir, true)
       if (reader === undefined) return expect.unreachable("the index file exists")
-      yield* HashIndex.add(index, [{ number: 1, hash: crowded(1) }])
+      HashIndex.add(index, [{ number: 1, hash: crowded(1) }])
       expect(HashIndex.lookup(reader, crowded(1))).toEqual([1])
       expect(HashIndex.refresh(reader)).toBe(false)
       const ids = Array.from({ length: 2 * HashIndex.bucketCapacity }, (_, i) => ({ number: i, hash: crowded(i) }))
-      yield* HashIndex.add(index, ids)
+      HashIndex.add(index, ids)
       const last = ids[ids.length - 1]!
       expect(HashIndex.lookup(reader, last.hash)).toEqual([])
       expect(HashIndex.refresh(reader)).toBe(true)
       expect(HashIndex.lookup(reader, last.hash)).toEqual([last.number])
-      const readOnly = yield* Effect.flip(HashIndex.add(reader, [last]))
-      expect(readOnly.message).toMatch(/open for reading only/)
+      expect(() => HashIndex.add(reader, [last])).toThrow(/open for reading only/)
+      // A second writer, its file replaced by the first's doubling, writes into the file the path names.
+      const second = yield* opened(dir)
+      HashIndex.add(index, Array.from({ length: 4 * HashIndex.bucketCapacity }, (_, i) => ({ number: i, hash: crowded(i) })))
+      HashIndex.add(second, [{ number: 99, hash: hashOf(99) }])
+      expect(HashIndex.lookup(index, hashOf(99))).toEqual([99])
     })))
 
   it.effect("a datadir without an index file opens as none", () =>
