@@ -177,13 +177,25 @@ export const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | Unkn
   return text === "2" ? 2 : text === "3" ? 3 : new UnknownLayout({ path, layout: text })
 }
 
+/** Whether the environment holds a `numbers` table (as the transaction reading it sees it): its root keys name its tables. */
+const holdsNumbers = (env: RootDatabase): boolean => Array.from(env.getKeys()).includes("numbers")
+
+/**
+ * Drops the `numbers` table of a datadir opened in layout 1 or 2, if the environment holds it
+ * (inside a transaction): also when another process migrated the datadir meanwhile, and this
+ * one's opening made the table again, empty.
+ */
+export const dropNumbers = (db: ChainDb): void => {
+  if (holdsNumbers(db.env)) db.numbers?.dropSync()
+}
+
 /**
  * Opens the `numbers` table of a layout-1 or -2 datadir (making it when the datadir may be
  * written), or undefined in layout 3 and when a layout-1 datadir opened to read has none: the
  * environment's root keys name its tables.
  */
 const openNumbers = (env: RootDatabase, readOnly: boolean, layout: Layout): ChainDb["numbers"] =>
-  layout === 3 || (readOnly && layout === 1 && !Array.from(env.getKeys()).includes("numbers"))
+  layout === 3 || (readOnly && layout === 1 && !holdsNumbers(env))
     ? undefined
     : env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
 

@@ -56,9 +56,11 @@ const entries = (table: { getStats(): unknown } | undefined): number => {
  * Moves up to `count` layout-1 records, the first whose hash keys come after `after`, to
  * their number-keyed places (inside a transaction); records layout 2 once none is left. The
  * hash keys are told from record keys by their length (32 bytes against 40), and are collected
- * before any write, so the table is not changed under its own cursor.
+ * before any write, so the table is not changed under its own cursor. Moves nothing once the
+ * datadir records a later layout (another process migrated it meanwhile).
  */
 const moveLot = (db: ChainDb.ChainDb, after: Uint8Array | undefined, count: number): Lot => {
+  if (ChainDb.storedLayout(db.path, db.meta) !== 1) return { last: undefined, done: true }
   const hashes: Array<Hash.Hash> = []
   for (const key of db.tds.getKeys(after === undefined ? {} : { start: after })) {
     if (key.length !== hashLength) continue
@@ -120,9 +122,9 @@ const buildIndex = (db: ChainDb.ChainDb, perLot: number): void =>
   })
 
 /**
- * Under the write lock (inside a transaction): builds the index and, in layout 2, drops `numbers`
- * and records layout 3, unless the datadir is in layout 3 with its index already (another process
- * did it first); removes what a killed doubling or build left either way.
+ * Under the write lock (inside a transaction): builds the index and, in layout 2, records layout
+ * 3, unless the datadir is in layout 3 with its index already (another process did it first);
+ * drops `numbers` and removes what a killed doubling or build left either way.
  */
 const index = (db: ChainDb.ChainDb, perLot: number): void => {
   const layout = ChainDb.storedLayout(db.path, db.meta)
@@ -130,12 +132,10 @@ const index = (db: ChainDb.ChainDb, perLot: number): void => {
     throw new ChainStore.StoreError({ operation: `migrate datadir ${db.path} to layout 3`, reason: `another process recorded layout ${layout.layout}` })
   }
   HashIndex.removeLeftovers(db.path)
+  ChainDb.dropNumbers(db)
   if (layout === 3 && HashIndex.exists(db.path)) return
   buildIndex(db, perLot)
-  if (layout === 2) {
-    db.numbers?.dropSync()
-    ChainDb.putLayout(db, 3)
-  }
+  if (layout === 2) ChainDb.putLayout(db, 3)
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Datadirs written before layout 3: layout 1 (blocks and TDs keyed by hash alone, no layout
  * recorded) and layout 2 (the hash -> number index as the LMDB table `numbers`): read as they
- * are, migrated when opened to write (also after a migration cut short); a lost hash index
- * rebuilt; and layouts this build does not know refused.
+ * are, migrated when opened to write (also after a migration cut short, and by several processes
+ * opening at once); a lost hash index rebuilt; leftovers of a killed doubling removed; and layouts
+ * this build does not know refused.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Hash, Hex, SealVerifier } from "@ethsync/core"
@@ -15,6 +16,7 @@ import * as HashIndex from "../src/HashIndex.ts"
 import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as CliRunner from "./CliRunner.ts"
+import * as ConcurrentWriters from "./ConcurrentWriters.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
 
@@ -351,5 +353,41 @@ describe("LayoutMigration", () => {
       expect(logged).toEqual([`datadir ${path} has no hash index: rebuilding it from its ${all.length} blocks`])
       expect(yield* answers(store)).toEqual(reference)
       expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+    }))
+
+  it.effect("four processes opening one layout-2 datadir, or one that lost its index, at once all succeed: layout 3, the index whole, nothing left over", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const lostIndex = Effect.gen(function*() {
+        const path = Path.join(yield* TempDir.make, "datadir")
+        yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
+        Fs.rmSync(Path.join(path, HashIndex.fileName))
+        return path
+      })
+      for (const path of [yield* layout2Datadir, yield* lostIndex]) {
+        const outcomes = yield* Effect.promise(() => ConcurrentWriters.atOnce([path, path, path, path].map((dir) => [dir]), 50_000))
+        for (const { code, stdout, stderr } of outcomes) {
+          expect(code, stderr).toBe(0)
+          // Log lines (the migration's, by whichever did it) come before.
+          expect(stdout).toMatch(new RegExp(`^done ${canonical.length}$`, "m"))
+        }
+        expect(yield* layoutOf(path)).toBe(3)
+        expect(tablesOf(path)).not.toContain("numbers")
+        expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+        expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+      }
+    }))
+
+  it.effect("removes what a killed doubling or build of the index left when opened to write, not when opened to read", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
+      const left = [".new", ".build"].map((suffix) => Path.join(path, HashIndex.fileName + suffix))
+      for (const file of left) Fs.writeFileSync(file, "half a doubling")
+      yield* Effect.scoped(LmdbChainStore.make({ path, readOnly: true }))
+      expect(left.every((file) => Fs.existsSync(file))).toBe(true)
+      expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), answers))).toEqual(reference)
+      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
     }))
 })

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ChainStore, Genesis, Hash, Hex, SealVerifier } from "@ethsync/core"
+import { ChainGenerator } from "@ethsync/testkit"
 import { Effect, Layer, Option } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -11,6 +12,7 @@ import * as ChainDb from "../src/ChainDb.ts"
 import * as HashIndex from "../src/HashIndex.ts"
 import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
+import * as ConcurrentWriters from "./ConcurrentWriters.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
 import * as WriteLock from "./WriteLock.ts"
@@ -147,6 +149,24 @@ describe("LmdbChainStore", () => {
       const last = long[long.length - 1]!
       expect(yield* reader.has(last.hash)).toBe(true)
       expect(Option.map(yield* reader.get(last.hash), (block) => block.number)).toEqual(Option.some(6000))
+    }))
+
+  it.effect("two processes inserting different chains into one datadir at once: every block of both found by hash", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis: ChainGenerator.testGenesis, verifier }))
+      // 120 transactions each, the index doubling several times under both.
+      const length = 3000
+      const seeds = [1, 2]
+      const outcomes = yield* Effect.promise(() => ConcurrentWriters.atOnce(seeds.map((seed) => [path, String(seed), String(length)]), 50_000))
+      for (const { code, stderr } of outcomes) expect(code, stderr).toBe(0)
+      const chains = yield* Effect.forEach(seeds, (seed) => ChainGenerator.generate(ChainGenerator.testGenesis, length, { seed }))
+      expect(Hash.equals(chains[0]![0]!.hash, chains[1]![0]!.hash)).toBe(false)
+      const reader = yield* LmdbChainStore.make({ path, readOnly: true })
+      const missing: Array<number> = []
+      for (const block of chains.flat()) if (!(yield* reader.has(block.hash))) missing.push(block.number)
+      expect(missing).toEqual([])
+      expect((yield* reader.head).block.number).toBe(length)
     }))
 
   it.effect("stores nothing of a batch whose write fails part way, and takes the batch whole once it can", () =>
