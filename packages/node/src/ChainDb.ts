@@ -6,8 +6,10 @@
  * `tds` (the same key -> total difficulty as decimal text), `canonical` (number -> block hash) and
  * `meta` (`head`, `genesis` -> block hash; `layout` -> the layout, decimal text); beside them, the
  * file `hashes.idx` (HashIndex), by which a hash finds its block's number, each candidate number
- * confirmed in `blocks`. Keyed by number, the records a sync writes go to the right edge of their
- * tables, and the index, written at random, is read and written without LMDB's map (see
+ * confirmed in `blocks`, written only inside write transactions (`indexBlocks`), so that LMDB's
+ * write lock covers it as it covers the tables, and several processes may write one datadir.
+ * Keyed by number, the records a sync writes go to the right edge of their tables, and the index,
+ * written at random, is read and written without LMDB's map (see
  * docs/PERFORMANCE.md, "Blocks keyed by number" and "The hash index out of the map"). Layout 2
  * had the index as an LMDB table, `numbers` (block hash -> its number); layout 1, which datadirs
  * written before had (no `layout` in `meta`), keyed `blocks` and `tds` by hash alone and had no

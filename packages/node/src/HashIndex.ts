@@ -220,9 +220,7 @@ export const leftovers = (dir: string): Array<string> =>
  * StoreError when a file cannot be removed.
  */
 export const removeLeftovers = (dir: string): void => {
-  for (const path of leftovers(dir)) {
-    guard(path, "remove the leftover", () => Fs.rmSync(path, { force: true }))
-  }
+  for (const path of leftovers(dir)) guard(path, "remove the leftover", () => Fs.rmSync(path, { force: true }))
 }
 
 /** The bucket bits for about `entries` entries: buckets about half full, so that none overflows soon. */

@@ -126,7 +126,7 @@ const buildIndex = (db: ChainDb.ChainDb, perLot: number): void =>
  * 3, unless the datadir is in layout 3 with its index already (another process did it first);
  * drops `numbers` and removes what a killed doubling or build left either way.
  */
-const index = (db: ChainDb.ChainDb, perLot: number): void => {
+const settleIndex = (db: ChainDb.ChainDb, perLot: number): void => {
   const layout = ChainDb.storedLayout(db.path, db.meta)
   if (layout instanceof UnknownLayout) {
     throw new ChainStore.StoreError({ operation: `migrate datadir ${db.path} to layout 3`, reason: `another process recorded layout ${layout.layout}` })
@@ -162,7 +162,7 @@ export const migrate = (
     const blocks = yield* ChainDb.attempt(`read the blocks of datadir ${db.path}`, () => entries(db.tds))
     if (db.layout === 2) yield* Effect.logInfo(`migrating datadir to layout 3: indexing ${blocks} blocks`)
     else if (blocks > 0) yield* Effect.logWarning(`datadir ${db.path} has no hash index: rebuilding it from its ${blocks} blocks`)
-    yield* ChainDb.attempt(`migrate datadir ${db.path} to layout 3`, () => ChainDb.transaction(db, () => index(db, perLot)))
+    yield* ChainDb.attempt(`migrate datadir ${db.path} to layout 3`, () => ChainDb.transaction(db, () => settleIndex(db, perLot)))
     const opening = yield* HashIndex.open(db.path, false)
     if (opening === undefined) {
       return yield* new ChainStore.StoreError({ operation: `migrate datadir ${db.path} to layout 3`, reason: `its hash index ${HashIndex.fileName} is gone once built` })
