@@ -168,9 +168,10 @@ const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | ChainS
 export type Access = "read" | "write" | "create"
 
 /**
- * The layout of a datadir from its `meta` table (as it is now, in another process's view too): the one stored, else 1 when it holds a chain
- * (written before layouts were recorded) and the current one when it is empty; an UnknownLayout
- * when it records one this build does not know.
+ * The layout of a datadir from its `meta` table, as the transaction reading it sees it (inside a
+ * write transaction: what another process may have migrated it to meanwhile): the one stored,
+ * else 1 when it holds a chain (written before layouts were recorded) and the current one when it
+ * is empty; an UnknownLayout when it records one this build does not know.
  */
 export const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayout => {
   const stored = meta.get(layoutKey)
