@@ -2,16 +2,19 @@
  * The LMDB environment of a datadir: its tables, how chain records are encoded in them,
  * synchronous reads, and write transactions committed on the main thread or off it. Chain logic lives in LmdbChainStore; this module only stores.
  *
- * Tables (layout 2): `blocks` (block number, 8 bytes big-endian, then block hash -> the block's RLP),
- * `tds` (the same key -> total difficulty as decimal text), `numbers` (block hash -> its number, 8
- * bytes big-endian: the index by which a hash finds its records), `canonical` (number -> block
- * hash) and `meta` (`head`, `genesis` -> block hash; `layout` -> the layout, decimal text). Keyed
- * by number, the records a sync writes go to the right edge of their tables, and only the small
- * `numbers` index is written at random (go-ethereum's layout); what that does and does not do to
- * the resident set is in docs/PERFORMANCE.md ("Blocks keyed by number"). Layout 1, which datadirs
+ * Tables (layout 3): `blocks` (block number, 8 bytes big-endian, then block hash -> the block's RLP),
+ * `tds` (the same key -> total difficulty as decimal text), `canonical` (number -> block hash) and
+ * `meta` (`head`, `genesis` -> block hash; `layout` -> the layout, decimal text); beside them, the
+ * file `hashes.idx` (HashIndex), by which a hash finds its block's number, each candidate number
+ * confirmed in `blocks`, written only inside write transactions (`indexBlocks`), so that LMDB's
+ * write lock covers it as it covers the tables, and several processes may write one datadir.
+ * Keyed by number, the records a sync writes go to the right edge of their tables, and the index,
+ * written at random, is read and written without LMDB's map (see
+ * docs/PERFORMANCE.md, "Blocks keyed by number" and "The hash index out of the map"). Layout 2
+ * had the index as an LMDB table, `numbers` (block hash -> its number); layout 1, which datadirs
  * written before had (no `layout` in `meta`), keyed `blocks` and `tds` by hash alone and had no
- * index; LayoutMigration brings it to layout 2 when the datadir is opened to write, and until then
- * reads here find its records by hash.
+ * index. LayoutMigration brings both to layout 3 when the datadir is opened to write; opened to
+ * read, they are read as they are (layout 2 through `numbers`, layout 1 by hash).
  *
  * The tables are read through the `ChainDb` (not kept), so that `reopen` can close the environment
  * and open it again: that unmaps the data file, which LMDB otherwise leaves resident page by page
@@ -25,6 +28,7 @@ import { Block, ChainStore, Hash, Header, Rlp, type UncleRules } from "@ethsync/
 import { Effect, Result, type Scope } from "effect"
 import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
 import { DatadirUnreadable, EmptyDatadir, UnknownLayout } from "./DatadirError.ts"
+import * as HashIndex from "./HashIndex.ts"
 
 /** The names under which the `meta` table keeps hashes. */
 type MetaKey = "head" | "genesis"
@@ -33,10 +37,10 @@ type MetaKey = "head" | "genesis"
 const layoutKey = "layout"
 
 /** The layouts this build reads (see the module comment). */
-export type Layout = 1 | 2
+export type Layout = 1 | 2 | 3
 
 /** The layout this build writes, and migrates older datadirs to. */
-export const currentLayout: Layout = 2
+export const currentLayout: Layout = 3
 
 /** The tables of one opening of the environment: replaced whole when its map is dropped (`reopen`). */
 interface Tables {
@@ -47,8 +51,9 @@ interface Tables {
   /** Total difficulty, decimal text, by record key; in layout 1, by block hash. */
   readonly tds: Database<string, Uint8Array>
   /**
-   * A block's number, 8 bytes big-endian (its record key's first part), by block hash; undefined
-   * only in a layout-1 datadir opened to read that no migration has begun, which has no such table.
+   * Layouts 1 and 2: a block's number, 8 bytes big-endian (its record key's first part), by block
+   * hash; undefined in layout 3, and in a layout-1 datadir opened to read that no migration has
+   * begun, which have no such table.
    */
   readonly numbers: Database<Uint8Array, Uint8Array> | undefined
   /** Canonical block hash by number. */
@@ -78,6 +83,11 @@ export interface ChainDb extends Tables {
   readonly layout: Layout
   /** The opening its tables are read from, shared by every view of the datadir (`withLayout`). */
   readonly opening: Opening
+  /**
+   * Layout 3: the hash index (HashIndex), not closed by a reopening; undefined in other layouts,
+   * and while a datadir that has none yet is not migrated (LayoutMigration builds it).
+   */
+  readonly index: HashIndex.HashIndex | undefined
 }
 
 /** What `operation` threw, as a StoreError (kept as is when it already is one). */
@@ -157,27 +167,38 @@ const checkLmdb = (path: string): Effect.Effect<void, DatadirUnreadable | ChainS
  */
 export type Access = "read" | "write" | "create"
 
-/** The text of a layout as `meta` keeps it. */
-const layoutText = new TextEncoder().encode(String(currentLayout))
-
 /**
- * The layout of a datadir from its `meta` table: the one stored, else 1 when it holds a chain
- * (written before layouts were recorded) and the current one when it is empty; an UnknownLayout
- * when it records one this build does not know.
+ * The layout of a datadir from its `meta` table, as the transaction reading it sees it (inside a
+ * write transaction: what another process may have migrated it to meanwhile): the one stored,
+ * else 1 when it holds a chain (written before layouts were recorded) and the current one when it
+ * is empty; an UnknownLayout when it records one this build does not know.
  */
-const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayout => {
+export const storedLayout = (path: string, meta: ChainDb["meta"]): Layout | UnknownLayout => {
   const stored = meta.get(layoutKey)
   if (stored === undefined) return meta.get("genesis") === undefined ? currentLayout : 1
   const text = new TextDecoder().decode(stored)
-  return text === String(currentLayout) ? currentLayout : new UnknownLayout({ path, layout: text })
+  return text === "2" ? 2 : text === "3" ? 3 : new UnknownLayout({ path, layout: text })
+}
+
+/** Whether the environment holds a `numbers` table (as the transaction reading it sees it): its root keys name its tables. */
+const holdsNumbers = (env: RootDatabase): boolean => Array.from(env.getKeys()).includes("numbers")
+
+/**
+ * Drops the `numbers` table of a datadir opened in layout 1 or 2, if the environment holds it
+ * (inside a transaction): also when another process migrated the datadir meanwhile, and this
+ * one's opening made the table again, empty.
+ */
+export const dropNumbers = (db: ChainDb): void => {
+  if (holdsNumbers(db.env)) db.numbers?.dropSync()
 }
 
 /**
- * Opens the `numbers` table (making it when the datadir may be written), or undefined when a
- * datadir opened to read has none (layout 1): the environment's root keys name its tables.
+ * Opens the `numbers` table of a layout-1 or -2 datadir (making it when the datadir may be
+ * written), or undefined in layout 3 and when a layout-1 datadir opened to read has none: the
+ * environment's root keys name its tables.
  */
 const openNumbers = (env: RootDatabase, readOnly: boolean, layout: Layout): ChainDb["numbers"] =>
-  readOnly && layout === 1 && !Array.from(env.getKeys()).includes("numbers")
+  layout === 3 || (readOnly && layout === 1 && !holdsNumbers(env))
     ? undefined
     : env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
 
@@ -204,11 +225,12 @@ const tablesOf = (opening: Opening): Tables => {
 }
 
 /** A view of an opening as a datadir of `layout`. */
-const view = (path: string, readOnly: boolean, layout: Layout, opening: Opening): ChainDb => ({
+const view = (path: string, readOnly: boolean, layout: Layout, opening: Opening, index: HashIndex.HashIndex | undefined): ChainDb => ({
   path,
   readOnly,
   layout,
   opening,
+  index,
   get env() {
     return tablesOf(opening).env
   },
@@ -219,7 +241,8 @@ const view = (path: string, readOnly: boolean, layout: Layout, opening: Opening)
     return tablesOf(opening).tds
   },
   get numbers() {
-    return tablesOf(opening).numbers
+    // An opening of layout 1 or 2 migrated to layout 3 keeps the handle of the table it dropped.
+    return layout === 3 ? undefined : tablesOf(opening).numbers
   },
   get canonical() {
     return tablesOf(opening).canonical
@@ -229,8 +252,9 @@ const view = (path: string, readOnly: boolean, layout: Layout, opening: Opening)
   }
 })
 
-/** The same open datadir seen in another layout (once LayoutMigration has brought it there). */
-export const withLayout = (db: ChainDb, layout: Layout): ChainDb => view(db.path, db.readOnly, layout, db.opening)
+/** The same open datadir seen in another layout, with its index (once LayoutMigration has brought it there). */
+export const withLayout = (db: ChainDb, layout: Layout, index: HashIndex.HashIndex | undefined): ChainDb =>
+  view(db.path, db.readOnly, layout, db.opening, index)
 
 /** Closes an environment, waiting for its writes in flight. */
 const closeEnv = (path: string, env: RootDatabase): Effect.Effect<void, ChainStore.StoreError> =>
@@ -271,7 +295,8 @@ export const reopen = (db: ChainDb): Effect.Effect<void, ChainStore.StoreError> 
  * Opens the datadir at `path`, closing it with the scope. Without an environment (no data file,
  * or an empty one), it is an EmptyDatadir and nothing is created, unless `access` is `create`;
  * files the system will not let be read make it DatadirUnreadable, a layout this build does not
- * know UnknownLayout. A layout-1 datadir is opened as it is: LayoutMigration migrates it.
+ * know UnknownLayout, a hash index that does not check out a StoreError. A datadir of an older
+ * layout is opened as it is: LayoutMigration migrates it, and builds a missing index.
  */
 export const open = (
   path: string,
@@ -293,7 +318,16 @@ export const open = (
     const layout = yield* attempt(`open datadir ${path}`, () => storedLayout(path, openMeta(env)))
     if (layout instanceof UnknownLayout) return yield* layout
     opening.current = yield* attempt(`open datadir ${path}`, () => openTables(env, readOnly, layout))
-    return view(path, readOnly, layout, opening)
+    const index = layout === 3 ? yield* HashIndex.open(path, readOnly) : undefined
+    const opened = view(path, readOnly, layout, opening, index)
+    // Only a writer rebuilds a lost index (LayoutMigration): a reader would find no block by its hash.
+    const lost = layout === 3 && index === undefined && readOnly &&
+      (yield* attempt(`open datadir ${path}`, () => metaHash(opened, "genesis") !== undefined))
+    if (!lost) return opened
+    return yield* new ChainStore.StoreError({
+      operation: `open datadir ${path}`,
+      reason: `its hash index ${HashIndex.fileName} is missing (opening the datadir to write, as import does, rebuilds it)`
+    })
   })
 
 /** The StoreError of a write to a datadir opened to read. */
@@ -335,7 +369,7 @@ const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
   throw new ChainStore.StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
 }
 
-/** Bytes in a block number as record keys and the `numbers` table write it. */
+/** Bytes in a block number as record keys and the `numbers` table of layout 2 write it. */
 const numberBytes = 8
 
 /** A record key from its number part (8 bytes big-endian) and the block's hash. */
@@ -351,30 +385,55 @@ const joinKey = (number: Uint8Array, hash: Hash.Hash): Uint8Array => {
  * hash, so that a chain's records lie in the order of its heights.
  */
 export const recordKey = (number: number, hash: Hash.Hash): Uint8Array => {
-  const part = new Uint8Array(numberBytes)
-  const view = new DataView(part.buffer)
-  view.setUint32(0, Math.floor(number / 2 ** 32))
-  view.setUint32(4, number >>> 0)
-  return joinKey(part, hash)
+  const key = new Uint8Array(numberBytes + hash.length)
+  for (let i = numberBytes - 1, rest = number; i >= 0; i--, rest = Math.floor(rest / 256)) key[i] = rest % 256
+  key.set(hash, numberBytes)
+  return key
+}
+
+/** The record key of a stored block among the index's candidates for its hash, each confirmed in `blocks`. */
+const confirmed = (db: ChainDb, index: HashIndex.HashIndex, hash: Hash.Hash): Uint8Array | undefined => {
+  for (const number of HashIndex.lookup(index, hash)) {
+    const key = recordKey(number, hash)
+    if (db.blocks.doesExist(key)) return key
+  }
+  return undefined
 }
 
 /**
- * The key of a stored block's records, found through the `numbers` index; in a layout-1
- * datadir, a block the index does not have may be stored under its hash alone.
+ * The key of a stored block's records, found through the hash index (layout 3) or the `numbers`
+ * table (layout 2), undefined when it is not stored; in a layout-1 datadir, a block the table
+ * does not have may be stored under its hash alone. A miss in the hash index looks again once in
+ * the index file another process's doubling put in its place meanwhile.
  */
 const keyOf = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
+  if (db.layout === 3) {
+    if (db.index === undefined) return undefined
+    const key = confirmed(db, db.index, hash)
+    return key === undefined && HashIndex.refresh(db.index) ? confirmed(db, db.index, hash) : key
+  }
   const number = db.numbers?.get(hash)
   if (number === undefined) return db.layout === 1 ? hash : undefined
   return joinKey(number, hash)
 }
 
+/**
+ * The key of a block's records when it is at height `number` (if given: its hash commits to its
+ * number, so a block stored elsewhere is not this block), read without the index except in a
+ * layout-1 datadir; else found by hash alone (`keyOf`).
+ */
+const keyAt = (db: ChainDb, hash: Hash.Hash, number: number | undefined): Uint8Array | undefined =>
+  number === undefined || db.layout === 1 ? keyOf(db, hash) : recordKey(number, hash)
+
 /** Whether a block is stored. */
 export const has = (db: ChainDb, hash: Hash.Hash): boolean =>
-  db.numbers?.get(hash) !== undefined || (db.layout === 1 && db.tds.get(hash) !== undefined)
+  db.layout === 3
+    ? keyOf(db, hash) !== undefined
+    : db.numbers?.get(hash) !== undefined || (db.layout === 1 && db.tds.get(hash) !== undefined)
 
-/** The stored RLP of a block, if stored: the bytes as they were written, not decoded. */
-export const blockRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
-  const key = keyOf(db, hash)
+/** The stored RLP of a block, if stored (at height `number`, when given): the bytes as they were written, not decoded. */
+export const blockRlp = (db: ChainDb, hash: Hash.Hash, number?: number): Uint8Array | undefined => {
+  const key = keyAt(db, hash, number)
   return key && db.blocks.get(key)
 }
 
@@ -411,9 +470,9 @@ const decodeHeader = (rlp: Uint8Array, item: Rlp.Item, hash: Hash.Hash): Header.
 /** The header of a block's stored RLP, decoded without its body. */
 export const headerOf = (rlp: Uint8Array, hash: Hash.Hash): Header.Header => decodeHeader(rlp, blockItems(rlp, hash)[0]!, hash)
 
-/** The header of a stored block, decoded without its body. */
-export const header = (db: ChainDb, hash: Hash.Hash): Header.Header | undefined => {
-  const rlp = blockRlp(db, hash)
+/** The header of a stored block (at height `number`, when given), decoded without its body. */
+export const header = (db: ChainDb, hash: Hash.Hash, number?: number): Header.Header | undefined => {
+  const rlp = blockRlp(db, hash, number)
   return rlp === undefined ? undefined : headerOf(rlp, hash)
 }
 
@@ -474,11 +533,12 @@ export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined =>
 }
 
 /**
- * A stored block as the uncle rules see an ancestor: its header, and its uncles' hash keys
- * hashed from their stored bytes (neither its transactions nor its uncles are decoded).
+ * A stored block (at height `number`, when given) as the uncle rules see an ancestor: its header,
+ * and its uncles' hash keys hashed from their stored bytes (neither its transactions nor its
+ * uncles are decoded).
  */
-export const ancestor = (db: ChainDb, hash: Hash.Hash): UncleRules.Ancestor | undefined => {
-  const rlp = blockRlp(db, hash)
+export const ancestor = (db: ChainDb, hash: Hash.Hash, number?: number): UncleRules.Ancestor | undefined => {
+  const rlp = blockRlp(db, hash, number)
   if (rlp === undefined) return undefined
   const [headerItem, , uncleList] = blockItems(rlp, hash)
   const uncleItems = uncleList!.isList ? Rlp.readList(rlp, uncleList!) : undefined
@@ -489,9 +549,9 @@ export const ancestor = (db: ChainDb, hash: Hash.Hash): UncleRules.Ancestor | un
   }
 }
 
-/** The total difficulty of a stored block. */
-export const td = (db: ChainDb, hash: Hash.Hash): bigint | undefined => {
-  const key = keyOf(db, hash)
+/** The total difficulty of a stored block (at height `number`, when given). */
+export const td = (db: ChainDb, hash: Hash.Hash, number?: number): bigint | undefined => {
+  const key = keyAt(db, hash, number)
   const text = key && db.tds.get(key)
   return text === undefined ? undefined : BigInt(text)
 }
@@ -521,18 +581,24 @@ export const metaHash = (db: ChainDb, key: MetaKey): Hash.Hash | undefined => {
 }
 
 /**
- * Stores a block's RLP and its total difficulty (decimal text) under its number and hash, and its
- * number in the index, unless the index has the block already (inside a transaction); returns
- * whether it was new. LMDB finds out as it writes the index (MDB_NOOVERWRITE), so no read is
- * spent on it: lmdb-js's `putSync` returns whether it stored, as its README says, though its type
- * declarations say void.
+ * Stores a block's RLP and its total difficulty (decimal text) under its number and hash unless
+ * the block is stored already (inside a transaction); returns whether it was new. In layout 3 the
+ * caller has put the block in the hash index before; in the layouts before it (LayoutMigration's
+ * move from layout 1 to 2), its number goes into the `numbers` table. LMDB finds out whether it
+ * is new as it writes (MDB_NOOVERWRITE), so no read is spent on it: lmdb-js's `putSync` returns
+ * whether it stored, as its README says, though its type declarations say void.
  */
 export const putNewRecords = (db: ChainDb, number: number, hash: Hash.Hash, rlp: Uint8Array, tdText: string): boolean => {
-  if (db.numbers === undefined) throw readOnlyError(db)
   const key = recordKey(number, hash)
-  const fresh: unknown = db.numbers.putSync(hash, key.subarray(0, numberBytes), { noOverwrite: true })
-  if (fresh !== true) return false
-  db.blocks.putSync(key, rlp)
+  if (db.layout === 3) {
+    const fresh: unknown = db.blocks.putSync(key, rlp, { noOverwrite: true })
+    if (fresh !== true) return false
+  } else {
+    if (db.numbers === undefined) throw readOnlyError(db)
+    const fresh: unknown = db.numbers.putSync(hash, key.subarray(0, numberBytes), { noOverwrite: true })
+    if (fresh !== true) return false
+    db.blocks.putSync(key, rlp)
+  }
   db.tds.putSync(key, tdText)
   return true
 }
@@ -541,9 +607,23 @@ export const putNewRecords = (db: ChainDb, number: number, hash: Hash.Hash, rlp:
 export const putNewBlock = (db: ChainDb, stored: Block.Block, totalDifficulty: bigint): boolean =>
   putNewRecords(db, stored.number, stored.hash, stored.rlp, totalDifficulty.toString())
 
-/** Records that the datadir is in the current layout (inside a transaction). */
-export const putLayout = (db: ChainDb): void => {
-  db.meta.putSync(layoutKey, layoutText)
+/**
+ * Puts blocks in the datadir's hash index and syncs it to disk (layout 3), inside the transaction
+ * that stores them and before it stores them: under the write lock, so that no other process
+ * writes the index meanwhile, and a committed block always has its entry. Throws a StoreError
+ * when the datadir has no index open to write (it was opened to read, or not migrated).
+ */
+export const indexBlocks = (db: ChainDb, ids: ReadonlyArray<ChainStore.BlockId>): void => {
+  if (db.readOnly) throw readOnlyError(db)
+  if (db.index === undefined) {
+    throw new ChainStore.StoreError({ operation: `index blocks of datadir ${db.path}`, reason: "it has no hash index (not migrated)" })
+  }
+  HashIndex.add(db.index, ids)
+}
+
+/** Records the datadir's layout, the current one unless said (inside a transaction). */
+export const putLayout = (db: ChainDb, layout: Layout = currentLayout): void => {
+  db.meta.putSync(layoutKey, new TextEncoder().encode(String(layout)))
 }
 
 /** Sets the canonical hash at a height (inside a transaction). */

@@ -61,6 +61,6 @@ export class UnknownLayout extends Data.TaggedError("UnknownLayout")<{
   readonly layout: string
 }> {
   override get message() {
-    return `datadir ${this.path} has layout ${JSON.stringify(this.layout)}, which this ethsync does not know (it reads layouts 1 and 2; was it written by a newer ethsync?)`
+    return `datadir ${this.path} has layout ${JSON.stringify(this.layout)}, which this ethsync does not know (it reads layouts 1, 2 and 3; was it written by a newer ethsync?)`
   }
 }

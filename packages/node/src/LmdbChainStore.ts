@@ -3,7 +3,8 @@
  * accepts exactly the blocks the memory store accepts) and lands in one LMDB transaction: its
  * blocks, their TDs, the canonical index (rewritten back to the fork point when a heavier fork
  * wins) and the head. A crash at any moment, `kill -9` included, leaves the last committed batch.
- * After each commit the data file's map is dropped (MapDrop), every read and write waiting meanwhile.
+ * After a commit that left the data file's map grown, the map is dropped (MapDrop), every read and
+ * write waiting meanwhile.
  * Opened to read only, it writes nothing and never waits on a writer. A store that may write is
  * given its seal verifier explicitly (`make`) or takes it from the context (`layer`): which seals
  * are real is the caller's knowledge, so no default is guessed.
@@ -16,14 +17,6 @@ import * as ChainDb from "./ChainDb.ts"
 import { type DatadirUnreadable, EmptyDatadir, GenesisMismatch, type UnknownLayout } from "./DatadirError.ts"
 import * as LayoutMigration from "./LayoutMigration.ts"
 import * as MapDrop from "./MapDrop.ts"
-
-/**
- * Commits after which a store that writes drops LMDB's map of its data file (MapDrop), so the
- * file pages its commits touched leave the resident set: after every one, the least resident
- * (M1 at 1 M blocks: 36 MiB of the file at most against 62 every second commit and 1 GiB never;
- * docs/PERFORMANCE.md, "The data file's map bounded").
- */
-const commitsPerMap = 1
 
 /** Where the datadir is and which chain it must hold. */
 export interface Location {
@@ -98,7 +91,7 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
     const current = ChainDb.canonicalHash(db, number)
     if (current && Hash.equals(current, hash)) break
     ChainDb.putCanonical(db, number, hash)
-    const header = fresh.get(Hash.key(hash))?.header ?? ChainDb.header(db, hash)
+    const header = fresh.get(Hash.key(hash))?.header ?? ChainDb.header(db, hash, number)
     if (!header) throw new ChainStore.StoreError({ operation: "update the canonical index", reason: `block ${Hash.toHex(hash)} is missing` })
     hash = header.parentHash
   }
@@ -107,12 +100,13 @@ const setHead = (db: ChainDb.ChainDb, tip: Tip, old: Tip, fresh: ReadonlyMap<str
 
 /**
  * Writes accepted blocks and, if one beats the head's TD, the new head, in one transaction
- * flushed to disk off the main thread. Succeeds with how many were new: another process may
- * have written some since they were validated (LMDB tells as it writes them, so they are not
- * read again).
+ * flushed to disk off the main thread, their hash index entries first (synced under the write
+ * lock: ChainDb.indexBlocks). Succeeds with how many were new: another process may have written
+ * some since they were validated (LMDB tells as it writes them, so they are not read again).
  */
 const write = (db: ChainDb.ChainDb, accepted: ReadonlyArray<BatchValidation.Accepted>): Effect.Effect<number, ChainStore.StoreError> =>
   ChainDb.transactionFlushed(db, `write ${accepted.length} blocks`, () => {
+    ChainDb.indexBlocks(db, accepted.map(({ block }) => block))
     const fresh = new Map<string, Block.Block>()
     for (const { block, td } of accepted) if (ChainDb.putNewBlock(db, block, td)) fresh.set(block.key, block)
     const old = readTip(db)
@@ -130,6 +124,7 @@ const initialise = (db: ChainDb.ChainDb, start: Block.Block): Hash.Hash =>
   ChainDb.transaction(db, () => {
     const existing = ChainDb.metaHash(db, "genesis")
     if (existing) return existing
+    ChainDb.indexBlocks(db, [start])
     ChainDb.putLayout(db)
     ChainDb.putNewBlock(db, start, start.header.difficulty)
     ChainDb.putCanonical(db, 0, start.hash)
@@ -173,25 +168,26 @@ export const make = (options: Options): Effect.Effect<Store, OpenError, Scope.Sc
 
 /**
  * The ChainStore of an open datadir, which migrates it to the current layout when it may write
- * (LayoutMigration), checks or starts its genesis (writing only to start an empty one) and checks
- * the seals of inserted blocks with `verifier`. `make` opens the datadir and calls it.
+ * (LayoutMigration; its hash index is closed with the scope), checks or starts its genesis
+ * (writing only to start an empty one) and checks the seals of inserted blocks with `verifier`.
+ * `make` opens the datadir and calls it.
  */
 export const fromChainDb = (
   opened: ChainDb.ChainDb,
   options: GenesisOptions,
   verifier: SealVerifier.Shape
-): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | ChainStore.StoreError> =>
+): Effect.Effect<Store, GenesisMismatch | EmptyDatadir | ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const db = yield* LayoutMigration.migrate(opened)
     const genesis = yield* settleGenesis(db, options)
-    const { use, committed } = yield* MapDrop.make(db, commitsPerMap)
+    const { use, committed } = yield* MapDrop.make(db)
     /** A synchronous use of the datadir, its throws as StoreErrors. */
     const read = <A>(operation: string, f: () => A) => use(ChainDb.attempt(operation, f))
 
-    const lookup = (hash: Hash.Hash): BatchValidation.Known | undefined => {
-      const td = ChainDb.td(db, hash)
+    const lookup = (hash: Hash.Hash, _key: string, number: number | undefined): BatchValidation.Known | undefined => {
+      const td = ChainDb.td(db, hash, number)
       if (td === undefined) return undefined
-      const ancestor = ChainDb.ancestor(db, hash)
+      const ancestor = ChainDb.ancestor(db, hash, number)
       return ancestor && { header: ancestor.header, uncles: ancestor.uncles, td }
     }
 
@@ -225,9 +221,9 @@ export const fromChainDb = (
         Effect.gen(function*() {
           const { written, failure } = yield* use(Effect.gen(function*() {
             const readFailures: Array<unknown> = []
-            const guardedLookup = (hash: Hash.Hash) => {
+            const guardedLookup = (hash: Hash.Hash, key: string, number: number | undefined) => {
               try {
-                return lookup(hash)
+                return lookup(hash, key, number)
               } catch (error) {
                 readFailures.push(error)
                 return undefined

@@ -7,6 +7,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { Block, Hash, Header } from "@ethsync/core"
 import * as ChainDb from "../src/ChainDb.ts"
+import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
 
@@ -35,7 +36,7 @@ describe("ChainDb", () => {
 
   it.effect("serves stored headers and bodies cut out of their blocks, in order, headers of any size included", () =>
     Effect.scoped(Effect.gen(function*() {
-      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
+      const db = yield* LayoutMigration.migrate(yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create"))
       const genesis = TestChain.genesis()
       // Headers at their largest (32 bytes of extraData, every integer 8 or 32 bytes): past what the headers' buffer starts with.
       const large = Array.from({ length: 3 }, (_, i) =>
@@ -54,7 +55,10 @@ describe("ChainDb", () => {
         ))
       const withUncle = TestChain.withUncles(TestChain.child(genesis), [genesis.header])
       const blocks = [genesis, ...large, withUncle]
-      ChainDb.transaction(db, () => blocks.forEach((block) => ChainDb.putNewBlock(db, block, 1n)))
+      ChainDb.transaction(db, () => {
+        ChainDb.indexBlocks(db, blocks)
+        blocks.forEach((block) => ChainDb.putNewBlock(db, block, 1n))
+      })
       const unknown = Hash.keccak(Uint8Array.of(1))
       const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
       expect(large[0]!.header.rlp.length).toBeGreaterThan(580)

@@ -1,6 +1,8 @@
 /**
- * Datadirs written before layout 2 (blocks and TDs keyed by hash alone, no layout recorded): read
- * as they are, migrated when opened to write (also after a migration cut short), and layouts
+ * Datadirs written before layout 3: layout 1 (blocks and TDs keyed by hash alone, no layout
+ * recorded) and layout 2 (the hash -> number index as the LMDB table `numbers`): read as they
+ * are, migrated when opened to write (also after a migration cut short, and by several processes
+ * opening at once); a lost hash index rebuilt; leftovers of a killed doubling removed; and layouts
  * this build does not know refused.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -10,9 +12,11 @@ import { open as openLmdb } from "lmdb"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as ChainDb from "../src/ChainDb.ts"
+import * as HashIndex from "../src/HashIndex.ts"
 import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as CliRunner from "./CliRunner.ts"
+import * as ConcurrentWriters from "./ConcurrentWriters.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
 
@@ -68,6 +72,49 @@ const layout1Datadir = Effect.gen(function*() {
   yield* Effect.promise(() => writeLayout1(path))
   return path
 })
+
+/**
+ * Writes a datadir as ethsync wrote layout 2: `blocks` and `tds` keyed by number and hash, the
+ * `numbers` table (hash -> number, 8 bytes big-endian), `canonical`, and `meta` with layout "2".
+ */
+const writeLayout2 = async (path: string): Promise<void> => {
+  const env = openLmdb({ path, noSubdir: false, maxDbs: 5 })
+  const blocks = env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" })
+  const tdTable = env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" })
+  const numbers = env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
+  const canonicalTable = env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" })
+  const meta = env.openDB<Uint8Array, string>({ name: "meta", encoding: "binary" })
+  env.transactionSync(() => {
+    for (const block of all) {
+      const key = ChainDb.recordKey(block.number, block.hash)
+      blocks.putSync(key, block.rlp)
+      tdTable.putSync(key, tds.get(block.key)!.toString())
+      numbers.putSync(block.hash, key.subarray(0, 8))
+    }
+    for (const block of [genesis, ...canonical]) canonicalTable.putSync(block.number, block.hash)
+    meta.putSync("head", canonical[canonical.length - 1]!.hash)
+    meta.putSync("genesis", genesis.hash)
+    meta.putSync("layout", new TextEncoder().encode("2"))
+  })
+  await env.close()
+}
+
+/** A layout-2 datadir of `all` in a new folder. */
+const layout2Datadir = Effect.gen(function*() {
+  const path = Path.join(yield* TempDir.make, "old")
+  yield* Effect.promise(() => writeLayout2(path))
+  return path
+})
+
+/** The names of the tables of the environment at `path`. */
+const tablesOf = (path: string): Array<string> => {
+  const env = openLmdb({ path, noSubdir: false, maxDbs: 5, readOnly: true })
+  try {
+    return Array.from(env.getKeys(), String)
+  } finally {
+    void env.close()
+  }
+}
 
 /** An Option of bytes as hex, "none" when empty. */
 const hexOf = (bytes: Option.Option<Uint8Array>): string => Option.match(bytes, { onNone: () => "none", onSome: Hex.fromBytes })
@@ -133,10 +180,10 @@ describe("LayoutMigration", () => {
       const logged: Array<string> = []
       // In lots of 5 blocks: 7 transactions, the last one short.
       const db = yield* logging(logged, Effect.flatMap(ChainDb.open(path, "write"), (opened) => LayoutMigration.migrate(opened, 5)))
-      expect(logged).toEqual([`migrating datadir to layout 2: ${all.length} blocks`])
+      expect(logged).toEqual([`migrating datadir to layout 2: ${all.length} blocks`, `migrating datadir to layout 3: indexing ${all.length} blocks`])
       const store = yield* LmdbChainStore.fromChainDb(db, { genesis }, verifier)
       expect(yield* answers(store)).toEqual(reference)
-      expect(yield* layoutOf(path)).toBe(2)
+      expect(yield* layoutOf(path)).toBe(3)
       // Once: a migrated datadir opens without a word, and takes new blocks.
       const again: Array<string> = []
       const reopened = yield* logging(again, LmdbChainStore.make({ path, genesis, verifier }))
@@ -187,9 +234,9 @@ describe("LayoutMigration", () => {
       expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
       const logged: Array<string> = []
       const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
-      expect(logged).toEqual([`migrating datadir to layout 2: ${all.length - 8} blocks`])
+      expect(logged).toEqual([`migrating datadir to layout 2: ${all.length - 8} blocks`, `migrating datadir to layout 3: indexing ${all.length} blocks`])
       expect(yield* answers(store)).toEqual(reference)
-      expect(yield* layoutOf(path)).toBe(2)
+      expect(yield* layoutOf(path)).toBe(3)
     }))
 
   it.live("through the CLI: exports a layout-1 datadir byte-identical, says the migration once on stderr, and exports the same after", () =>
@@ -205,7 +252,8 @@ describe("LayoutMigration", () => {
       const imported = yield* CliRunner.run(["import", "--verify-seals", "none", "--datadir", path, chainFile])
       expect(imported.code).toBe(0)
       expect(imported.stderr.filter((line) => line.includes("migrating"))).toEqual([
-        expect.stringContaining(`migrating datadir to layout 2: ${all.length} blocks`)
+        expect.stringContaining(`migrating datadir to layout 2: ${all.length} blocks`),
+        expect.stringContaining(`migrating datadir to layout 3: indexing ${all.length} blocks`)
       ])
       const after = Path.join(dir, "after.rlp")
       expect((yield* CliRunner.run(["export", "--datadir", path, after])).code).toBe(0)
@@ -217,16 +265,129 @@ describe("LayoutMigration", () => {
       const path = Path.join(yield* TempDir.make, "datadir")
       yield* Effect.scoped(LmdbChainStore.make({ path, genesis, verifier }))
       yield* Effect.scoped(Effect.flatMap(ChainDb.open(path, "write"), (db) =>
-        ChainDb.attempt("record layout 3", () => ChainDb.transaction(db, () => db.meta.putSync("layout", new TextEncoder().encode("3"))))))
+        ChainDb.attempt("record layout 4", () => ChainDb.transaction(db, () => db.meta.putSync("layout", new TextEncoder().encode("4"))))))
       for (const opening of [LmdbChainStore.make({ path, genesis, verifier }), LmdbChainStore.make({ path, readOnly: true })]) {
         const error = yield* Effect.flip(Effect.scoped(opening))
         expect(error._tag).toBe("UnknownLayout")
         expect(error.message).toBe(
-          `datadir ${path} has layout "3", which this ethsync does not know (it reads layouts 1 and 2; was it written by a newer ethsync?)`
+          `datadir ${path} has layout "4", which this ethsync does not know (it reads layouts 1, 2 and 3; was it written by a newer ethsync?)`
         )
       }
       const status = yield* CliRunner.run(["status", "--datadir", path])
       expect(status.code).toBe(2)
-      expect(status.stderr).toEqual([`ethsync: datadir ${path} has layout "3", which this ethsync does not know (it reads layouts 1 and 2; was it written by a newer ethsync?)`])
+      expect(status.stderr).toEqual([`ethsync: datadir ${path} has layout "4", which this ethsync does not know (it reads layouts 1, 2 and 3; was it written by a newer ethsync?)`])
+    }))
+
+  it.effect("reads a layout-2 datadir opened to read through its numbers table, writing nothing", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = yield* layout2Datadir
+      expect(yield* answers(yield* LmdbChainStore.make({ path, readOnly: true }))).toEqual(reference)
+      expect(yield* layoutOf(path)).toBe(2)
+      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", "lock.mdb"])
+    }))
+
+  it.effect("migrates a layout-2 datadir to layout 3 when opened to write: the index file built, the numbers table dropped, every query as before", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = yield* layout2Datadir
+      const logged: Array<string> = []
+      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
+      expect(logged).toEqual([`migrating datadir to layout 3: indexing ${all.length} blocks`])
+      expect(yield* answers(store)).toEqual(reference)
+      expect(yield* layoutOf(path)).toBe(3)
+      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+      expect(tablesOf(path)).not.toContain("numbers")
+      const more = TestChain.extend(canonical[canonical.length - 1]!, 2)
+      expect(yield* store.insert(more)).toBe(2)
+      expect(yield* store.has(more[1]!.hash)).toBe(true)
+    }))
+
+  it.effect("a layout-2 migration killed between lots leaves layout 2 readable, and the next open to write finishes it", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = yield* layout2Datadir
+      yield* Effect.scoped(Effect.gen(function*() {
+        const db = yield* ChainDb.open(path, "write")
+        // The second lot's read fails, as a process killed after the first lot would stop there.
+        let lots = 0
+        const tds = new Proxy(db.tds, {
+          get: (target, property) => {
+            if (property === "getKeys") {
+              return (...args: Parameters<typeof target.getKeys>) => {
+                if (++lots === 2) throw new Error("killed")
+                return target.getKeys(...args)
+              }
+            }
+            const value: unknown = Reflect.get(target, property)
+            return typeof value === "function" ? value.bind(target) : value
+          }
+        })
+        const failed = yield* Effect.flip(LayoutMigration.migrate({ ...db, tds }, 4096, 8))
+        expect(failed.message).toMatch(/killed/)
+        expect(lots).toBe(2)
+      }))
+      expect(yield* layoutOf(path)).toBe(2)
+      expect(tablesOf(path)).toContain("numbers")
+      expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+      const logged: Array<string> = []
+      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
+      expect(logged).toEqual([`migrating datadir to layout 3: indexing ${all.length} blocks`])
+      expect(yield* answers(store)).toEqual(reference)
+      expect(yield* layoutOf(path)).toBe(3)
+      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+    }))
+
+  it.effect("rebuilds a lost hash index from the blocks when opened to write, saying so; a reader meanwhile names what is missing", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
+      Fs.rmSync(Path.join(path, HashIndex.fileName))
+      const reader = yield* Effect.flip(Effect.scoped(LmdbChainStore.make({ path, readOnly: true })))
+      expect(reader.message).toBe(
+        `chain store: open datadir ${path} failed: its hash index ${HashIndex.fileName} is missing (opening the datadir to write, as import does, rebuilds it)`
+      )
+      const logged: Array<string> = []
+      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
+      expect(logged).toEqual([`datadir ${path} has no hash index: rebuilding it from its ${all.length} blocks`])
+      expect(yield* answers(store)).toEqual(reference)
+      expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+    }))
+
+  it.effect("four processes opening one layout-2 datadir, or one that lost its index, at once all succeed: layout 3, the index whole, nothing left over", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const lostIndex = Effect.gen(function*() {
+        const path = Path.join(yield* TempDir.make, "datadir")
+        yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
+        Fs.rmSync(Path.join(path, HashIndex.fileName))
+        return path
+      })
+      for (const path of [yield* layout2Datadir, yield* lostIndex]) {
+        const outcomes = yield* Effect.promise(() => ConcurrentWriters.atOnce([path, path, path, path].map((dir) => [dir]), 50_000))
+        for (const { code, stdout, stderr } of outcomes) {
+          expect(code, stderr).toBe(0)
+          // Log lines (the migration's, by whichever did it) come before.
+          expect(stdout).toMatch(new RegExp(`^done ${canonical.length}$`, "m"))
+        }
+        expect(yield* layoutOf(path)).toBe(3)
+        expect(tablesOf(path)).not.toContain("numbers")
+        expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+        expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+      }
+    }))
+
+  it.effect("removes what a killed doubling or build of the index left when opened to write, not when opened to read", () =>
+    Effect.gen(function*() {
+      const reference = yield* expected
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
+      const left = [".new", ".build"].map((suffix) => Path.join(path, HashIndex.fileName + suffix))
+      for (const file of left) Fs.writeFileSync(file, "half a doubling")
+      yield* Effect.scoped(LmdbChainStore.make({ path, readOnly: true }))
+      expect(left.every((file) => Fs.existsSync(file))).toBe(true)
+      expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), answers))).toEqual(reference)
+      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
     }))
 })

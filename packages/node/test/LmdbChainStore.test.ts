@@ -4,11 +4,15 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ChainStore, Genesis, Hash, Hex, SealVerifier } from "@ethsync/core"
-import { Effect, Layer } from "effect"
+import { ChainGenerator } from "@ethsync/testkit"
+import { Effect, Layer, Option } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as ChainDb from "../src/ChainDb.ts"
+import * as HashIndex from "../src/HashIndex.ts"
+import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
+import * as ConcurrentWriters from "./ConcurrentWriters.ts"
 import * as TempDir from "./TempDir.ts"
 import * as TestChain from "./TestChain.ts"
 import * as WriteLock from "./WriteLock.ts"
@@ -89,31 +93,80 @@ describe("LmdbChainStore", () => {
         .toBe("GenesisMismatch")
     }))
 
-  it.effect("looks each new block up once to insert it", () =>
+  it.effect("looks each new block up once, at its height, to insert it", () =>
     Effect.gen(function*() {
-      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
-      /** The hashes looked up in the index, in order, 0x-hex. */
+      const db = yield* LayoutMigration.migrate(yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create"))
+      /** The keys read in `tds`, in order, hex. */
       const reads: Array<string> = []
-      /** The index of the datadir as it is now (a commit drops the map, so the table is opened again), its lookups counted. */
-      const counted = (numbers: NonNullable<ChainDb.ChainDb["numbers"]>) =>
-        new Proxy(numbers, {
+      /** The TD table of the datadir as it is now (a commit may drop the map, so the table is opened again), its reads counted. */
+      const counted = (tds: ChainDb.ChainDb["tds"]) =>
+        new Proxy(tds, {
           get: (target, property) => {
             if (property === "get") {
-              return (hash: Uint8Array) => {
-                reads.push(Hex.fromBytes(hash))
-                return target.get(hash)
+              return (key: Uint8Array) => {
+                reads.push(Hex.fromBytes(key))
+                return target.get(key)
               }
             }
             const value: unknown = Reflect.get(target, property)
             return typeof value === "function" ? value.bind(target) : value
           }
         })
-      const watched: ChainDb.ChainDb = Object.create(db, { numbers: { get: () => db.numbers && counted(db.numbers) } })
+      const watched: ChainDb.ChainDb = Object.create(db, { tds: { get: () => counted(db.tds) } })
       const store = yield* LmdbChainStore.fromChainDb(watched, { genesis }, verifier)
       const batch = chain.slice(0, 10)
       expect(yield* store.insert(batch)).toBe(10)
-      for (const block of batch) expect(reads.filter((read) => read === Hex.fromBytes(block.hash))).toHaveLength(1)
+      for (const block of batch) {
+        expect(reads.filter((read) => read === Hex.fromBytes(ChainDb.recordKey(block.number, block.hash)))).toHaveLength(1)
+      }
       expect(Hash.toHex((yield* store.head).block.hash)).toBe(Hash.toHex(batch[9]!.hash))
+    }))
+
+  it.effect("commits no block whose hash index entry could not be written", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis, verifier }))
+      const db = yield* LayoutMigration.migrate(yield* ChainDb.open(path, "write"))
+      // An index that refuses writes, as a full disk would.
+      const refusing = yield* HashIndex.open(path, true)
+      const store = yield* LmdbChainStore.fromChainDb(Object.create(db, { index: { value: refusing } }), { genesis }, verifier)
+      const failed = yield* Effect.flip(store.insert(chain.slice(0, 5)))
+      expect(failed.message).toMatch(/hash index .* open for reading only/)
+      for (const block of chain.slice(0, 5)) expect(ChainDb.td(db, block.hash, block.number)).toBeUndefined()
+      expect((yield* store.head).block.number).toBe(0)
+    }))
+
+  it.effect("a reader finds by hash blocks written after a writer doubled the hash index under it", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      const writer = yield* LmdbChainStore.make({ path, genesis, verifier })
+      const reader = yield* LmdbChainStore.make({ path, readOnly: true })
+      const index = Path.join(path, HashIndex.fileName)
+      const before = Fs.statSync(index).size
+      const long = TestChain.extend(genesis, 6000)
+      for (let i = 0; i < long.length; i += 1000) expect(yield* writer.insert(long.slice(i, i + 1000))).toBe(1000)
+      expect(Fs.statSync(index).size).toBeGreaterThan(before)
+      const last = long[long.length - 1]!
+      expect(yield* reader.has(last.hash)).toBe(true)
+      expect(Option.map(yield* reader.get(last.hash), (block) => block.number)).toEqual(Option.some(6000))
+    }))
+
+  it.effect("two processes inserting different chains into one datadir at once: every block of both found by hash", () =>
+    Effect.gen(function*() {
+      const path = Path.join(yield* TempDir.make, "datadir")
+      yield* Effect.scoped(LmdbChainStore.make({ path, genesis: ChainGenerator.testGenesis, verifier }))
+      // 120 transactions each, the index doubling several times under both.
+      const length = 3000
+      const seeds = [1, 2]
+      const outcomes = yield* Effect.promise(() => ConcurrentWriters.atOnce(seeds.map((seed) => [path, String(seed), String(length)]), 50_000))
+      for (const { code, stderr } of outcomes) expect(code, stderr).toBe(0)
+      const chains = yield* Effect.forEach(seeds, (seed) => ChainGenerator.generate(ChainGenerator.testGenesis, length, { seed }))
+      expect(Hash.equals(chains[0]![0]!.hash, chains[1]![0]!.hash)).toBe(false)
+      const reader = yield* LmdbChainStore.make({ path, readOnly: true })
+      const missing: Array<number> = []
+      for (const block of chains.flat()) if (!(yield* reader.has(block.hash))) missing.push(block.number)
+      expect(missing).toEqual([])
+      expect((yield* reader.head).block.number).toBe(length)
     }))
 
   it.effect("stores nothing of a batch whose write fails part way, and takes the batch whole once it can", () =>

@@ -1,6 +1,7 @@
 /**
- * The data file's map dropped between commits: its pages leave the resident set, the datadir
- * keeps answering, uses never meet a closed environment, and a reopening that fails says so.
+ * The data file's map dropped between commits once the file-backed memory has grown past a budget (or
+ * after every commit where it cannot be read): its pages leave the resident set, the datadir keeps
+ * answering, uses never meet a closed environment, and a reopening that fails says so.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option } from "effect"
@@ -8,6 +9,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { Hash, SealVerifier } from "@ethsync/core"
 import * as ChainDb from "../src/ChainDb.ts"
+import * as LayoutMigration from "../src/LayoutMigration.ts"
 import * as LmdbChainStore from "../src/LmdbChainStore.ts"
 import * as MapDrop from "../src/MapDrop.ts"
 import * as TempDir from "./TempDir.ts"
@@ -22,6 +24,12 @@ const residentKib = (file: string): number | undefined => {
   }
   return kib
 }
+
+/** Bytes in a MiB. */
+const mib = 2 ** 20
+
+/** A reading of the file-backed memory where it cannot be read: the map is dropped after every commit. */
+const unreadable: MapDrop.FileResident = () => undefined
 
 /** The key of the `i`th test record. */
 const keyOf = (i: number): Uint8Array => new Uint8Array(new Uint32Array([i]).buffer)
@@ -46,7 +54,7 @@ describe("MapDrop", () => {
       if (residentKib(file) === undefined) return console.log("skipped: no /proc/self/smaps to read the resident pages in (not Linux)")
       fill(db)
       expect(residentKib(file)).toBeGreaterThan(16 * 1024)
-      const { committed } = yield* MapDrop.make(db, 1)
+      const { committed } = yield* MapDrop.make(db, unreadable)
       yield* committed
       expect(residentKib(file)).toBeLessThan(1024)
       expect(db.blocks.get(keyOf(8 * 4096 - 1))?.length).toBe(1024)
@@ -54,13 +62,16 @@ describe("MapDrop", () => {
       expect(Array.from(db.blocks.get(keyOf(-1)) ?? [])).toEqual([1])
     })))
 
-  it.effect("drops every `every` commits, and puts a drop off while a use runs", () =>
+  it.effect("drops the map only once the file-backed memory has grown past the budget since the last drop, and puts a drop off while a use runs", () =>
     Effect.scoped(Effect.gen(function*() {
       const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
-      const { use, committed } = yield* MapDrop.make(db, 2)
+      let reading = 100 * mib
+      const { use, committed } = yield* MapDrop.make(db, () => reading, 16 * mib)
       const first = db.env
+      reading += 16 * mib
       yield* committed
       expect(db.env).toBe(first)
+      reading += 1
       const release = yield* Deferred.make<void>()
       const running = yield* Effect.forkChild(use(Deferred.await(release)))
       yield* Effect.yieldNow
@@ -69,14 +80,42 @@ describe("MapDrop", () => {
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(running)
       yield* committed
-      expect(db.env).not.toBe(first)
+      const second = db.env
+      expect(second).not.toBe(first)
+      // Counted from the reading right after the drop: 116 MiB and a byte.
+      reading += 16 * mib
+      yield* committed
+      expect(db.env).toBe(second)
+      reading += 1
+      yield* committed
+      expect(db.env).not.toBe(second)
     })))
+
+  it.effect("drops the map after every commit where the file-backed memory cannot be read", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
+      const { committed } = yield* MapDrop.make(db, unreadable)
+      const first = db.env
+      yield* committed
+      const second = db.env
+      yield* committed
+      expect(new Set([first, second, db.env]).size).toBe(3)
+    })))
+
+  it("reads this process's file-backed resident memory from /proc/self/statm, where there is one", () => {
+    const reading = MapDrop.statm()()
+    if (!Fs.existsSync("/proc/self/statm")) return console.log("skipped: no /proc/self/statm (not Linux)")
+    const status = Fs.readFileSync("/proc/self/status", "utf8")
+    const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1])
+    // The kernel's own count, read a moment apart: within a MiB.
+    expect(Math.abs(reading! - (kib("RssFile") + kib("RssShmem")) * 1024)).toBeLessThan(mib)
+  })
 
   it.effect("holds a use that comes during a drop until the environment is open again", () =>
     Effect.scoped(Effect.gen(function*() {
       const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
       ChainDb.transaction(db, () => db.blocks.putSync(keyOf(1), Uint8Array.of(9)))
-      const { use, committed } = yield* MapDrop.make(db, 1)
+      const { use, committed } = yield* MapDrop.make(db, unreadable)
       const dropping = yield* Effect.forkChild(committed)
       // The drop has closed the environment and waits for LMDB to finish closing it.
       yield* Effect.yieldNow
@@ -90,7 +129,7 @@ describe("MapDrop", () => {
     Effect.scoped(Effect.gen(function*() {
       const path = Path.join(yield* TempDir.make, "datadir")
       const db = yield* ChainDb.open(path, "create")
-      const { use, committed } = yield* MapDrop.make(db, 1)
+      const { use, committed } = yield* MapDrop.make(db, unreadable)
       // LMDB keeps its data file open, so the open environment goes on; a new opening finds a folder there.
       Fs.renameSync(Path.join(path, "data.mdb"), Path.join(path, "moved.mdb"))
       Fs.mkdirSync(Path.join(path, "data.mdb"))
@@ -106,13 +145,16 @@ describe("MapDrop", () => {
 })
 
 describe("LmdbChainStore across drops of its map", () => {
-  it.effect("answers every query after commits that each dropped the map", () =>
+  it.effect("answers every query after commits each followed by a drop of the map", () =>
     Effect.gen(function*() {
       const genesis = TestChain.genesis()
       const chain = TestChain.extend(genesis, 40)
-      const path = Path.join(yield* TempDir.make, "datadir")
-      const store = yield* LmdbChainStore.make({ path, genesis, verifier: SealVerifier.none })
-      for (let i = 0; i < chain.length; i += 4) expect(yield* store.insert(chain.slice(i, i + 4))).toBe(4)
+      const db = yield* LayoutMigration.migrate(yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create"))
+      const store = yield* LmdbChainStore.fromChainDb(db, { genesis }, SealVerifier.none)
+      for (let i = 0; i < chain.length; i += 4) {
+        expect(yield* store.insert(chain.slice(i, i + 4))).toBe(4)
+        yield* ChainDb.reopen(db)
+      }
       for (const block of chain) {
         expect(yield* store.has(block.hash)).toBe(true)
         const found = yield* store.getByNumber(block.number)

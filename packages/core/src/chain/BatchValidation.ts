@@ -62,25 +62,29 @@ const unknownParent = (block: Block.Block) =>
  * Checks `blocks` in order: a stored block is skipped; any other must have a known parent (stored
  * or accepted earlier in the batch), pass the header, body and uncle rules, and then carry good
  * seals, its own and its uncles'. `lookup` reads the store (given the hash and its map key,
- * whichever suits the store) synchronously; the rules of every block run first, then `verifier`
- * checks the seals of all the blocks that passed, and their uncles', in one call. Only blocks with
- * transactions cost an effect of their own: their trie root.
+ * whichever suits the store) synchronously, and the height the block must be at when it is known
+ * (a block's hash commits to its number), so that a store keyed by number finds it without an
+ * index by hash: a block is looked for at its number, its parent and ancestors at the heights
+ * below it (a parent not found there is looked for by hash alone, so that a block whose number
+ * is wrong still meets its parent and fails the number rule). The rules of every block run
+ * first, then `verifier` checks the seals of all the blocks that passed, and their uncles', in
+ * one call. Only blocks with transactions cost an effect of their own: their trie root.
  */
 export const validate = (
   blocks: ReadonlyArray<Block.Block>,
-  lookup: (hash: Hash.Hash, key: string) => Known | undefined,
+  lookup: (hash: Hash.Hash, key: string, number: number | undefined) => Known | undefined,
   verifier: SealVerifier.Shape
 ): Effect.Effect<Outcome> =>
   Effect.gen(function*() {
     const accepted: Array<Accepted> = []
     const fresh = new Map<string, Known>()
-    const find = (hash: Hash.Hash, key: string) => fresh.get(key) ?? lookup(hash, key)
+    const find = (hash: Hash.Hash, key: string, number: number | undefined) => fresh.get(key) ?? lookup(hash, key, number)
     /** The nearest ancestors the uncle rules look at, starting with `parent`. */
     const ancestorsOf = (parent: Known): Array<Known> => {
       const ancestors = [parent]
       let header = parent.header
       while (ancestors.length < UncleRules.generations && header.number > 0) {
-        const next = find(header.parentHash, Hash.key(header.parentHash))
+        const next = find(header.parentHash, Hash.key(header.parentHash), header.number - 1)
         if (!next) break
         ancestors.push(next)
         header = next.header
@@ -90,8 +94,10 @@ export const validate = (
     let failure: InsertFailed | undefined
     for (let index = 0; index < blocks.length; index++) {
       const block = blocks[index]!
-      if (find(block.hash, block.key)) continue
-      const parent = find(block.header.parentHash, Hash.key(block.header.parentHash))
+      if (find(block.hash, block.key, block.number)) continue
+      const parentKey = Hash.key(block.header.parentHash)
+      const parent = (block.number > 0 ? find(block.header.parentHash, parentKey, block.number - 1) : undefined) ??
+        find(block.header.parentHash, parentKey, undefined)
       if (!parent) {
         failure = new InsertFailed({ index, error: unknownParent(block) })
         break

@@ -30,6 +30,7 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
   /** The canonical head. */
   let head: Entry = blocks.get(Hash.key(genesis.hash))!
 
+  /** Validation's lookup: by hash key alone, the height it is given not needed. */
   const lookup = (_hash: Hash.Hash, key: string) => {
     const entry = blocks.get(key)
     return entry && { header: entry.block.header, uncles: BatchValidation.uncleKeys(entry.block), td: entry.td }
