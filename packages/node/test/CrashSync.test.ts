@@ -71,7 +71,7 @@ interface Run {
 
 /**
  * A store that answers as `store` does and appends to `sent` the height of every block whose
- * whole RLP (alone or among others) or body it gives out: what a serving node sends of its blocks.
+ * whole RLP (in an answer of several) or body it gives out: what a serving node sends of its blocks.
  */
 const counting = (store: ChainStore.Shape, sent: Array<number>): ChainStore.Shape => {
   const note = (hash: Hash.Hash) => (found: Option.Option<Uint8Array>) =>
@@ -82,7 +82,6 @@ const counting = (store: ChainStore.Shape, sent: Array<number>): ChainStore.Shap
     })
   return {
     ...store,
-    blockRlp: (hash) => Effect.tap(store.blockRlp(hash), note(hash)),
     blockRlps: (hashes, limits) =>
       Effect.tap(store.blockRlps(hashes, limits), (rlps) =>
         Effect.sync(() => {

@@ -131,7 +131,7 @@ const answers = (store: LmdbChainStore.Store) =>
         get: hexOf(Option.map(yield* store.get(hash), (block) => block.rlp)),
         header: Option.match(yield* store.header(hash), { onNone: () => "none", onSome: (header) => Hash.toHex(header.hash) }),
         td: Option.match(yield* store.td(hash), { onNone: () => "none", onSome: String }),
-        blockRlp: hexOf(yield* store.blockRlp(hash)),
+        blockRlp: hexOf(Option.fromUndefinedOr((yield* store.blockRlps([hash], { blocks: 1, bytes: Infinity }))[0])),
         bodyRlp: hexOf(yield* store.bodyRlp(hash))
       })
     }

@@ -9,6 +9,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, type Scope } from "effect"
 import * as TestChain from "./TestChain.ts"
 
+/** Limits that never cut a read of block RLPs short. */
+const unlimited: ChainStore.RlpLimits = { blocks: Infinity, bytes: Infinity }
+
 /** Opens a store of the implementation under test, holding `genesis`, checking seals with `verifier`. */
 export type Open = (genesis: Block.Block, verifier: SealVerifier.Shape) => Effect.Effect<ChainStore.Shape, unknown, Scope.Scope>
 
@@ -150,7 +153,7 @@ export const suite = (name: string, openWith: Open) =>
         const fork = yield* ChainGenerator.fork([ChainGenerator.testGenesis, ...blocks], 6, 2)
         yield* store.insert([...blocks, ...fork])
         for (const block of [ChainGenerator.testGenesis, ...blocks, ...fork]) {
-          expect(Hex.fromBytes(Option.getOrThrow(yield* store.blockRlp(block.hash)))).toBe(Hex.fromBytes(block.rlp))
+          expect((yield* store.blockRlps([block.hash], unlimited)).map(Hex.fromBytes)).toEqual([Hex.fromBytes(block.rlp)])
           const header = Option.getOrThrow(yield* store.header(block.hash))
           expect([Hex.fromBytes(header.rlp), header.number]).toEqual([Hex.fromBytes(block.header.rlp), block.number])
           const body = RLP.encode((RLP.decode(block.rlp) as Array<Uint8Array>).slice(1))
@@ -164,7 +167,7 @@ export const suite = (name: string, openWith: Open) =>
         const asked = [none, misnamed, ...[...all].reverse(), none]
         expect((yield* store.headerRlps(asked)).map(Hex.fromBytes)).toEqual(all.map((block) => Hex.fromBytes(block.header.rlp)).reverse())
         expect(yield* store.headerRlps([none])).toEqual([])
-        expect(Option.isNone(yield* store.blockRlp(unknown))).toBe(true)
+        expect(yield* store.blockRlps([unknown], unlimited)).toEqual([])
         expect(Option.isNone(yield* store.header(unknown))).toBe(true)
         expect(Option.isNone(yield* store.bodyRlp(unknown))).toBe(true)
       }))

@@ -99,10 +99,9 @@ export interface Shape {
   readonly canonicalHashes: (first: number, count: number) => Effect.Effect<ReadonlyArray<Hash.Hash>, StoreError>
   /** A stored block's header (forks included), read without decoding its body. */
   readonly header: (hash: Hash.Hash) => Effect.Effect<Option.Option<Header.Header>, StoreError>
-  /** A stored block's RLP as it was stored, neither decoded nor re-encoded: what a peer is sent. */
-  readonly blockRlp: (hash: Hash.Hash) => Effect.Effect<Option.Option<Uint8Array>, StoreError>
   /**
-   * The RLPs, as {@link blockRlp} gives them, of the stored blocks among `hashes`, in order, unknown
+   * The RLPs, each as it was stored (neither decoded nor re-encoded: what a peer is sent), of the
+   * stored blocks among `hashes` (forks included), in order, unknown
    * ones skipped, within `limits` (it stops before the block that would take it past them): one use
    * of the store answers a whole GetBlocks request (`collectRlps` does the walk).
    */

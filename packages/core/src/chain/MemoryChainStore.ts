@@ -63,7 +63,6 @@ export const make = (genesis: Block.Block, verifier: SealVerifier.Shape = SealVe
         return hashes
       }),
     header: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.header)),
-    blockRlp: (hash) => Effect.sync(() => Option.fromUndefinedOr(blocks.get(Hash.key(hash))?.block.rlp)),
     blockRlps: (hashes, limits) => Effect.sync(() => collectRlps(hashes, limits, (hash) => blocks.get(Hash.key(hash))?.block.rlp)),
     headerRlps: (ids) =>
       Effect.sync(() =>

@@ -275,6 +275,6 @@ export const encode = (message: EthMessage): Encoded => ({ code: codes[message._
 
 /**
  * A Blocks message made straight from blocks' stored RLP, without decoding them: how a server
- * answers GetBlocks. Each item must be a block's complete RLP, as a ChainStore's `blockRlp` gives.
+ * answers GetBlocks. Each item must be a block's complete RLP, as a ChainStore's `blockRlps` gives.
  */
 export const encodeStoredBlocks = (rlps: ReadonlyArray<Uint8Array>): Encoded => ({ code: codes.Blocks, payload: Rlp.encodeList(rlps) })
