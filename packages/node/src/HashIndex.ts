@@ -134,19 +134,26 @@ const headerPage = (bits: number): Buffer => {
   return page
 }
 
-/** The bucket bits of the file open at `fd`, checked against its header and size; a StoreError naming what is wrong. */
-const checkHeader = (path: string, fd: number): number => {
+/** The bucket bits of the file open at `fd` when its header and size check out, else what is wrong with them. */
+const headerCheck = (fd: number): number | string => {
   const page = Buffer.alloc(pageBytes)
   const read = Fs.readSync(fd, page, 0, pageBytes, 0)
-  if (read < pageBytes) throw failure(path, "open", `it has ${read} bytes, fewer than its header's ${pageBytes}`)
-  if (page.toString("latin1", 0, 8) !== magic) throw failure(path, "open", `its header does not start with "${magic}"`)
+  if (read < pageBytes) return `it has ${read} bytes, fewer than its header's ${pageBytes}`
+  if (page.toString("latin1", 0, 8) !== magic) return `its header does not start with "${magic}"`
   const found = page.readUInt32BE(8)
-  if (found !== version) throw failure(path, "open", `its header gives format version ${found}, not ${version}`)
+  if (found !== version) return `its header gives format version ${found}, not ${version}`
   const bits = page.readUInt32BE(12)
-  if (bits < minBits || bits > maxBits) throw failure(path, "open", `its header gives ${bits} bucket bits, not ${minBits} to ${maxBits}`)
+  if (bits < minBits || bits > maxBits) return `its header gives ${bits} bucket bits, not ${minBits} to ${maxBits}`
   const size = Fs.fstatSync(fd).size
-  if (size !== sizeOf(bits)) throw failure(path, "open", `it has ${size} bytes, not the ${sizeOf(bits)} of ${2 ** bits} buckets`)
+  if (size !== sizeOf(bits)) return `it has ${size} bytes, not the ${sizeOf(bits)} of ${2 ** bits} buckets`
   return bits
+}
+
+/** The bucket bits of the file open at `fd`, checked against its header and size; a StoreError naming what is wrong. */
+const checkHeader = (path: string, fd: number): number => {
+  const checked = headerCheck(fd)
+  if (typeof checked === "string") throw failure(path, "open", `${checked} (opening the datadir to write, as import does, rebuilds it)`)
+  return checked
 }
 
 /** Opens the file at `path` and checks its header (throws a StoreError naming what is wrong). */
@@ -197,18 +204,32 @@ const track = (path: string, readOnly: boolean, file: OpenFile): Effect.Effect<H
 
 /**
  * Opens the index of the datadir at `dir`, closing it with the scope; undefined when it has none.
- * A file whose header or size does not check out is a StoreError naming what is wrong. It removes
+ * A file whose header or size does not check out is a StoreError naming what is wrong when opened
+ * to read, and none when opened to write (LayoutMigration then rebuilds it). It removes
  * nothing: another process may be doubling or building meanwhile (`removeLeftovers`).
  */
 export const open = (dir: string, readOnly: boolean): Effect.Effect<HashIndex | undefined, ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const path = Path.join(dir, fileName)
-    const file = yield* attempt(path, "open", () => Fs.existsSync(path) ? openFile(path, readOnly) : undefined)
+    const file = yield* attempt(path, "open", () => Fs.existsSync(path) && (readOnly || usable(dir)) ? openFile(path, readOnly) : undefined)
     return file === undefined ? undefined : yield* track(path, readOnly, file)
   })
 
-/** Whether the datadir at `dir` has an index file. */
-export const exists = (dir: string): boolean => Fs.existsSync(Path.join(dir, fileName))
+/**
+ * Whether the datadir at `dir` has an index file whose header and size check out: one that does
+ * not is rebuilt by an open to write (LayoutMigration), as a missing one is. Throws when the file
+ * is there but cannot be read.
+ */
+export const usable = (dir: string): boolean => {
+  const path = Path.join(dir, fileName)
+  if (!Fs.existsSync(path)) return false
+  const fd = Fs.openSync(path, "r")
+  try {
+    return typeof headerCheck(fd) === "number"
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
 
 /** The files a killed doubling or build left in the datadir at `dir` (or one under way in another process). */
 export const leftovers = (dir: string): Array<string> =>
@@ -238,7 +259,7 @@ export const build = (dir: string, entries: number, fill: (add: (ids: ReadonlyAr
   const building = path + buildSuffix
   const index: HashIndex = { path: building, readOnly: false, file: guard(building, "build", () => writeEmpty(building, bitsFor(entries))) }
   try {
-    fill((ids) => void write(index, ids.map(entryOf)))
+    fill((ids) => write(index, ids.map(entryOf)))
     guard(building, "build", () => Fs.fdatasyncSync(fileOf(index).fd))
   } finally {
     if (index.file !== undefined) Fs.closeSync(index.file.fd)
@@ -251,6 +272,22 @@ export const build = (dir: string, entries: number, fill: (add: (ids: ReadonlyAr
 
 /** The page a lookup reads into: one for the process, since a lookup runs to its end without yielding. */
 const lookupPage = Buffer.alloc(pageBytes)
+
+/**
+ * Reads `bytes` at `offset` of the index into `into` and checks that the file had them (it may have
+ * been cut since it was opened); throws a StoreError naming the shortfall.
+ */
+const readFully = (path: string, fd: number, into: Buffer, bytes: number, offset: number): void => {
+  const read = Fs.readSync(fd, into, 0, bytes, offset)
+  if (read < bytes) throw failure(path, "read", `it ends ${read} bytes into the ${bytes} read at ${offset}, short of the size its header gives`)
+}
+
+/** The count of entries a bucket page gives, checked against what a page holds; throws a StoreError naming a damaged page. */
+const countOf = (path: string, page: Buffer, bucket: number): number => {
+  const count = page.readUInt32BE(0)
+  if (count > bucketCapacity) throw failure(path, "read", `bucket ${bucket} counts ${count} entries, more than the ${bucketCapacity} a page holds`)
+  return count
+}
 
 /** The page's bytes as 32-bit words in the machine's order, to compare entries without decoding them. */
 const lookupWords = new Uint32Array(lookupPage.buffer, lookupPage.byteOffset, pageBytes / 4)
@@ -265,11 +302,14 @@ const prefixWords = new Uint32Array(2)
 export const lookup = (index: HashIndex, hash: Hash.Hash): Array<number> => {
   const { fd, bits } = fileOf(index)
   new Uint8Array(prefixWords.buffer).set(hash.subarray(0, 8))
-  guard(index.path, "read", () => Fs.readSync(fd, lookupPage, 0, pageBytes, pageAt(bucketOf(new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), bits))))
+  const bucket = bucketOf(new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), bits)
+  const count = guard(index.path, "read", () => {
+    readFully(index.path, fd, lookupPage, pageBytes, pageAt(bucket))
+    return countOf(index.path, lookupPage, bucket)
+  })
   const numbers: Array<number> = []
   const [first, second] = prefixWords
-  // A count past what a page holds (a damaged page) reads no further than the page.
-  const end = (bucketHeaderBytes + Math.min(lookupPage.readUInt32BE(0), bucketCapacity) * entryBytes) / 4
+  const end = (bucketHeaderBytes + count * entryBytes) / 4
   for (let word = bucketHeaderBytes / 4; word < end; word += entryBytes / 4) {
     if (lookupWords[word] === first && lookupWords[word + 1] === second) {
       numbers.push(lookupPage.readUInt32BE(word * 4 + 8) * 2 ** 32 + lookupPage.readUInt32BE(word * 4 + 12))
@@ -333,12 +373,13 @@ const double = (index: HashIndex): void => {
     const output = Buffer.alloc(2 * bucketsPerRead * pageBytes)
     for (let first = 0; first < 2 ** old.bits; first += bucketsPerRead) {
       const buckets = Math.min(bucketsPerRead, 2 ** old.bits - first)
-      Fs.readSync(old.fd, input, 0, buckets * pageBytes, pageAt(first))
+      readFully(index.path, old.fd, input, buckets * pageBytes, pageAt(first))
       output.fill(0)
       for (let b = 0; b < buckets; b++) {
         const page = input.subarray(b * pageBytes, (b + 1) * pageBytes)
         const counts = [0, 0]
-        for (let i = 0; i < page.readUInt32BE(0); i++) {
+        const count = countOf(index.path, page, first + b)
+        for (let i = 0; i < count; i++) {
           const offset = bucketHeaderBytes + i * entryBytes
           const half = bucketOf(page.readUInt32BE(offset), bits) & 1
           const target = (2 * b + half) * pageBytes + bucketHeaderBytes + counts[half]! * entryBytes
@@ -363,24 +404,23 @@ const double = (index: HashIndex): void => {
 
 /**
  * Writes the entries into their buckets, reading each page once and writing it when it
- * changed; an entry already there (the same prefix and number) is not added again. Returns the
- * pages written, or "full", having written the buckets before it, when a bucket would overflow:
- * the table must double first.
+ * changed; an entry already there (the same prefix and number) is not added again. Returns
+ * "full", having written the buckets before it, when a bucket would overflow: the table must
+ * double first.
  */
-const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): number | "full" => {
+const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): "done" | "full" => {
   const { fd, bits } = fileOf(index)
   // By their first 4 bytes, so by bucket.
   const sorted = [...entries].sort((a, b) => a.high - b.high)
   const page = Buffer.alloc(pageBytes)
   const words = new Uint32Array(page.buffer, page.byteOffset, pageBytes / 4)
   let start = 0
-  let written = 0
   while (start < sorted.length) {
     const bucket = bucketOf(sorted[start]!.high, bits)
     let end = start
     while (end < sorted.length && bucketOf(sorted[end]!.high, bits) === bucket) end++
-    Fs.readSync(fd, page, 0, pageBytes, pageAt(bucket))
-    const stored = page.readUInt32BE(0)
+    readFully(index.path, fd, page, pageBytes, pageAt(bucket))
+    const stored = countOf(index.path, page, bucket)
     let count = stored
     for (let i = start; i < end; i++) {
       const entry = sorted[i]!
@@ -391,40 +431,37 @@ const writeEntries = (index: HashIndex, entries: ReadonlyArray<Entry>): number |
     if (count > stored) {
       page.writeUInt32BE(count, 0)
       Fs.writeSync(fd, page, 0, pageBytes, pageAt(bucket))
-      written++
     }
     start = end
   }
-  return written
+  return "done"
 }
 
 /**
  * Writes the entries into the index, not synced, doubling the table as often as a bucket would
- * overflow; returns whether it wrote anything. Throws a StoreError on an index opened to read, or
- * when the file cannot be read or written.
+ * overflow. Throws a StoreError on an index opened to read, or when the file cannot be read or
+ * written.
  */
-const write = (index: HashIndex, entries: ReadonlyArray<Entry>): boolean => {
+const write = (index: HashIndex, entries: ReadonlyArray<Entry>): void => {
   if (index.readOnly) throw failure(index.path, "write", "it is open for reading only")
-  return guard(index.path, "write", () => {
+  guard(index.path, "write", () => {
     // A write cut short by an overflow is kept; the next pass skips the entries it wrote.
-    let doubled = false
-    while (true) {
-      const written = writeEntries(index, entries)
-      if (written !== "full") return doubled || written > 0
-      double(index)
-      doubled = true
-    }
+    while (writeEntries(index, entries) === "full") double(index)
   })
 }
 
 /**
- * Adds the blocks `ids` to the index and syncs it to disk before it returns (nothing is written
- * or synced when every entry is there already), doubling the table as often as a bucket would
+ * Adds the blocks `ids` to the index and syncs it to disk before it returns, doubling the table as often as a bucket would
  * overflow. The caller holds the datadir's write lock, inside the transaction that stores the
  * blocks: the file the path names is reopened first if another process doubled it. Throws a
  * StoreError on an index opened to read, or when the file cannot be read or written.
  */
 export const add = (index: HashIndex, ids: ReadonlyArray<ChainStore.BlockId>): void => {
+  if (ids.length === 0) return
   refresh(index)
-  if (write(index, ids.map(entryOf))) guard(index.path, "sync", () => Fs.fdatasyncSync(fileOf(index).fd))
+  write(index, ids.map(entryOf))
+  // Synced even when every entry was there already: a process killed between its writes and its
+  // sync leaves them in the page cache only, and the same blocks stored again must not be
+  // committed before those entries are on disk.
+  guard(index.path, "sync", () => Fs.fdatasyncSync(fileOf(index).fd))
 }

@@ -1,6 +1,7 @@
 /**
  * Brings a datadir of an older layout to the current one (layout 3: see ChainDb) when it is
- * opened to write, and builds the hash index of a layout-3 datadir that has lost it.
+ * opened to write, and builds the hash index of a layout-3 datadir that has lost it (or whose
+ * index file is damaged: its header or size does not check out).
  *
  * Layout 1 (blocks and TDs keyed by hash alone, as datadirs were written before layouts were
  * recorded) to 2 (keyed by number and hash, the LMDB table `numbers` as the hash -> number index):
@@ -133,7 +134,7 @@ const settleIndex = (db: ChainDb.ChainDb, perLot: number): void => {
   }
   HashIndex.removeLeftovers(db.path)
   ChainDb.dropNumbers(db)
-  if (layout === 3 && HashIndex.exists(db.path)) return
+  if (layout === 3 && HashIndex.usable(db.path)) return
   buildIndex(db, perLot)
   if (layout === 2) ChainDb.putLayout(db, 3)
 }
@@ -141,8 +142,8 @@ const settleIndex = (db: ChainDb.ChainDb, perLot: number): void => {
 /**
  * The datadir in the current layout with its hash index: as it is when opened to read (reads
  * then find older layouts' records as they are), else migrated first (layout 1 moved
- * `perTransaction` blocks at a time, the index built `perLot` at a time), or its missing index
- * built, or what a killed doubling or build left removed, saying on stderr (as a log line) what
+ * `perTransaction` blocks at a time, the index built `perLot` at a time), or its missing or
+ * damaged index built, or what a killed doubling or build left removed, saying on stderr (as a log line) what
  * it does. Several processes may open one datadir at once: one does the work, the others find it
  * done. The index is closed with the scope.
  */
@@ -161,7 +162,7 @@ export const migrate = (
     const db = opened.layout === 1 ? yield* toLayout2(opened, perTransaction) : opened
     const blocks = yield* ChainDb.attempt(`read the blocks of datadir ${db.path}`, () => entries(db.tds))
     if (db.layout === 2) yield* Effect.logInfo(`migrating datadir to layout 3: indexing ${blocks} blocks`)
-    else if (blocks > 0) yield* Effect.logWarning(`datadir ${db.path} has no hash index: rebuilding it from its ${blocks} blocks`)
+    else if (blocks > 0) yield* Effect.logWarning(`datadir ${db.path} has no usable hash index (missing or damaged): rebuilding it from its ${blocks} blocks`)
     yield* ChainDb.attempt(`migrate datadir ${db.path} to layout 3`, () => ChainDb.transaction(db, () => settleIndex(db, perLot)))
     const opening = yield* HashIndex.open(db.path, false)
     if (opening === undefined) {

@@ -83,7 +83,7 @@ export const statm = (): FileResident => {
 /** The gate of `db`, dropping its map when `resident` has grown by more than `limit` bytes since the last drop. */
 export const make = (db: ChainDb.ChainDb, resident: FileResident = statm(), limit: number = budget): Effect.Effect<MapDrop> =>
   Effect.map(Semaphore.make(uses), (gate) => {
-    /** The file-backed resident bytes right after the last drop (or at the start): what the growth is counted from. */
+    /** The least file-backed resident bytes seen since the last drop (or the start): what the growth is counted from. */
     let base = resident()
     // Not interruptible: an environment closed and not yet opened again would fail every later use.
     const drop = Effect.uninterruptible(Effect.andThen(ChainDb.reopen(db), Effect.sync(() => {
@@ -93,6 +93,8 @@ export const make = (db: ChainDb.ChainDb, resident: FileResident = statm(), limi
       use: (effect) => gate.withPermits(1)(effect),
       committed: Effect.suspend(() => {
         const now = resident()
+        // Pages the kernel took back since lower the base, so growth is counted from the least seen.
+        if (now !== undefined && base !== undefined && now < base) base = now
         const grown = now === undefined || base === undefined || now - base > limit
         return grown ? Effect.asVoid(gate.withPermitsIfAvailable(uses)(drop)) : Effect.void
       })

@@ -57,6 +57,18 @@ describe("HashIndex", () => {
       expect(HashIndex.lookup(again, ids[1999]!.hash)).toEqual([ids[1999]!.number])
     })))
 
+  it.effect("a bucket page counting more entries than a page holds, or a file cut short since it was opened, is a StoreError naming it, at once", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { dir, index } = yield* fresh
+      const file = Path.join(dir, HashIndex.fileName)
+      // Bucket 0 (the page after the header) counts 2^32 - 1 entries.
+      writeAt(file, 4096, Uint8Array.of(0xff, 0xff, 0xff, 0xff))
+      expect(() => HashIndex.lookup(index, crowded(1))).toThrow(/bucket 0 counts 4294967295 entries, more than the 255 a page holds/)
+      expect(() => HashIndex.add(index, [{ number: 1, hash: crowded(1) }])).toThrow(/bucket 0 counts 4294967295 entries/)
+      Fs.truncateSync(file, 2 * 4096)
+      expect(() => HashIndex.lookup(index, hashOf(3))).toThrow(/short of the size its header gives/)
+    })))
+
   it.effect("doubles its table as often as a bucket overflows, every entry still found", () =>
     Effect.scoped(Effect.gen(function*() {
       const { dir, index } = yield* fresh
@@ -79,7 +91,7 @@ describe("HashIndex", () => {
       expect(HashIndex.lookup(index, one).sort()).toEqual([5, 9])
     })))
 
-  it.effect("refuses a file whose header does not check out, naming what is wrong", () =>
+  it.effect("refuses a file whose header does not check out to a reader, naming what is wrong; a writer opens it as none, to be rebuilt", () =>
     Effect.gen(function*() {
       const cases: Array<[string, (file: string) => void, RegExp]> = [
         ["magic", (file) => Fs.writeFileSync(file, "NOTANIDX", { flag: "r+" }), /does not start with "ETHSYNCX"/],
@@ -93,12 +105,13 @@ describe("HashIndex", () => {
         HashIndex.build(dir, 0, () => {})
         const file = Path.join(dir, HashIndex.fileName)
         damage(file)
-        for (const readOnly of [true, false]) {
-          const error = yield* Effect.flip(Effect.scoped(HashIndex.open(dir, readOnly)))
-          expect(error._tag).toBe("StoreError")
-          expect(error.message).toContain(`open the hash index ${file}`)
-          expect(error.message).toMatch(reason)
-        }
+        const error = yield* Effect.flip(Effect.scoped(HashIndex.open(dir, true)))
+        expect(error._tag).toBe("StoreError")
+        expect(error.message).toContain(`open the hash index ${file}`)
+        expect(error.message).toMatch(reason)
+        expect(error.message).toContain("(opening the datadir to write, as import does, rebuilds it)")
+        expect(HashIndex.usable(dir)).toBe(false)
+        expect(yield* Effect.scoped(HashIndex.open(dir, false))).toBeUndefined()
       }
     }))
 

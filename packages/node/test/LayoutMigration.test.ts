@@ -338,21 +338,27 @@ describe("LayoutMigration", () => {
       expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
     }))
 
-  it.effect("rebuilds a lost hash index from the blocks when opened to write, saying so; a reader meanwhile names what is missing", () =>
+  it.effect("rebuilds a lost or damaged hash index from the blocks when opened to write, saying so; a reader meanwhile names what is wrong", () =>
     Effect.gen(function*() {
       const reference = yield* expected
-      const path = Path.join(yield* TempDir.make, "datadir")
-      yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
-      Fs.rmSync(Path.join(path, HashIndex.fileName))
-      const reader = yield* Effect.flip(Effect.scoped(LmdbChainStore.make({ path, readOnly: true })))
-      expect(reader.message).toBe(
-        `chain store: open datadir ${path} failed: its hash index ${HashIndex.fileName} is missing (opening the datadir to write, as import does, rebuilds it)`
-      )
-      const logged: Array<string> = []
-      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
-      expect(logged).toEqual([`datadir ${path} has no hash index: rebuilding it from its ${all.length} blocks`])
-      expect(yield* answers(store)).toEqual(reference)
-      expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+      const damages: Array<[(file: string) => void, string]> = [
+        [(file) => Fs.rmSync(file), `chain store: open datadir {path} failed: its hash index ${HashIndex.fileName} is missing (opening the datadir to write, as import does, rebuilds it)`],
+        [(file) => Fs.writeFileSync(file, "NOTANIDX", { flag: "r+" }), `its header does not start with "ETHSYNCX" (opening the datadir to write, as import does, rebuilds it)`]
+      ]
+      for (const [damage, said] of damages) {
+        const path = Path.join(yield* TempDir.make, "datadir")
+        yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, genesis, verifier }), (store) => store.insert(all.slice(1))))
+        damage(Path.join(path, HashIndex.fileName))
+        const reader = yield* Effect.flip(Effect.scoped(LmdbChainStore.make({ path, readOnly: true })))
+        expect(reader.message).toContain(said.replace("{path}", path))
+        const logged: Array<string> = []
+        yield* Effect.scoped(Effect.gen(function*() {
+          const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
+          expect(logged).toEqual([`datadir ${path} has no usable hash index (missing or damaged): rebuilding it from its ${all.length} blocks`])
+          expect(yield* answers(store)).toEqual(reference)
+        }))
+        expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
+      }
     }))
 
   it.effect("four processes opening one layout-2 datadir, or one that lost its index, at once all succeed: layout 3, the index whole, nothing left over", () =>

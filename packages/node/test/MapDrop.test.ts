@@ -91,6 +91,21 @@ describe("MapDrop", () => {
       expect(db.env).not.toBe(second)
     })))
 
+  it.effect("counts the growth from the least reading since the last drop: pages the kernel took back do not put a drop off", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
+      let reading = 100 * mib
+      const { committed } = yield* MapDrop.make(db, () => reading, 16 * mib)
+      const first = db.env
+      reading = 60 * mib
+      yield* committed
+      expect(db.env).toBe(first)
+      // 16 MiB and a byte above the least reading, though below the first.
+      reading = 76 * mib + 1
+      yield* committed
+      expect(db.env).not.toBe(first)
+    })))
+
   it.effect("drops the map after every commit where the file-backed memory cannot be read", () =>
     Effect.scoped(Effect.gen(function*() {
       const db = yield* ChainDb.open(Path.join(yield* TempDir.make, "datadir"), "create")
