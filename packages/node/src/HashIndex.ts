@@ -359,8 +359,18 @@ const holds = (page: Uint32Array, count: number, { words }: Entry): boolean => {
 }
 
 /**
+ * The bucket bits from which a table doubles only when it holds at least one entry a bucket on
+ * average (4,096 buckets, a 16 MiB file; a table of real block hashes doubles at about half full):
+ * hashes made to share their first bits (blocks whose seals are not checked cost nothing to make)
+ * would otherwise double an almost empty table until it filled the disk.
+ */
+const crowdingBits = 12
+
+/**
  * Doubles the table: streams its buckets into a new file of twice as many (bucket b's entries
- * into 2b and 2b+1 by their next bit), syncs it, renames it over the index and opens it.
+ * into 2b and 2b+1 by their next bit), syncs it, renames it over the index and opens it. Throws a
+ * StoreError, the index as it was, when the table is too empty for an overflow to mean it is full
+ * (`crowdingBits`).
  */
 const double = (index: HashIndex): void => {
   const old = fileOf(index)
@@ -368,6 +378,8 @@ const double = (index: HashIndex): void => {
   if (bits > maxBits) throw failure(index.path, "double", `it has ${2 ** old.bits} buckets already`)
   const next = index.path + doublingSuffix
   const fresh = writeEmpty(next, bits)
+  /** Entries of the table, counted as it is streamed. */
+  let total = 0
   try {
     const input = Buffer.alloc(bucketsPerRead * pageBytes)
     const output = Buffer.alloc(2 * bucketsPerRead * pageBytes)
@@ -379,6 +391,7 @@ const double = (index: HashIndex): void => {
         const page = input.subarray(b * pageBytes, (b + 1) * pageBytes)
         const counts = [0, 0]
         const count = countOf(index.path, page, first + b)
+        total += count
         for (let i = 0; i < count; i++) {
           const offset = bucketHeaderBytes + i * entryBytes
           const half = bucketOf(page.readUInt32BE(offset), bits) & 1
@@ -390,6 +403,14 @@ const double = (index: HashIndex): void => {
         output.writeUInt32BE(counts[1]!, (2 * b + 1) * pageBytes)
       }
       Fs.writeSync(fresh.fd, output, 0, 2 * buckets * pageBytes, pageAt(2 * first))
+    }
+    if (old.bits >= crowdingBits && total < 2 ** old.bits) {
+      Fs.rmSync(next, { force: true })
+      throw failure(
+        index.path,
+        "double",
+        `a bucket overflows with ${total} entries in ${2 ** old.bits} buckets: hashes made to crowd one bucket, not a full table, so it does not double`
+      )
     }
     Fs.fdatasyncSync(fresh.fd)
     Fs.renameSync(next, index.path)

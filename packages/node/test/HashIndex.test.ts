@@ -81,6 +81,27 @@ describe("HashIndex", () => {
       expect(Fs.readdirSync(dir)).toEqual([HashIndex.fileName])
     })))
 
+  it.effect("does not double a large, almost empty table for hashes made to crowd one bucket: a StoreError, the index as it was", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = yield* TempDir.make
+      // Sized for 600,000 entries: 8,192 buckets.
+      HashIndex.build(dir, 600_000, () => {})
+      const index = yield* opened(dir)
+      const before = sizeOf(dir)
+      // The first two bytes 0: all in bucket 0, which holds 255.
+      const ids = Array.from({ length: HashIndex.bucketCapacity + 1 }, (_, i) => {
+        const bytes = new Uint8Array(hashOf(i))
+        bytes[0] = 0
+        bytes[1] = 0
+        return { number: i, hash: Hash.makeUnsafe(bytes) }
+      })
+      expect(() => HashIndex.add(index, ids)).toThrow(/a bucket overflows with 0 entries in 8192 buckets: hashes made to crowd one bucket/)
+      expect(sizeOf(dir)).toBe(before)
+      expect(Fs.readdirSync(dir)).toEqual([HashIndex.fileName])
+      // The overflowing bucket was not written: the table is as empty as it was.
+      expect(HashIndex.lookup(index, ids[0]!.hash)).toEqual([])
+    })))
+
   it.effect("returns every number of hashes that share their first 8 bytes, for the caller to tell apart", () =>
     Effect.scoped(Effect.gen(function*() {
       const { index } = yield* fresh
