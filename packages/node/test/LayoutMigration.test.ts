@@ -45,66 +45,61 @@ const tds = (() => {
 })()
 
 /**
- * Writes a datadir as ethsync wrote it before layouts were recorded: `blocks` and `tds` keyed by
- * block hash, `canonical` by number, `meta` with `head` and `genesis`, and nothing else.
+ * Writes a datadir as ethsync wrote an older layout. Layout 1 (before layouts were recorded):
+ * `blocks` and `tds` keyed by block hash, `canonical` by number, `meta` with `head` and `genesis`,
+ * and nothing else. Layout 2: `blocks` and `tds` keyed by number and hash, the `numbers` table
+ * (hash -> number, 8 bytes big-endian), and `meta` with layout "2" besides.
  */
-const writeLayout1 = async (path: string): Promise<void> => {
-  const env = openLmdb({ path, noSubdir: false, maxDbs: 4 })
-  const blocks = env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" })
-  const tdTable = env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" })
-  const canonicalTable = env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" })
-  const meta = env.openDB<Uint8Array, string>({ name: "meta", encoding: "binary" })
-  env.transactionSync(() => {
-    for (const block of all) {
-      blocks.putSync(block.hash, block.rlp)
-      tdTable.putSync(block.hash, tds.get(block.key)!.toString())
-    }
-    for (const block of [genesis, ...canonical]) canonicalTable.putSync(block.number, block.hash)
-    meta.putSync("head", canonical[canonical.length - 1]!.hash)
-    meta.putSync("genesis", genesis.hash)
-  })
-  await env.close()
-}
-
-/** A layout-1 datadir of `all` in a new folder. */
-const layout1Datadir = Effect.gen(function*() {
-  const path = Path.join(yield* TempDir.make, "old")
-  yield* Effect.promise(() => writeLayout1(path))
-  return path
-})
-
-/**
- * Writes a datadir as ethsync wrote layout 2: `blocks` and `tds` keyed by number and hash, the
- * `numbers` table (hash -> number, 8 bytes big-endian), `canonical`, and `meta` with layout "2".
- */
-const writeLayout2 = async (path: string): Promise<void> => {
+const writeOld = async (path: string, layout: 1 | 2): Promise<void> => {
   const env = openLmdb({ path, noSubdir: false, maxDbs: 5 })
   const blocks = env.openDB<Uint8Array, Uint8Array>({ name: "blocks", encoding: "binary", keyEncoding: "binary" })
   const tdTable = env.openDB<string, Uint8Array>({ name: "tds", encoding: "string", keyEncoding: "binary" })
-  const numbers = env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" })
+  const numbers = layout === 2 ? env.openDB<Uint8Array, Uint8Array>({ name: "numbers", encoding: "binary", keyEncoding: "binary" }) : undefined
   const canonicalTable = env.openDB<Uint8Array, number>({ name: "canonical", encoding: "binary" })
   const meta = env.openDB<Uint8Array, string>({ name: "meta", encoding: "binary" })
   env.transactionSync(() => {
     for (const block of all) {
-      const key = ChainDb.recordKey(block.number, block.hash)
+      const key = layout === 1 ? block.hash : ChainDb.recordKey(block.number, block.hash)
       blocks.putSync(key, block.rlp)
       tdTable.putSync(key, tds.get(block.key)!.toString())
-      numbers.putSync(block.hash, key.subarray(0, 8))
+      numbers?.putSync(block.hash, key.subarray(0, 8))
     }
     for (const block of [genesis, ...canonical]) canonicalTable.putSync(block.number, block.hash)
     meta.putSync("head", canonical[canonical.length - 1]!.hash)
     meta.putSync("genesis", genesis.hash)
-    meta.putSync("layout", new TextEncoder().encode("2"))
+    if (layout === 2) meta.putSync("layout", new TextEncoder().encode("2"))
   })
   await env.close()
 }
 
+/** A datadir of `all` in an older layout, in a new folder. */
+const oldDatadir = (layout: 1 | 2) =>
+  Effect.gen(function*() {
+    const path = Path.join(yield* TempDir.make, "old")
+    yield* Effect.promise(() => writeOld(path, layout))
+    return path
+  })
+
+/** A layout-1 datadir of `all` in a new folder. */
+const layout1Datadir = oldDatadir(1)
+
 /** A layout-2 datadir of `all` in a new folder. */
-const layout2Datadir = Effect.gen(function*() {
-  const path = Path.join(yield* TempDir.make, "old")
-  yield* Effect.promise(() => writeLayout2(path))
-  return path
-})
+const layout2Datadir = oldDatadir(2)
+
+/**
+ * Opens the layout-2 datadir at `path` to write and checks that it says it migrates, answers as
+ * `reference` says and is then layout 3 with its index file beside LMDB's; the store, to go on with.
+ */
+const opensMigrated = (path: string, reference: Effect.Success<typeof expected>) =>
+  Effect.gen(function*() {
+    const logged: Array<string> = []
+    const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
+    expect(logged).toEqual([`migrating datadir to layout 3: indexing ${all.length} blocks`])
+    expect(yield* answers(store)).toEqual(reference)
+    expect(yield* layoutOf(path)).toBe(3)
+    expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+    return store
+  })
 
 /** The names of the tables of the environment at `path`. */
 const tablesOf = (path: string): Array<string> => {
@@ -114,6 +109,26 @@ const tablesOf = (path: string): Array<string> => {
   } finally {
     void env.close()
   }
+}
+
+/**
+ * `table` with its method `name` throwing at its `nth` call, as a process killed there would stop;
+ * `calls` counts the calls so far.
+ */
+const killedAt = <T extends object>(table: T, name: keyof T & string, nth: number): { readonly table: T; readonly calls: () => number } => {
+  let calls = 0
+  const killed = new Proxy(table, {
+    get: (target, property) => {
+      const value: unknown = Reflect.get(target, property)
+      if (typeof value !== "function") return value
+      if (property !== name) return value.bind(target)
+      return (...args: Array<unknown>) => {
+        if (++calls === nth) throw new Error("killed")
+        return Reflect.apply(value, target, args)
+      }
+    }
+  })
+  return { table: killed, calls: () => calls }
 }
 
 /** An Option of bytes as hex, "none" when empty. */
@@ -210,20 +225,8 @@ describe("LayoutMigration", () => {
         const db = yield* ChainDb.open(path, "write")
         if (db.numbers === undefined) return expect.unreachable("a datadir opened to write has a numbers table")
         // The index refuses its 13th entry: the second lot of 8 fails half-way, as a process killed inside it would.
-        let puts = 0
-        const numbers = new Proxy(db.numbers, {
-          get: (target, property) => {
-            if (property === "putSync") {
-              return (...args: Parameters<typeof target.putSync>) => {
-                if (++puts === 13) throw new Error("killed")
-                return target.putSync(...args)
-              }
-            }
-            const value: unknown = Reflect.get(target, property)
-            return typeof value === "function" ? value.bind(target) : value
-          }
-        })
-        const failed = yield* Effect.flip(LayoutMigration.migrate({ ...db, numbers }, 8))
+        const numbers = killedAt(db.numbers, "putSync", 13)
+        const failed = yield* Effect.flip(LayoutMigration.migrate({ ...db, numbers: numbers.table }, 8))
         expect(failed.message).toMatch(/killed/)
         // The first lot is in, the second not at all: 8 blocks moved, none lost or doubled.
         expect(db.numbers.getKeysCount()).toBe(8)
@@ -291,12 +294,7 @@ describe("LayoutMigration", () => {
     Effect.gen(function*() {
       const reference = yield* expected
       const path = yield* layout2Datadir
-      const logged: Array<string> = []
-      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
-      expect(logged).toEqual([`migrating datadir to layout 3: indexing ${all.length} blocks`])
-      expect(yield* answers(store)).toEqual(reference)
-      expect(yield* layoutOf(path)).toBe(3)
-      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+      const store = yield* opensMigrated(path, reference)
       expect(tablesOf(path)).not.toContain("numbers")
       const more = TestChain.extend(canonical[canonical.length - 1]!, 2)
       expect(yield* store.insert(more)).toBe(2)
@@ -310,32 +308,15 @@ describe("LayoutMigration", () => {
       yield* Effect.scoped(Effect.gen(function*() {
         const db = yield* ChainDb.open(path, "write")
         // The second lot's read fails, as a process killed after the first lot would stop there.
-        let lots = 0
-        const tds = new Proxy(db.tds, {
-          get: (target, property) => {
-            if (property === "getKeys") {
-              return (...args: Parameters<typeof target.getKeys>) => {
-                if (++lots === 2) throw new Error("killed")
-                return target.getKeys(...args)
-              }
-            }
-            const value: unknown = Reflect.get(target, property)
-            return typeof value === "function" ? value.bind(target) : value
-          }
-        })
-        const failed = yield* Effect.flip(LayoutMigration.migrate({ ...db, tds }, 4096, 8))
+        const tds = killedAt(db.tds, "getKeys", 2)
+        const failed = yield* Effect.flip(LayoutMigration.migrate({ ...db, tds: tds.table }, 4096, 8))
         expect(failed.message).toMatch(/killed/)
-        expect(lots).toBe(2)
+        expect(tds.calls()).toBe(2)
       }))
       expect(yield* layoutOf(path)).toBe(2)
       expect(tablesOf(path)).toContain("numbers")
       expect(yield* Effect.scoped(Effect.flatMap(LmdbChainStore.make({ path, readOnly: true }), answers))).toEqual(reference)
-      const logged: Array<string> = []
-      const store = yield* logging(logged, LmdbChainStore.make({ path, genesis, verifier }))
-      expect(logged).toEqual([`migrating datadir to layout 3: indexing ${all.length} blocks`])
-      expect(yield* answers(store)).toEqual(reference)
-      expect(yield* layoutOf(path)).toBe(3)
-      expect(Fs.readdirSync(path).sort()).toEqual(["data.mdb", HashIndex.fileName, "lock.mdb"])
+      yield* opensMigrated(path, reference)
     }))
 
   it.effect("rebuilds a lost or damaged hash index from the blocks when opened to write, saying so; a reader meanwhile names what is wrong", () =>
