@@ -27,6 +27,7 @@ import * as Path from "node:path"
 import { Block, ChainStore, Hash, Header, Rlp, type UncleRules } from "@ethsync/core"
 import { Effect, Result, type Scope } from "effect"
 import { type Database, open as openLmdb, type RootDatabase } from "lmdb"
+import * as BlockNumberBytes from "./BlockNumberBytes.ts"
 import { DatadirUnreadable, EmptyDatadir, UnknownLayout } from "./DatadirError.ts"
 import * as HashIndex from "./HashIndex.ts"
 
@@ -369,14 +370,11 @@ const corrupt = (what: string, hash: Hash.Hash, reason: string): never => {
   throw new ChainStore.StoreError({ operation: `read ${what} ${Hash.toHex(hash)}`, reason: `stored record is corrupt: ${reason}` })
 }
 
-/** Bytes in a block number as record keys and the `numbers` table of layout 2 write it. */
-const numberBytes = 8
-
 /** A record key from its number part (8 bytes big-endian) and the block's hash. */
 const joinKey = (number: Uint8Array, hash: Hash.Hash): Uint8Array => {
-  const key = new Uint8Array(numberBytes + hash.length)
+  const key = new Uint8Array(BlockNumberBytes.length + hash.length)
   key.set(number)
-  key.set(hash, numberBytes)
+  key.set(hash, BlockNumberBytes.length)
   return key
 }
 
@@ -385,9 +383,9 @@ const joinKey = (number: Uint8Array, hash: Hash.Hash): Uint8Array => {
  * hash, so that a chain's records lie in the order of its heights.
  */
 export const recordKey = (number: number, hash: Hash.Hash): Uint8Array => {
-  const key = new Uint8Array(numberBytes + hash.length)
-  for (let i = numberBytes - 1, rest = number; i >= 0; i--, rest = Math.floor(rest / 256)) key[i] = rest % 256
-  key.set(hash, numberBytes)
+  const key = new Uint8Array(BlockNumberBytes.length + hash.length)
+  BlockNumberBytes.write(key, 0, number)
+  key.set(hash, BlockNumberBytes.length)
   return key
 }
 
@@ -595,7 +593,7 @@ export const putNewRecords = (db: ChainDb, number: number, hash: Hash.Hash, rlp:
     if (fresh !== true) return false
   } else {
     if (db.numbers === undefined) throw readOnlyError(db)
-    const fresh: unknown = db.numbers.putSync(hash, key.subarray(0, numberBytes), { noOverwrite: true })
+    const fresh: unknown = db.numbers.putSync(hash, key.subarray(0, BlockNumberBytes.length), { noOverwrite: true })
     if (fresh !== true) return false
     db.blocks.putSync(key, rlp)
   }

@@ -29,6 +29,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ChainStore, type Hash } from "@ethsync/core"
 import { Effect, type Scope } from "effect"
+import * as BlockNumberBytes from "./BlockNumberBytes.ts"
 
 /** The index file's name in the datadir. */
 export const fileName = "hashes.idx"
@@ -312,7 +313,7 @@ export const lookup = (index: HashIndex, hash: Hash.Hash): Array<number> => {
   const end = (bucketHeaderBytes + count * entryBytes) / 4
   for (let word = bucketHeaderBytes / 4; word < end; word += entryBytes / 4) {
     if (lookupWords[word] === first && lookupWords[word + 1] === second) {
-      numbers.push(lookupPage.readUInt32BE(word * 4 + 8) * 2 ** 32 + lookupPage.readUInt32BE(word * 4 + 12))
+      numbers.push(BlockNumberBytes.read(lookupPage, word * 4 + 8))
     }
   }
   return numbers
@@ -345,7 +346,7 @@ const entryOf = ({ number, hash }: ChainStore.BlockId): Entry => {
   const words = new Uint32Array(entryBytes / 4)
   const bytes = new Uint8Array(words.buffer)
   for (let i = 0; i < 8; i++) bytes[i] = hash[i]!
-  for (let i = entryBytes - 1, rest = number; i >= 8; i--, rest = Math.floor(rest / 256)) bytes[i] = rest % 256
+  BlockNumberBytes.write(bytes, 8, number)
   return { high: ((hash[0]! << 24) | (hash[1]! << 16) | (hash[2]! << 8) | hash[3]!) >>> 0, words }
 }
 

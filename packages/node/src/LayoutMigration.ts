@@ -23,6 +23,7 @@
  */
 import { ChainStore, Hash } from "@ethsync/core"
 import { Effect, type Scope } from "effect"
+import * as BlockNumberBytes from "./BlockNumberBytes.ts"
 import { UnknownLayout } from "./DatadirError.ts"
 import * as ChainDb from "./ChainDb.ts"
 import * as HashIndex from "./HashIndex.ts"
@@ -45,7 +46,7 @@ interface Lot {
 const hashLength = 32
 
 /** The length of a record key: the number (8 bytes), then the hash. */
-const recordKeyLength = 8 + hashLength
+const recordKeyLength = BlockNumberBytes.length + hashLength
 
 /** The entries of a table, as LMDB counts them (no scan). */
 const entries = (table: { getStats(): unknown } | undefined): number => {
@@ -102,8 +103,7 @@ const blocksAfter = (db: ChainDb.ChainDb, after: Uint8Array | undefined, count: 
   const ids: Array<ChainStore.BlockId> = []
   for (const key of db.tds.getKeys(after === undefined ? {} : { start: after })) {
     if (key.length !== recordKeyLength || (after !== undefined && Buffer.compare(key, after) === 0)) continue
-    const view = new DataView(key.buffer, key.byteOffset, key.length)
-    ids.push({ number: view.getUint32(0) * 2 ** 32 + view.getUint32(4), hash: Hash.makeUnsafe(new Uint8Array(key.subarray(8))) })
+    ids.push({ number: BlockNumberBytes.read(key, 0), hash: Hash.makeUnsafe(new Uint8Array(key.subarray(BlockNumberBytes.length))) })
     if (ids.length === count) break
   }
   return ids
