@@ -342,7 +342,7 @@ describe("LayoutMigration", () => {
       }
     }))
 
-  it.effect("four processes opening one layout-2 datadir, or one that lost its index, at once all succeed: layout 3, the index whole, nothing left over", () =>
+  it.effect("four processes opening one layout-1 or layout-2 datadir, or one that lost its index, at once all succeed: layout 3, the index whole, nothing left over", () =>
     Effect.gen(function*() {
       const reference = yield* expected
       const lostIndex = Effect.gen(function*() {
@@ -351,7 +351,7 @@ describe("LayoutMigration", () => {
         Fs.rmSync(Path.join(path, HashIndex.fileName))
         return path
       })
-      for (const path of [yield* layout2Datadir, yield* lostIndex]) {
+      for (const path of [yield* layout1Datadir, yield* layout2Datadir, yield* lostIndex]) {
         const outcomes = yield* Effect.promise(() => ConcurrentWriters.atOnce([path, path, path, path].map((dir) => [dir]), 50_000))
         for (const { code, stdout, stderr } of outcomes) {
           expect(code, stderr).toBe(0)
