@@ -150,22 +150,29 @@ const headerCheck = (fd: number): number | string => {
   return bits
 }
 
-/** The bucket bits of the file open at `fd`, checked against its header and size; a StoreError naming what is wrong. */
-const checkHeader = (path: string, fd: number): number => {
-  const checked = headerCheck(fd)
-  if (typeof checked === "string") throw failure(path, "open", `${checked} (opening the datadir to write, as import does, rebuilds it)`)
-  return checked
-}
-
-/** Opens the file at `path` and checks its header (throws a StoreError naming what is wrong). */
-const openFile = (path: string, readOnly: boolean): OpenFile => {
+/** Opens the file at `path` and checks its header: the open file, or what is wrong with it (then closed). */
+const openChecked = (path: string, readOnly: boolean): OpenFile | string => {
   const fd = Fs.openSync(path, readOnly ? "r" : "r+")
   try {
-    return { fd, bits: checkHeader(path, fd), inode: Fs.fstatSync(fd).ino }
+    const bits = headerCheck(fd)
+    if (typeof bits === "number") return { fd, bits, inode: Fs.fstatSync(fd).ino }
+    Fs.closeSync(fd)
+    return bits
   } catch (error) {
     Fs.closeSync(fd)
     throw error
   }
+}
+
+/** The StoreError of an index file at `path` whose header or size does not check out, saying how to mend it. */
+const damaged = (path: string, reason: string): ChainStore.StoreError =>
+  failure(path, "open", `${reason} (opening the datadir to write, as import does, rebuilds it)`)
+
+/** Opens the file at `path` and checks its header (throws a StoreError naming what is wrong). */
+const openFile = (path: string, readOnly: boolean): OpenFile => {
+  const opened = openChecked(path, readOnly)
+  if (typeof opened === "string") throw damaged(path, opened)
+  return opened
 }
 
 /** Syncs a folder, so that a rename in it is on disk. */
@@ -212,7 +219,13 @@ const track = (path: string, readOnly: boolean, file: OpenFile): Effect.Effect<H
 export const open = (dir: string, readOnly: boolean): Effect.Effect<HashIndex | undefined, ChainStore.StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const path = Path.join(dir, fileName)
-    const file = yield* attempt(path, "open", () => Fs.existsSync(path) && (readOnly || usable(dir)) ? openFile(path, readOnly) : undefined)
+    const file = yield* attempt(path, "open", () => {
+      const opened = Fs.existsSync(path) ? openChecked(path, readOnly) : undefined
+      if (typeof opened !== "string") return opened
+      // A writer rebuilds a damaged index as it does a missing one (LayoutMigration).
+      if (readOnly) throw damaged(path, opened)
+      return undefined
+    })
     return file === undefined ? undefined : yield* track(path, readOnly, file)
   })
 
@@ -223,13 +236,10 @@ export const open = (dir: string, readOnly: boolean): Effect.Effect<HashIndex | 
  */
 export const usable = (dir: string): boolean => {
   const path = Path.join(dir, fileName)
-  if (!Fs.existsSync(path)) return false
-  const fd = Fs.openSync(path, "r")
-  try {
-    return typeof headerCheck(fd) === "number"
-  } finally {
-    Fs.closeSync(fd)
-  }
+  const opened = Fs.existsSync(path) ? openChecked(path, true) : undefined
+  if (opened === undefined || typeof opened === "string") return false
+  Fs.closeSync(opened.fd)
+  return true
 }
 
 /** The files a killed doubling or build left in the datadir at `dir` (or one under way in another process). */
