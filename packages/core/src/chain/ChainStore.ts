@@ -101,9 +101,9 @@ export interface Shape {
   readonly header: (hash: Hash.Hash) => Effect.Effect<Option.Option<Header.Header>, StoreError>
   /**
    * The RLPs, each as it was stored (neither decoded nor re-encoded: what a peer is sent), of the
-   * stored blocks among `hashes` (forks included), in order, unknown
-   * ones skipped, within `limits` (it stops before the block that would take it past them): one use
-   * of the store answers a whole GetBlocks request (`collectRlps` does the walk).
+   * stored blocks among `hashes` (forks included), in order, unknown ones skipped, within `limits`
+   * (it stops before the block that would take it past them): one use of the store answers a
+   * whole GetBlocks request (`collectRlps` does the walk).
    */
   readonly blockRlps: (hashes: ReadonlyArray<Hash.Hash>, limits: RlpLimits) => Effect.Effect<ReadonlyArray<Uint8Array>, StoreError>
   /**
