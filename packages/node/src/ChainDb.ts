@@ -522,6 +522,32 @@ export const headerRlps = (db: ChainDb, ids: ReadonlyArray<ChainStore.BlockId>):
   return ends.map((end, i) => out.subarray(i === 0 ? 0 : ends[i - 1]!, end))
 }
 
+/**
+ * A read of stored block RLPs by hash for one answer (forks included; undefined for a block not
+ * stored), which a request naming consecutive blocks, as a sync's do, costs one LMDB read a
+ * block: each hash is looked for first at the height after the block read before it (its record
+ * key names the hash, so a record found is that block), and only when it is not there through the
+ * hash index.
+ */
+export const blockReader = (db: ChainDb): ((hash: Hash.Hash) => Uint8Array | undefined) => {
+  /** The height the next hash is looked for at first: after the last block read (never set in layout 1, keyed by hash). */
+  let next: number | undefined
+  return (hash) => {
+    if (next !== undefined) {
+      const guessed = db.blocks.get(recordKey(next, hash))
+      if (guessed !== undefined) {
+        next += 1
+        return guessed
+      }
+    }
+    const key = keyOf(db, hash)
+    if (key === undefined) return undefined
+    const rlp = db.blocks.get(key)
+    if (rlp !== undefined && db.layout !== 1) next = BlockNumberBytes.read(key, 0) + 1
+    return rlp
+  }
+}
+
 /** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
 export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
   const rlp = readBuffered(db, hash)
