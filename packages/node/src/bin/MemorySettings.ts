@@ -11,9 +11,8 @@
  * the live heap of ~77 MiB before a full collection, and kept a 32 MiB young generation: the
  * anonymous memory was 335-350 MiB at 1 M blocks, and is about 140 MiB with these
  * (docs/PERFORMANCE.md, "V8's headroom taken back"). `serve` keeps V8's own growth of the old
- * generation (`servedBy`): its live heap is the idle program's (~41 MiB), 20 % of which is less than
- * the headroom V8 keeps for the young generation, so V8 marked the heap all the time it served
- * (docs/PERFORMANCE.md, "R1, the server's side").
+ * generation (`servedBy`): with its small live heap, 20 % kept V8 marking the heap all the time it
+ * served (docs/PERFORMANCE.md, "R1, the server's side").
  *
  * @since 0.2.0
  */
@@ -33,9 +32,9 @@ interface V8Flag {
 const v8Flags: ReadonlyArray<V8Flag> = [
   // The old generation grows to 1.2 times what was live after the last full collection (V8 picks 1.1
   // to 4 times by its own speed, and took about 2.5 in a sync): more, shorter collections, less garbage kept.
-  // Not for `serve`: a server's live heap stays the idle program's, and V8 starts marking once what
-  // is left below the limit is less than about its young generation (16 MiB), which 20 % of 41 MiB
-  // is from the start: a full collection every few scavenges, half of the server's CPU.
+  // Not for `serve`: a server's live heap stays the idle program's (~41 MiB), whose limit this puts
+  // about 17 MiB above it, and V8 starts marking once less than its young generation (16 MiB) is
+  // left: a full collection for every MiB promoted, half of the server's CPU.
   { name: "--heap-growing-percent", value: "20", servedBy: false },
   // Semi-spaces of 8 MiB, not V8's 16: a young generation of 16 MiB, not 32 (4 MiB took 6 MiB less
   // again in M1, at twice the time in collections).
