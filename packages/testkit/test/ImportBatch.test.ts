@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { ChainStore, DownloaderConfig } from "@ethsync/core"
 import { Effect } from "effect"
 import { SimPeer, TestChain } from "../src/index.ts"
-import { Harness } from "../src/harness/index.ts"
+import { Harness, type ScriptedPeer } from "../src/harness/index.ts"
 
 const { resultTag } = Harness
 
@@ -37,7 +37,35 @@ const syncInserts = (blocks: number, forward: boolean, config: Partial<Downloade
     return inserts.sizes
   })
 
+/**
+ * Answers every request of `peer` as the simulated peer of `spec` would, one at a time in the order
+ * they came, as a real server on one connection does, until interrupted.
+ */
+const serveInOrder = (peer: ScriptedPeer.ScriptedPeer, spec: SimPeer.Spec) =>
+  Effect.forever(Effect.gen(function*() {
+    const request = yield* peer.next
+    if (request._tag === "HashesFromNumber") yield* Effect.ignore(peer.sendHashes(SimPeer.numberReply(spec, request.from, request.count)))
+    if (request._tag === "Blocks") yield* Effect.ignore(peer.sendBlocks(SimPeer.blockReply(spec, request.hashes)))
+  }))
+
 describe("import batches", () => {
+  it.effect("eth/61 from a peer answering in order, four requests of 128 open: the hash stream keeps ahead, so inserts are whole batches of 1,024", () =>
+    Effect.gen(function*() {
+      const inserts = recordInserts()
+      const config = { importBatch: 1024, blockCacheLimit: 2048, requestsPerPeer: 4, maxBlockProcess: 1024 }
+      const h = yield* Harness.make({ wrapStore: inserts.wrap, config })
+      const chain = yield* TestChain.make(4096)
+      const peer = yield* h.addScripted("peer", chain.head.hash, 61)
+      yield* Effect.forkChild(serveInOrder(peer, SimPeer.eth61(SimPeer.honest("peer", chain))))
+      const run = yield* h.runSync("peer", chain.head.hash)
+      expect(resultTag(run)).toBe("Success")
+      expect(yield* h.holdsAll(chain.blocks)).toBe(true)
+      // Asked after the blocks, each batch of 512 hashes would come behind the four replies that
+      // use up the last one: the fetcher would stall at every 512 and the inserts would be of 512.
+      expect(inserts.sizes.slice(0, 3)).toEqual([1024, 1024, 1024])
+    }))
+
+
   it.effect("eth/61, replies of 128 blocks, importBatch 512: inserts of 512 blocks, then the last 464 reply by reply", () =>
     Effect.gen(function*() {
       const sizes = yield* syncInserts(2000, true, { importBatch: 512, maxBlockProcess: 64 })

@@ -25,6 +25,9 @@ export const run = Effect.fnUntraced(function*(sync: Sync.Sync, origin: Peer, td
   while (true) {
     const now = yield* Clock.currentTimeMillis
     yield* stream.check(sync, now)
+    // Before the round's block requests: a peer answers in order, so hashes asked after them would
+    // come only behind their replies, when those have used up the hashes before (a stall at each batch).
+    stream.request(sync, now)
     const imported = yield* BlockPhase.round(sync, now, !stream.ended)
     // After the round: handing blocks to the importer may have made room in the queue.
     stream.request(sync, now)
