@@ -522,6 +522,55 @@ export const headerRlps = (db: ChainDb, ids: ReadonlyArray<ChainStore.BlockId>):
   return ends.map((end, i) => out.subarray(i === 0 ? 0 : ends[i - 1]!, end))
 }
 
+/** Bytes the buffer of a {@link blockReader} starts with: a GetBlocks answer of 128 of the early mainnet's blocks. */
+const firstReaderBytes = 128 * 1024
+
+/**
+ * A read of stored block RLPs by hash for one answer (forks included; undefined for a block not
+ * stored), which a request naming consecutive blocks, as a sync's do, costs one LMDB read a
+ * block: each hash is looked for first at the height after the block read before it (its record
+ * key names the hash, so a record found is that block), and only when it is not there through the
+ * hash index. Each RLP is copied out of LMDB's read buffer into one buffer the reads share (a new
+ * one when it is full: what was given stays as it is), not into a buffer of its own.
+ */
+export const blockReader = (db: ChainDb): ((hash: Hash.Hash) => Uint8Array | undefined) => {
+  /** The height the next hash is looked for at first: after the last block read (never set in layout 1, keyed by hash). */
+  let next: number | undefined
+  /** Where the RLPs read are copied to. */
+  let buffer = new Uint8Array(firstReaderBytes)
+  /** Bytes of `buffer` given out. */
+  let used = 0
+  /**
+   * A copy of `rlp` (LMDB's read buffer, valid until the next read, whose `length` lmdb-js sets to
+   * the record's while the buffer itself may be longer) in the shared buffer.
+   */
+  const keep = (rlp: Uint8Array): Uint8Array => {
+    const length = rlp.length
+    if (used + length > buffer.length) {
+      buffer = new Uint8Array(Math.max(2 * buffer.length, length))
+      used = 0
+    }
+    buffer.set(rlp.subarray(0, length), used)
+    used += length
+    return buffer.subarray(used - length, used)
+  }
+  return (hash) => {
+    if (next !== undefined) {
+      const guessed = db.blocks.getBinaryFast(recordKey(next, hash))
+      if (guessed !== undefined) {
+        next += 1
+        return keep(guessed)
+      }
+    }
+    const key = keyOf(db, hash)
+    if (key === undefined) return undefined
+    const rlp = db.blocks.getBinaryFast(key)
+    if (rlp === undefined) return undefined
+    if (db.layout !== 1) next = BlockNumberBytes.read(key, 0) + 1
+    return keep(rlp)
+  }
+}
+
 /** The body RLP, `[transactions, uncles]`, of a stored block: its stored items in a new list, not decoded. */
 export const bodyRlp = (db: ChainDb, hash: Hash.Hash): Uint8Array | undefined => {
   const rlp = readBuffered(db, hash)

@@ -206,7 +206,7 @@ export const fromChainDb = (
       canonicalHashes: (first, count) =>
         read(`read canonical hashes from ${first}`, () => ChainDb.canonicalHashes(db, first, first + count)),
       header: (hash) => read("read a header", () => Option.fromUndefinedOr(ChainDb.header(db, hash))),
-      blockRlps: (hashes, limits) => read("read blocks", () => ChainStore.collectRlps(hashes, limits, (hash) => ChainDb.blockRlp(db, hash))),
+      blockRlps: (hashes, limits) => read("read blocks", () => ChainStore.collectRlps(hashes, limits, ChainDb.blockReader(db))),
       headerRlps: (ids) => read("read headers", () => ChainDb.headerRlps(db, ids)),
       bodyRlp: (hash) => read("read a body", () => Option.fromUndefinedOr(ChainDb.bodyRlp(db, hash))),
       td: (hash) => read("read a total difficulty", () => Option.fromUndefinedOr(ChainDb.td(db, hash))),

@@ -10,7 +10,9 @@
  * In an M1 sync (bench/Memory.ts) V8 let its old generation fill with garbage to about 2.5 times
  * the live heap of ~77 MiB before a full collection, and kept a 32 MiB young generation: the
  * anonymous memory was 335-350 MiB at 1 M blocks, and is about 140 MiB with these
- * (docs/PERFORMANCE.md, "V8's headroom taken back").
+ * (docs/PERFORMANCE.md, "V8's headroom taken back"). `serve` keeps V8's own growth of the old
+ * generation (`servedBy`): with its small live heap, 20 % kept V8 marking the heap all the time it
+ * served (docs/PERFORMANCE.md, "R1, the server's side").
  *
  * @since 0.2.0
  */
@@ -22,16 +24,21 @@ interface V8Flag {
   readonly name: string
   /** Its value. */
   readonly value: string
+  /** Whether `serve` is given it too. */
+  readonly servedBy: boolean
 }
 
 /** The V8 flags; none caps the heap (its limit stays V8's), so a command whose live set grows still gets the memory. */
 const v8Flags: ReadonlyArray<V8Flag> = [
   // The old generation grows to 1.2 times what was live after the last full collection (V8 picks 1.1
   // to 4 times by its own speed, and took about 2.5 in a sync): more, shorter collections, less garbage kept.
-  { name: "--heap-growing-percent", value: "20" },
+  // Not for `serve`: a server's live heap stays the idle program's (~41 MiB), whose limit this puts
+  // about 17 MiB above it, and V8 starts marking once less than its young generation (16 MiB) is
+  // left: a full collection for every MiB promoted, half of the server's CPU.
+  { name: "--heap-growing-percent", value: "20", servedBy: false },
   // Semi-spaces of 8 MiB, not V8's 16: a young generation of 16 MiB, not 32 (4 MiB took 6 MiB less
   // again in M1, at twice the time in collections).
-  { name: "--max-semi-space-size", value: "8" }
+  { name: "--max-semi-space-size", value: "8", servedBy: true }
 ]
 
 /** The C library's settings, by environment variable. */
@@ -61,12 +68,14 @@ const givenByUser = (start: Start, name: string): boolean =>
 /**
  * Node's arguments (after its path) and the environment to relaunch with, or undefined when the
  * process already runs with every setting (as given by the user or by an earlier relaunch). Node's
- * own arguments keep their order after the added flags.
+ * own arguments keep their order after the added flags. A `serve` (named first after the script,
+ * as the subcommand is written) gets only the flags `servedBy`.
  */
 export const relaunch = (
   start: Start
 ): { readonly args: ReadonlyArray<string>; readonly env: Readonly<Record<string, string | undefined>> } | undefined => {
-  const flags = v8Flags.filter((flag) => !givenByUser(start, flag.name))
+  const serving = start.script[1] === "serve"
+  const flags = v8Flags.filter((flag) => (flag.servedBy || !serving) && !givenByUser(start, flag.name))
   const variables = Object.entries(environment).filter(([name]) => start.env[name] === undefined)
   if (flags.length === 0 && variables.length === 0) return undefined
   return {

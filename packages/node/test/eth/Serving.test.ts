@@ -92,6 +92,19 @@ const suite = (name: string, open: Open) =>
         expect(yield* serve(Serving.blockRlps([unknown, unknown]))).toEqual([])
       }))
 
+    it.effect("GetBlocks: runs of consecutive blocks, a fork's block at the next height, jumps back and unknown hashes between", () =>
+      Effect.gen(function*() {
+        const { blocks, fork, serve } = yield* served
+        // The LMDB store looks for each block at the height after the one before it first.
+        const asked = [
+          blocks[98]!, blocks[99]!, blocks[100]!, fork[0]!, fork[1]!, blocks[103]!, blocks[101]!, blocks[102]!,
+          blocks[50]!, blocks[51]!, fork[3]!, blocks[105]!, blocks[104]!
+        ]
+        const hashes = asked.flatMap((block, i) => i % 4 === 3 ? [unknown, block.hash] : [block.hash])
+        const answer = yield* serve(Serving.blockRlps(hashes))
+        expect(answer.map(Hex.fromBytes)).toEqual(asked.map((b) => Hex.fromBytes(b.rlp)))
+      }))
+
     it.effect("GetBlocks looks up at most 256 hashes: unknown hashes in front cost a flood of lookups nothing more", () =>
       Effect.gen(function*() {
         const { blocks, serve } = yield* served
