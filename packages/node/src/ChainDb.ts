@@ -536,8 +536,8 @@ const firstReaderBytes = 128 * 1024
 export const blockReader = (db: ChainDb): ((hash: Hash.Hash) => Uint8Array | undefined) => {
   /** The height the next hash is looked for at first: after the last block read (never set in layout 1, keyed by hash). */
   let next: number | undefined
-  /** Where the RLPs read are copied to. */
-  let buffer = new Uint8Array(firstReaderBytes)
+  /** Where the RLPs read are copied to (made by the first block found: an answer of unknown hashes allocates nothing). */
+  let buffer = new Uint8Array(0)
   /** Bytes of `buffer` given out. */
   let used = 0
   /**
@@ -547,7 +547,7 @@ export const blockReader = (db: ChainDb): ((hash: Hash.Hash) => Uint8Array | und
   const keep = (rlp: Uint8Array): Uint8Array => {
     const length = rlp.length
     if (used + length > buffer.length) {
-      buffer = new Uint8Array(Math.max(2 * buffer.length, length))
+      buffer = new Uint8Array(Math.max(firstReaderBytes, 2 * buffer.length, length))
       used = 0
     }
     buffer.set(rlp.subarray(0, length), used)

@@ -39,6 +39,17 @@ describe("MemorySettings.relaunch", () => {
     expect(MemorySettings.relaunch({ execArgv: next.args.slice(0, 1), script: serve.script, env: next.env })).toBeUndefined()
   })
 
+  it("finds serve after the root's flags, their values given apart or with =, and nowhere else", () => {
+    for (const args of [["serve"], ["--log-format", "json", "serve"], ["--log-format=json", "serve"], ["--log-level", "warn", "serve", "--port", "0"]]) {
+      expect(MemorySettings.subcommandOf(args)).toBe("serve")
+      const next = MemorySettings.relaunch({ ...plain, script: ["ethsync.ts", ...args] })!
+      expect(next.args.filter((argument) => argument.startsWith("--heap-growing-percent"))).toEqual([])
+    }
+    expect(MemorySettings.subcommandOf(["--log-level", "warn", "sync", "--peer", "serve"])).toBe("sync")
+    expect(MemorySettings.subcommandOf(["node", "serve"])).toBe("node")
+    expect(MemorySettings.subcommandOf(["--help"])).toBeUndefined()
+  })
+
   it("leaves a flag the user gave, on the command line (in either spelling) or in NODE_OPTIONS, and the user's MALLOC_ARENA_MAX", () => {
     const onCommandLine = MemorySettings.relaunch({ ...plain, execArgv: ["--max_semi_space_size=16"] })
     expect(onCommandLine?.args).toEqual(["--heap-growing-percent=20", "--max_semi_space_size=16", ...plain.script])

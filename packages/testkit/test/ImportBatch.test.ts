@@ -65,7 +65,6 @@ describe("import batches", () => {
       expect(inserts.sizes.slice(0, 3)).toEqual([1024, 1024, 1024])
     }))
 
-
   it.effect("eth/61, replies of 128 blocks, importBatch 512: inserts of 512 blocks, then the last 464 reply by reply", () =>
     Effect.gen(function*() {
       const sizes = yield* syncInserts(2000, true, { importBatch: 512, maxBlockProcess: 64 })

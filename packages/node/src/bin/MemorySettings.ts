@@ -66,15 +66,31 @@ const givenByUser = (start: Start, name: string): boolean =>
   [...start.execArgv, ...(start.env["NODE_OPTIONS"] ?? "").split(/\s+/)].some((argument) => normalName(argument) === name)
 
 /**
+ * The flags of the root command that take their value as the next argument when not written
+ * `--flag=value`: ethsync's `--log-format` and the command line library's `--log-level` and
+ * `--completions`.
+ */
+const rootFlagsWithValues: ReadonlySet<string> = new Set(["--log-format", "--log-level", "--completions"])
+
+/** The subcommand the arguments (after the script) name: the first that is neither a root flag nor a root flag's value. */
+export const subcommandOf = (args: ReadonlyArray<string>): string | undefined => {
+  for (let i = 0; i < args.length; i++) {
+    const argument = args[i]!
+    if (!argument.startsWith("-")) return argument
+    if (rootFlagsWithValues.has(argument)) i++
+  }
+  return undefined
+}
+
+/**
  * Node's arguments (after its path) and the environment to relaunch with, or undefined when the
  * process already runs with every setting (as given by the user or by an earlier relaunch). Node's
- * own arguments keep their order after the added flags. A `serve` (named first after the script,
- * as the subcommand is written) gets only the flags `servedBy`.
+ * own arguments keep their order after the added flags. `serve` gets only the flags `servedBy`.
  */
 export const relaunch = (
   start: Start
 ): { readonly args: ReadonlyArray<string>; readonly env: Readonly<Record<string, string | undefined>> } | undefined => {
-  const serving = start.script[1] === "serve"
+  const serving = subcommandOf(start.script.slice(1)) === "serve"
   const flags = v8Flags.filter((flag) => (flag.servedBy || !serving) && !givenByUser(start, flag.name))
   const variables = Object.entries(environment).filter(([name]) => start.env[name] === undefined)
   if (flags.length === 0 && variables.length === 0) return undefined
