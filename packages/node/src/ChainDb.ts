@@ -430,16 +430,15 @@ export const has = (db: ChainDb, hash: Hash.Hash): boolean =>
     : db.numbers?.get(hash) !== undefined || (db.layout === 1 && db.tds.get(hash) !== undefined)
 
 /** The stored RLP of a block, if stored (at height `number`, when given): the bytes as they were written, not decoded. */
-export const blockRlp = (db: ChainDb, hash: Hash.Hash, number?: number): Uint8Array | undefined => {
+const blockRlp = (db: ChainDb, hash: Hash.Hash, number?: number): Uint8Array | undefined => {
   const key = keyAt(db, hash, number)
   return key && db.blocks.get(key)
 }
 
-/** The stored RLP of the canonical block at a height (in layout 2 found without the `numbers` index). */
+/** The stored RLP of the canonical block at a height (found at that height, without the hash index). */
 export const canonicalBlockRlp = (db: ChainDb, number: number): Uint8Array | undefined => {
   const hash = canonicalHash(db, number)
-  if (hash === undefined) return undefined
-  return db.layout === 1 ? blockRlp(db, hash) : db.blocks.get(recordKey(number, hash))
+  return hash === undefined ? undefined : blockRlp(db, hash, number)
 }
 
 /** A stored block, decoded. */
